@@ -1,0 +1,54 @@
+# Trustomer: `make run` serves the app, `make test` runs the whole suite. Both set themselves up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run serve test lint format bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-deps
+
+## run: install, migrate, seed demo data on first start, serve on http://$(HOST):$(PORT)
+run: $(VENV)/.run-deps
+	$(FLASK) db upgrade
+	$(FLASK) demo seed --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: install dev deps (and Debian's chromium when missing), lint, run the suite
+test: $(VENV)/.dev-deps
+	bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TRACKER_TEST_DATABASE_URL) =="; \
+		$(BIN)/pytest -q -m "not e2e"; \
+	fi
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: the benchmarks under bench/, a table each and JSON under bench/results/
+bench: $(VENV)/.dev-deps
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,144 @@
+"""Configuration classes, read from the environment (see the README's table)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("TRACKER_INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the environment cannot run the app safely."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _development_secret_key() -> str:
+    """Keep one generated key under instance/ so sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url() -> str:
+    """TRACKER_DATABASE_URL, or an SQLite file under instance/."""
+    url = os.environ.get("TRACKER_DATABASE_URL")
+    if url:
+        # Accept the common postgres:// spelling and use the psycopg 3 driver.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'trustomer.db'}"
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "trustomer_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    JSON_LOGS = False
+    LOG_LEVEL = "INFO"
+
+    def __init__(self) -> None:
+        self.SQLALCHEMY_DATABASE_URI = database_url()
+        self.RATELIMIT_STORAGE_URI = os.environ.get("TRACKER_RATELIMIT_STORAGE_URL", "memory://")
+        self.LOGIN_FAILURES_PER_ACCOUNT = _env_int("TRACKER_LOGIN_FAILURES_PER_ACCOUNT", 5)
+        self.LOGIN_FAILURES_PER_ADDRESS = _env_int("TRACKER_LOGIN_FAILURES_PER_ADDRESS", 20)
+        self.LOGIN_LOCKOUT_MINUTES = _env_int("TRACKER_LOGIN_LOCKOUT_MINUTES", 15)
+        self.INVITE_MAX_AGE_HOURS = _env_int("TRACKER_INVITE_MAX_AGE_HOURS", 72)
+        self.BASE_URL = os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000")
+        self.SMTP_HOST = os.environ.get("TRACKER_SMTP_HOST", "")
+        self.SMTP_PORT = _env_int("TRACKER_SMTP_PORT", 25)
+        self.SMTP_USER = os.environ.get("TRACKER_SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("TRACKER_SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _env_bool("TRACKER_SMTP_STARTTLS", False)
+        self.MAIL_FROM = os.environ.get("TRACKER_MAIL_FROM", "Trustomer <trustomer@localhost>")
+        self.WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL", "")
+        self.WEBHOOK_SECRET = os.environ.get("TRACKER_WEBHOOK_SECRET", "")
+        self.UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.TRUSTED_PROXIES = _env_int("TRACKER_TRUSTED_PROXIES", 0)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = os.environ.get("TRACKER_SECRET_KEY") or _development_secret_key()
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    JSON_LOGS = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        key = os.environ.get("TRACKER_SECRET_KEY", "")
+        if len(key) < 32:
+            raise ConfigError(
+                "TRACKER_SECRET_KEY must be set to a random string of at least 32 characters "
+                "in production. Make one with: "
+                "python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        self.SECRET_KEY = key
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = "test-secret-key-not-for-production-use-0123456789"  # noqa: S105
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        # Lower scrypt cost only to keep the suite fast; production keeps werkzeug's default.
+        self.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def load_config(env: str | None = None) -> Config:
+    """Build the Config for TRACKER_ENV (development when unset)."""
+    name = (env or os.environ.get("TRACKER_ENV") or "development").strip().lower()
+    if name not in CONFIGS:
+        raise ConfigError(f"TRACKER_ENV must be one of {', '.join(CONFIGS)}; got {name!r}")
+    return CONFIGS[name]()

@@ -1,0 +1,98 @@
+"""Trustomer: partner conflict and issue resolution tracker."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import BASE_DIR, INSTANCE_DIR, Config, load_config
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    """Build the app: `config` is a Config, a dict of overrides, or None for TRACKER_ENV's."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        instance_path=str(INSTANCE_DIR),
+        instance_relative_config=True,
+    )
+    if isinstance(config, Config):
+        app.config.from_object(config)
+    else:
+        app.config.from_object(load_config())
+        if config:
+            app.config.update(config)
+    configure_proxies(app)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure_proxies(app: Flask) -> None:
+    """Behind a load balancer, trust its X-Forwarded-* headers (TRACKER_TRUSTED_PROXIES hops)."""
+    hops = int(app.config.get("TRUSTED_PROXIES", 0) or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def register_logging(app: Flask) -> None:
+    from tracker.logs import configure_logging
+
+    configure_logging(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from tracker import models  # noqa: F401  (the models must be known to Alembic)
+    from tracker.database import configure_engine_events
+    from tracker.extensions import csrf, db, limiter, login_manager, migrate
+    from tracker.services.accounts import load_session_user
+    from tracker.services.login_throttle import LoginThrottle
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(BASE_DIR / "migrations"), compare_type=True, render_as_batch=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_session_user)
+    app.extensions["login_throttle"] = LoginThrottle.from_uri(
+        app.config["RATELIMIT_STORAGE_URI"],
+        per_account=app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+        per_address=app.config["LOGIN_FAILURES_PER_ADDRESS"],
+        window_minutes=app.config["LOGIN_LOCKOUT_MINUTES"],
+    )
+    with app.app_context():
+        configure_engine_events(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from tracker.web import register_blueprints as register_web
+
+    register_web(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from tracker.web.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from tracker.web.templating import register_template_helpers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from tracker.cli import register_commands as register
+
+    register(app)

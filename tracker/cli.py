@@ -1,0 +1,107 @@
+"""Flask commands for operators: `flask --app wsgi partners|users|demo ...`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from tracker.clock import utcnow
+from tracker.services import accounts, partners
+from tracker.services.errors import ServiceError
+
+partners_cli = AppGroup("partners", help="Manage partner organisations.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+def _fail(error: ServiceError) -> None:
+    details = "; ".join(f"{k}: {v}" for k, v in error.field_errors.items())
+    raise click.ClickException(error.message + (f" ({details})" if details else ""))
+
+
+@partners_cli.command("create")
+@click.argument("name")
+@click.option("--tier", required=True, help="strategic, preferred or standard")
+@click.option("--timezone", "timezone", required=True, help="IANA timezone, e.g. Europe/Berlin")
+@click.option("--country", default=None, help="ISO country code, e.g. DE")
+@click.option("--owner", "owner_email", default=None, help="Email of the relationship owner")
+def create_partner(
+    name: str, tier: str, timezone: str, country: str | None, owner_email: str | None
+) -> None:
+    """Create a partner organisation and print its id."""
+    owner_id = None
+    if owner_email:
+        owner = accounts.find_user_by_email(owner_email)
+        if owner is None:
+            raise click.ClickException(f"No user with email {owner_email}.")
+        owner_id = owner.id
+    try:
+        partner = partners.create_partner(
+            name=name,
+            tier=tier,
+            timezone=timezone,
+            country=country,
+            owner_id=owner_id,
+            now=utcnow(),
+        )
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(partner.id)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="admin, manager or partner")
+@click.option("--partner", "partner_name", default=None, help="Partner name (partner users)")
+@click.option("--name", default=None, help="Full name (defaults to the email's local part)")
+@click.option("--password", default=None, help="Set a password now instead of inviting")
+def create_user(
+    email: str, role: str, partner_name: str | None, name: str | None, password: str | None
+) -> None:
+    """Create a user and print its id (and an invite link when no password is given)."""
+    partner_id = None
+    if partner_name:
+        partner = partners.find_partner_by_name(partner_name)
+        if partner is None:
+            raise click.ClickException(f"No partner named {partner_name!r}.")
+        partner_id = partner.id
+    try:
+        user = accounts.create_user(
+            email=email,
+            name=name or "",
+            role=role,
+            partner_id=partner_id,
+            password=password,
+            now=utcnow(),
+        )
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(user.id)
+    if password is None:
+        from flask import current_app, url_for
+
+        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+            token = accounts.invite_token(user, current_app.config["SECRET_KEY"])
+            click.echo(
+                "Invitation link: " + url_for("auth.accept_invite", token=token, _external=True),
+                err=True,
+            )
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Only seed a database that has no users yet.")
+def seed_demo(if_empty: bool) -> None:
+    """Load demo partners, users and history (safe to run twice)."""
+    from tracker.services.demo import seed
+
+    if if_empty and accounts.count_users() > 0:
+        click.echo("demo seed: skipped, the database already has users")
+        return
+    summary = seed(now=utcnow())
+    click.echo(summary)
+
+
+def register_commands(app: Flask) -> None:
+    for group in (partners_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,93 @@
+"""Roles, partner tiers and the validation rules for accounts and partners."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, available_timezones
+
+ADMIN = "admin"
+MANAGER = "manager"
+PARTNER = "partner"
+ROLES = (ADMIN, MANAGER, PARTNER)
+STAFF_ROLES = (ADMIN, MANAGER)
+
+TIERS = ("strategic", "preferred", "standard")
+
+MIN_PASSWORD_LENGTH = 10
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountRuleError(ValueError):
+    """A rule about accounts or partners was broken; the message is for people."""
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively; store them one way."""
+    value = (email or "").strip().lower()
+    if not _EMAIL_RE.match(value) or len(value) > 254:
+        raise AccountRuleError(f"{email!r} is not a valid email address.")
+    return value
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise AccountRuleError(f"Role must be one of {', '.join(ROLES)}.")
+    return role
+
+
+def check_tier(tier: str) -> str:
+    if tier not in TIERS:
+        raise AccountRuleError(f"Tier must be one of {', '.join(TIERS)}.")
+    return tier
+
+
+def check_timezone(name: str) -> str:
+    """Only IANA names: abbreviations like EST are ambiguous across DST."""
+    if name not in _timezones():
+        raise AccountRuleError(
+            f"{name!r} is not a known IANA timezone (for example Europe/Berlin)."
+        )
+    ZoneInfo(name)
+    return name
+
+
+def check_country(code: str | None) -> str | None:
+    if code is None or code == "":
+        return None
+    value = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise AccountRuleError("Country must be a two-letter ISO code such as DE or US.")
+    return value
+
+
+def check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountRuleError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    if len(password) > 256:
+        raise AccountRuleError("Password must be at most 256 characters long.")
+    return password
+
+
+def check_role_partner(role: str, has_partner: bool) -> None:
+    """Partner users belong to exactly one partner; staff belong to none."""
+    if role == PARTNER and not has_partner:
+        raise AccountRuleError("A partner user must belong to a partner organisation.")
+    if role != PARTNER and has_partner:
+        raise AccountRuleError("Only partner users belong to a partner organisation.")
+
+
+_TZ_CACHE: frozenset[str] | None = None
+
+
+def _timezones() -> frozenset[str]:
+    global _TZ_CACHE
+    if _TZ_CACHE is None:
+        _TZ_CACHE = frozenset(available_timezones())
+    return _TZ_CACHE
+
+
+def timezone_choices() -> list[str]:
+    """Sorted IANA names, for select boxes."""
+    return sorted(
+        z for z in _timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    ) + ["UTC"]

@@ -1,0 +1,36 @@
+"""Partner organisations in the alliance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from tracker.models.user import User
+
+
+class Partner(db.Model):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    tier: Mapped[str] = mapped_column(String(16), index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    users: Mapped[list[User]] = relationship(
+        back_populates="partner", foreign_keys="User.partner_id", order_by="User.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Partner {self.id} {self.name}>"

@@ -1,0 +1,73 @@
+"""User accounts: admins, alliance managers and partner users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.domain.accounts import ADMIN, MANAGER, PARTNER, STAFF_ROLES
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from tracker.models.partner import Partner
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Bumped on password change or deactivation: every older session stops working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    partner: Mapped[Partner | None] = relationship(
+        back_populates="users", foreign_keys=[partner_id]
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active and self.password_hash is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == MANAGER
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == PARTNER
+
+    @property
+    def display_timezone(self) -> str:
+        """The user's own zone, else their partner's, else UTC."""
+        if self.timezone:
+            return self.timezone
+        if self.partner is not None:
+            return self.partner.timezone
+        return "UTC"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

@@ -1,0 +1,1 @@
+"""Use cases: the only code that commits. Web, API, jobs and CLI all call these."""

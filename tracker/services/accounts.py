@@ -1,0 +1,189 @@
+"""Accounts: creating users, signing in, passwords, invites and deactivation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tracker.domain import accounts as rules
+from tracker.extensions import db
+from tracker.models import Partner, User
+from tracker.services.errors import InvalidInput, NotFound
+
+INVITE_SALT = "trustomer-invite"
+# A hash to compare against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-timing-guard")
+
+
+def _hash(password: str) -> str:
+    """Hash with the configured method (scrypt by default; tests may lower its cost)."""
+    return generate_password_hash(
+        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    )
+
+
+def _rule(fn, *args, field: str):  # type: ignore[no-untyped-def]
+    try:
+        return fn(*args)
+    except rules.AccountRuleError as exc:
+        raise InvalidInput(str(exc), field_errors={field: str(exc)}) from exc
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    now: datetime,
+    partner_id: int | None = None,
+    password: str | None = None,
+    timezone: str | None = None,
+) -> User:
+    """Create an account; without a password it waits for its invite to be accepted."""
+    email = _rule(rules.normalise_email, email, field="email")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise InvalidInput(
+            "An account with this email already exists.", field_errors={"email": "Already in use."}
+        )
+    _rule(rules.check_role, role, field="role")
+    name = (name or "").strip() or email.split("@")[0]
+    if len(name) > 120:
+        raise InvalidInput("Name is too long.", field_errors={"name": "At most 120 characters."})
+    if partner_id is not None and db.session.get(Partner, partner_id) is None:
+        raise InvalidInput(
+            "Unknown partner.", field_errors={"partner_id": "Choose an existing partner."}
+        )
+    _rule(rules.check_role_partner, role, partner_id is not None, field="partner_id")
+    if timezone:
+        _rule(rules.check_timezone, timezone, field="timezone")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        partner_id=partner_id,
+        timezone=timezone or None,
+        created_at=now,
+        active=True,
+    )
+    if password is not None:
+        _rule(rules.check_password, password, field="password")
+        user.password_hash = _hash(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
+def authenticate(email: str, password: str, *, now: datetime) -> User | None:
+    """The active user with this email and password, or None (never says which part was wrong)."""
+    user = find_user_by_email(email)
+    if user is None or user.password_hash is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    if not user.active:
+        return None
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password; other sessions of this user are signed out."""
+    if user.password_hash is None or not check_password_hash(user.password_hash, current or ""):
+        raise InvalidInput(
+            "Your current password is not correct.",
+            field_errors={"current_password": "Not correct."},
+        )
+    _rule(rules.check_password, new, field="new_password")
+    user.password_hash = _hash(new)
+    user.session_version += 1
+    db.session.commit()
+
+
+def set_active(user_id: int, active: bool) -> User:
+    """Deactivate or reactivate an account; deactivation ends its sessions at once."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.active != active:
+        user.active = active
+        user.session_version += 1
+        db.session.commit()
+    return user
+
+
+def load_session_user(session_id: str) -> User | None:
+    """Resolve Flask-Login's "id:version" to an active user, or None."""
+    user_part, _, version_part = (session_id or "").partition(":")
+    if not user_part.isdigit() or not version_part.isdigit():
+        return None
+    user = db.session.get(User, int(user_part))
+    if user is None or not user.is_active or user.session_version != int(version_part):
+        return None
+    return user
+
+
+@dataclass(frozen=True)
+class InviteOutcome:
+    user: User
+    token: str
+
+
+def invite_token(user: User, secret_key: str) -> str:
+    """A signed token bound to the account's session version: it works once."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=INVITE_SALT)
+    return serializer.dumps({"uid": user.id, "v": user.session_version})
+
+
+def user_for_invite(token: str, secret_key: str, max_age_seconds: int) -> User:
+    """The account an invite token is for; InvalidInput when expired, tampered or used."""
+    serializer = URLSafeTimedSerializer(secret_key, salt=INVITE_SALT)
+    try:
+        payload = serializer.loads(token, max_age=max_age_seconds)
+    except SignatureExpired as exc:
+        raise InvalidInput(
+            "This invitation has expired. Ask your administrator for a new one."
+        ) from exc
+    except BadSignature as exc:
+        raise InvalidInput("This invitation link is not valid.") from exc
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if user is None or user.session_version != payload.get("v") or not user.active:
+        raise InvalidInput("This invitation link has already been used or was withdrawn.")
+    return user
+
+
+def accept_invite(
+    token: str, password: str, *, secret_key: str, max_age_seconds: int, now: datetime
+) -> User:
+    """Set the password from an invite; the token cannot be used again."""
+    user = user_for_invite(token, secret_key, max_age_seconds)
+    _rule(rules.check_password, password, field="password")
+    user.password_hash = _hash(password)
+    user.session_version += 1
+    user.last_login_at = now
+    db.session.commit()
+    return user
+
+
+def reissue_invite(user_id: int) -> User:
+    """Invalidate earlier invite links for a user who has not set a password yet."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    user.session_version += 1
+    db.session.commit()
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0

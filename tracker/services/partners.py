@@ -1,0 +1,104 @@
+"""Partner organisations: creating and editing them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from tracker.domain import accounts as rules
+from tracker.extensions import db
+from tracker.models import Partner, User
+from tracker.services.errors import InvalidInput, NotFound
+
+
+def _validated(
+    name: str, tier: str, timezone: str, country: str | None, owner_id: int | None
+) -> dict:
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    clean["name"] = (name or "").strip()
+    if not clean["name"]:
+        errors["name"] = "A name is required."
+    elif len(clean["name"]) > 120:
+        errors["name"] = "At most 120 characters."
+    for field, check, value in (
+        ("tier", rules.check_tier, tier),
+        ("timezone", rules.check_timezone, timezone),
+        ("country", rules.check_country, country),
+    ):
+        try:
+            clean[field] = check(value)
+        except rules.AccountRuleError as exc:
+            errors[field] = str(exc)
+    if owner_id is not None:
+        owner = db.session.get(User, owner_id)
+        if owner is None or not owner.is_staff:
+            errors["owner_id"] = "The relationship owner must be an alliance manager or admin."
+    clean["owner_id"] = owner_id
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)
+    return clean
+
+
+def create_partner(
+    *,
+    name: str,
+    tier: str,
+    timezone: str,
+    now: datetime,
+    country: str | None = None,
+    owner_id: int | None = None,
+) -> Partner:
+    clean = _validated(name, tier, timezone, country, owner_id)
+    if db.session.scalar(
+        select(Partner.id).where(func.lower(Partner.name) == clean["name"].lower())
+    ):
+        raise InvalidInput(
+            "A partner with this name already exists.", field_errors={"name": "Already in use."}
+        )
+    partner = Partner(created_at=now, active=True, **clean)
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def update_partner(
+    partner_id: int,
+    *,
+    name: str,
+    tier: str,
+    timezone: str,
+    country: str | None,
+    owner_id: int | None,
+    active: bool = True,
+) -> Partner:
+    partner = get_partner(partner_id)
+    clean = _validated(name, tier, timezone, country, owner_id)
+    clash = db.session.scalar(
+        select(Partner.id).where(
+            func.lower(Partner.name) == clean["name"].lower(), Partner.id != partner_id
+        )
+    )
+    if clash:
+        raise InvalidInput(
+            "A partner with this name already exists.", field_errors={"name": "Already in use."}
+        )
+    for key, value in clean.items():
+        setattr(partner, key, value)
+    partner.active = active
+    db.session.commit()
+    return partner
+
+
+def get_partner(partner_id: int) -> Partner:
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("No such partner.")
+    return partner
+
+
+def find_partner_by_name(name: str) -> Partner | None:
+    return db.session.scalar(
+        select(Partner).where(func.lower(Partner.name) == name.strip().lower())
+    )

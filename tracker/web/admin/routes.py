@@ -1,0 +1,170 @@
+"""Admin pages: users, partners and settings."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.clock import utcnow
+from tracker.domain.accounts import ADMIN, ROLES, STAFF_ROLES
+from tracker.extensions import db
+from tracker.models import Partner, User
+from tracker.services import accounts, partners
+from tracker.services.errors import ServiceError
+from tracker.services.settings import settings_overview
+from tracker.web.access import role_required
+from tracker.web.admin import bp
+from tracker.web.admin.forms import ConfirmForm, PartnerForm, UserForm
+from tracker.web.forms_util import apply_field_errors
+
+
+def _partner_choices() -> list[tuple[int | None, str]]:
+    names = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all()
+    return [(None, "— none —")] + [(pid, name) for pid, name in names]
+
+
+def _staff_choices() -> list[tuple[int | None, str]]:
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+        .order_by(User.name)
+    ).all()
+    return [(None, "— none —")] + [(uid, name) for uid, name in rows]
+
+
+def _invite_url(user: User) -> str:
+    token = accounts.invite_token(user, current_app.config["SECRET_KEY"])
+    return url_for("auth.accept_invite", token=token, _external=True)
+
+
+@bp.route("/users")
+@role_required(ADMIN)
+def users():
+    role = request.args.get("role", "")
+    query = select(User).order_by(User.role, User.name)
+    if role in ROLES:
+        query = query.where(User.role == role)
+    page = db.paginate(query, per_page=25, error_out=False)
+    return render_template("admin/users.html", page=page, role=role, roles=ROLES)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required(ADMIN)
+def new_user():
+    form = UserForm()
+    form.partner_id.choices = _partner_choices()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                partner_id=form.partner_id.data,
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(f"{user.name} was created. Send them the invitation link below.", "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.route("/users/<int:user_id>")
+@role_required(ADMIN)
+def user_detail(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    invite_url = (
+        _invite_url(user) if user.password_hash is None and request.args.get("invite") else None
+    )
+    return render_template(
+        "admin/user_detail.html", user=user, invite_url=invite_url, form=ConfirmForm()
+    )
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required(ADMIN)
+def toggle_user(user_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user.id:
+        flash("You cannot deactivate your own account.", "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    accounts.set_active(user.id, not user.active)
+    flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/invite", methods=["POST"])
+@role_required(ADMIN)
+def reissue_invite(user_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id) or abort(404)
+    if user.password_hash is not None:
+        flash("This user has already set a password.", "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    accounts.reissue_invite(user.id)
+    flash("A new invitation link was made; earlier links no longer work.", "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+@role_required(ADMIN)
+def new_partner():
+    form = PartnerForm()
+    form.owner_id.choices = _staff_choices()
+    if request.method == "GET":
+        form.timezone.data = "Europe/Berlin"
+    if form.validate_on_submit():
+        try:
+            partner = partners.create_partner(
+                name=form.name.data,
+                tier=form.tier.data,
+                timezone=form.timezone.data,
+                country=form.country.data,
+                owner_id=form.owner_id.data,
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(f"Partner {partner.name} was created.", "success")
+            return redirect(url_for("partners.detail", partner_id=partner.id))
+    return render_template("admin/partner_form.html", form=form, partner=None)
+
+
+@bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+@role_required(ADMIN)
+def edit_partner(partner_id: int):
+    partner = db.session.get(Partner, partner_id) or abort(404)
+    form = PartnerForm(obj=partner)
+    form.owner_id.choices = _staff_choices()
+    if form.validate_on_submit():
+        try:
+            partners.update_partner(
+                partner.id,
+                name=form.name.data,
+                tier=form.tier.data,
+                timezone=form.timezone.data,
+                country=form.country.data,
+                owner_id=form.owner_id.data,
+                active=form.active.data,
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_field_errors(form, exc)
+        else:
+            flash(f"Partner {partner.name} was saved.", "success")
+            return redirect(url_for("partners.detail", partner_id=partner.id))
+    return render_template("admin/partner_form.html", form=form, partner=partner)
+
+
+@bp.route("/settings")
+@role_required(ADMIN)
+def settings():
+    return render_template("admin/settings.html", overview=settings_overview(current_app))

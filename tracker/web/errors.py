@@ -1,0 +1,47 @@
+"""Error pages in the site's layout."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: ("Not allowed", "Your account does not have access to this page."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "The upload is larger than allowed."),
+    429: ("Too many requests", "Please slow down and try again in a moment."),
+    500: ("Something went wrong", "We could not complete the request. It has been logged."),
+}
+
+
+def _render(status: int, detail: str | None = None):  # type: ignore[no-untyped-def]
+    title, message = MESSAGES.get(status, ("Error", "Something went wrong."))
+    return render_template(
+        "errors/error.html", status=status, title=title, message=detail or message
+    ), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        app.logger.info("CSRF rejected: %s", error.description)
+        return _render(
+            400, "The form expired or was sent from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return error
+        return _render(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error")
+        from tracker.extensions import db
+
+        db.session.rollback()
+        return _render(500)

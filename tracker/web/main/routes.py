@@ -1,0 +1,25 @@
+"""The landing page, and a partner user's view of their own organisation."""
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from tracker.domain.accounts import PARTNER
+from tracker.web.access import role_required
+from tracker.web.main import bp
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Each role starts where its work is."""
+    if current_user.is_partner:
+        return redirect(url_for("main.organisation"))
+    if current_user.is_admin:
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("partners.index"))
+
+
+@bp.route("/organisation")
+@role_required(PARTNER)
+def organisation():
+    return render_template("main/organisation.html", partner=current_user.partner)
