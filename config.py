@@ -66,7 +66,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 3600 * 8
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 26 * 1024 * 1024  # five 5 MB attachments and the form around them
     JSON_LOGS = False
     LOG_LEVEL = "INFO"
 

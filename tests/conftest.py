@@ -20,6 +20,8 @@ from config import TestConfig
 from tracker import create_app
 from tracker.extensions import db
 
+pytest_plugins = ["tests.servers"]
+
 PG_URL = os.environ.get("TRACKER_TEST_DATABASE_URL", "").strip()
 NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
 

@@ -47,3 +47,38 @@ def make_manager(**overrides) -> User:  # type: ignore[no-untyped-def]
 
 def make_partner_user(partner: Partner | None = None, **overrides) -> User:  # type: ignore[no-untyped-def]
     return make_user(PARTNER, partner=partner, **overrides)
+
+
+def make_conflict(partner_user: User | None = None, *, now: datetime = WHEN, **overrides):  # type: ignore[no-untyped-def]
+    """A conflict raised by a partner user (one is made when not given)."""
+    from tracker.services import conflicts
+
+    author = partner_user or make_partner_user()
+    values = {
+        "title": "Invoice 4711 paid 20 days late",
+        "description": "Payment terms are 30 days; invoice 4711 was paid after 50.",
+        "category": "payment_terms",
+        "severity": "high",
+        "now": now,
+    }
+    values.update(overrides)
+    return conflicts.submit(author, **values)
+
+
+def triage(conflict, manager: User, *, now: datetime = WHEN, **fields):  # type: ignore[no-untyped-def]
+    from tracker.services import conflicts
+
+    values = {
+        "severity": conflict.severity,
+        "category": conflict.category,
+        "assignee_id": manager.id,
+    }
+    values.update(fields)
+    return conflicts.act(manager, conflict.id, "triage", values, now=now)
+
+
+RESOLUTION = {
+    "summary": "Paid with interest; the payment run now checks terms.",
+    "root_cause": "process_gap",
+    "accountable_side": "us",
+}

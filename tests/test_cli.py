@@ -1,6 +1,6 @@
 """Operator commands print what scripts need and refuse bad input clearly."""
 
-from tracker.models import Partner, User
+from tracker.models import Conflict, Partner, User
 
 
 def test_partners_create_prints_the_new_id(runner) -> None:
@@ -75,9 +75,13 @@ def test_demo_seed_is_idempotent(runner) -> None:
         assert len(partner.users) == 2
     assert len({p.tier for p in Partner.query}) == 3
     assert len({p.timezone for p in Partner.query}) == 3
+    states = {c.status for c in Conflict.query}
+    assert {"open", "triaged", "waiting_on_partner", "closed"} <= states
+    conflict_count = Conflict.query.count()
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0
     assert (Partner.query.count(), User.query.count()) == counts
+    assert Conflict.query.count() == conflict_count
 
 
 def test_demo_seed_if_empty_leaves_a_used_database_alone(runner) -> None:

@@ -57,9 +57,9 @@ def _nav(browser) -> str:  # type: ignore[no-untyped-def]
 
 def test_each_role_sees_its_own_navigation(new_browser) -> None:
     expectations = {
-        make_admin: ["Users", "Partners", "Settings"],
-        make_manager: ["Partners"],
-        make_partner_user: ["My organisation"],
+        make_admin: ["Queue", "Users", "Partners", "Settings"],
+        make_manager: ["Queue", "Partners"],
+        make_partner_user: ["My conflicts", "New conflict", "My organisation"],
     }
     for factory, labels in expectations.items():
         browser = new_browser()
@@ -69,3 +69,5 @@ def test_each_role_sees_its_own_navigation(new_browser) -> None:
             assert f">{label}</a>" in nav, (factory.__name__, label)
         if factory is not make_admin:
             assert ">Users</a>" not in nav and ">Settings</a>" not in nav
+        if factory is make_partner_user:
+            assert ">Queue</a>" not in nav and ">Partners</a>" not in nav

@@ -9,6 +9,9 @@ from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from tracker.domain import workflow
+from tracker.markdown import render_markdown
+
 
 def viewer_timezone() -> str:
     if getattr(current_user, "is_authenticated", False):
@@ -17,9 +20,14 @@ def viewer_timezone() -> str:
 
 
 NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
-    "partner": (("main.organisation", "My organisation"),),
-    "manager": (("partners.index", "Partners"),),
+    "partner": (
+        ("portal.conflicts_list", "My conflicts"),
+        ("portal.new_conflict", "New conflict"),
+        ("main.organisation", "My organisation"),
+    ),
+    "manager": (("console.queue", "Queue"), ("partners.index", "Partners")),
     "admin": (
+        ("console.queue", "Queue"),
         ("admin.users", "Users"),
         ("partners.index", "Partners"),
         ("admin.settings", "Settings"),
@@ -32,6 +40,27 @@ def nav_items() -> tuple[tuple[str, str], ...]:
     if not getattr(current_user, "is_authenticated", False):
         return ()
     return NAVIGATION.get(current_user.role, ())
+
+
+def unread_notifications() -> int:
+    """For the bell in the navigation."""
+    from tracker.services.notifications import unread_count
+
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    return unread_count(current_user)
+
+
+def age(since: datetime, now: datetime) -> str:
+    """A short wall-clock age: 3d 4h, 5h 10m, 12m."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {mins}m"
+    return f"{mins}m"
 
 
 def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | None = None) -> str:
@@ -47,6 +76,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["unread_notifications"] = unread_notifications
+    app.jinja_env.globals["wf"] = workflow
+    app.jinja_env.globals["age"] = age
+    app.jinja_env.filters["markdown"] = render_markdown
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]

@@ -13,10 +13,8 @@ from tracker.web.main import bp
 def index():
     """Each role starts where its work is."""
     if current_user.is_partner:
-        return redirect(url_for("main.organisation"))
-    if current_user.is_admin:
-        return redirect(url_for("admin.users"))
-    return redirect(url_for("partners.index"))
+        return redirect(url_for("portal.conflicts_list"))
+    return redirect(url_for("console.queue"))
 
 
 @bp.route("/organisation")

@@ -1,0 +1,1 @@
+"""Real loopback servers for tests (SMTP, HTTP receivers)."""

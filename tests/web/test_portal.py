@@ -1,0 +1,275 @@
+"""The partner portal through HTTP: raising, following, isolation, safe rendering, uploads."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import WHEN, make_conflict, make_manager, make_partner_user, triage
+from tracker.extensions import db
+from tracker.models import Attachment, Conflict, Notification
+from tracker.services import conflicts
+from tracker.services.attachments import MAX_ATTACHMENT_BYTES
+from tracker.services.attachments import Upload as FileUpload
+
+PDF = b"%PDF-1.4 minimal test file"
+
+
+def _raise(browser, **overrides):  # type: ignore[no-untyped-def]
+    data = {
+        "title": "Pallets delivered to the wrong dock",
+        "description": "Three pallets went to dock 4 instead of dock 1.",
+        "category": "delivery",
+        "severity": "high",
+    }
+    data.update(overrides)
+    return browser.post("/portal/conflicts/new", data, content_type="multipart/form-data")
+
+
+def test_partner_raises_a_conflict_and_sees_it_at_once(browser) -> None:
+    user = make_partner_user()
+    browser.login(user.email)
+    response = _raise(browser)
+    assert response.status_code == 302
+    conflict = db.session.scalars(select(Conflict)).one()
+    page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert conflict.ref in page and "was raised" in page
+    listing = browser.get("/portal/conflicts").get_data(as_text=True)
+    assert conflict.ref in listing and "Pallets delivered" in listing
+
+
+def test_invalid_submission_shows_errors_and_creates_nothing(browser) -> None:
+    browser.login(make_partner_user().email)
+    response = _raise(browser, title="", category="gossip")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "This field is required" in html and "Not a valid choice" in html
+    assert db.session.scalar(select(Conflict.id)) is None
+
+
+def test_colleagues_of_the_same_partner_see_each_others_conflicts(new_browser) -> None:
+    author = make_partner_user()
+    colleague = make_partner_user(partner=author.partner)
+    conflict = make_conflict(author)
+    browser = new_browser()
+    browser.login(colleague.email)
+    assert conflict.ref in browser.get("/portal/conflicts").get_data(as_text=True)
+    assert browser.get(f"/portal/conflicts/{conflict.id}").status_code == 200
+
+
+def test_another_partners_conflict_and_everything_under_it_answers_404(browser, app) -> None:
+    owner = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(owner, uploads=[FileUpload("terms.pdf", PDF)])
+    notification_id = db.session.scalars(select(Notification.id)).first()
+    attachment = db.session.scalars(select(Attachment)).one()
+    event_id = conflicts.timeline(conflict, manager)[0].id
+    stranger = make_partner_user()
+    browser.login(stranger.email)
+    assert conflict.ref not in browser.get("/portal/conflicts").get_data(as_text=True)
+    assert browser.get(f"/portal/conflicts/{conflict.id}").status_code == 404
+    assert browser.get(f"/portal/conflicts/{conflict.id}#event-{event_id}").status_code == 404
+    assert (
+        browser.post(f"/portal/conflicts/{conflict.id}/comment", {"body": "hi"}).status_code == 404
+    )
+    for action in ("accept", "dispute", "reopen", "withdraw"):
+        response = browser.post(
+            f"/portal/conflicts/{conflict.id}/actions/{action}", {"reason": "x"}
+        )
+        assert response.status_code == 404, action
+    assert browser.get(f"/attachments/{attachment.id}").status_code == 404
+    assert browser.post(f"/notifications/{notification_id}/open").status_code == 404
+    assert browser.get("/portal/conflicts/999999").status_code == 404
+    assert db.session.get(Conflict, conflict.id).status == "open"
+
+
+def test_partners_cannot_enter_the_console(browser) -> None:
+    conflict = make_conflict()
+    browser.login(conflict.created_by.email)
+    assert browser.get("/console/queue").status_code == 403
+    assert browser.get(f"/console/conflicts/{conflict.id}").status_code == 403
+    response = browser.post(
+        f"/console/conflicts/{conflict.id}/message", {"body": "x", "visibility": "internal"}
+    )
+    assert response.status_code == 403
+
+
+def test_internal_notes_and_files_never_reach_the_partner_page(browser, app) -> None:
+    user = make_partner_user()
+    manager = make_manager(name="Maya Internal")
+    conflict = make_conflict(user)
+    triage(conflict, manager)
+    conflicts.comment(
+        manager, conflict.id, "SECRET-NOTE finance was late",
+        internal=True, uploads=[FileUpload("internal.pdf", PDF)], now=WHEN,
+    )  # fmt: skip
+    conflicts.comment(manager, conflict.id, "We are looking into it.", now=WHEN)
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "SECRET-NOTE" not in html and "internal.pdf" not in html
+    assert "We are looking into it." in html
+    internal_file = db.session.scalars(select(Attachment)).one()
+    assert browser.get(f"/attachments/{internal_file.id}").status_code == 404
+    notes = browser.get("/notifications").get_data(as_text=True)
+    assert "internal" not in notes.lower()
+
+
+class _ActiveContent(HTMLParser):
+    """Collects anything in rendered HTML that a browser would execute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        if tag in ("script", "iframe", "object", "embed", "svg", "img", "style"):
+            self.found.append(tag)
+        for name, value in attrs:
+            if name.startswith("on") or name == "style":
+                self.found.append(f"{tag}[{name}]")
+            if name in ("href", "src") and (value or "").strip().lower().startswith(
+                ("javascript:", "data:")
+            ):
+                self.found.append(f"{tag}[{name}={value}]")
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "<script>alert('x')</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click me](javascript:alert(1))",
+        '<a href="javascript:alert(1)">x</a>',
+        "[x](JaVaScRiPt:alert(1))",
+        '<svg onload="alert(1)"></svg>',
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        '<p style="background:url(javascript:alert(1))">x</p>',
+    ],
+)
+def test_markdown_with_script_renders_inert(browser, markdown) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user, description=f"Hello **world**\n\n{markdown}")
+    manager = make_manager()
+    conflicts.comment(manager, conflict.id, markdown, now=WHEN)
+    for viewer, url in ((user, f"/portal/conflicts/{conflict.id}"),):
+        browser.login(viewer.email)
+        html = browser.get(url).get_data(as_text=True)
+        main = html[html.index('<main class="content">') : html.index("</main>")]
+        assert "<strong>world</strong>" in main
+        parser = _ActiveContent()
+        parser.feed(main)
+        assert parser.found == []
+
+
+def test_safe_links_are_kept_with_rel(browser) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user, description="See [terms](https://example.com/terms).")
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert re.search(
+        r'<a href="https://example.com/terms" rel="noopener noreferrer nofollow">terms</a>', html
+    )
+
+
+def test_attachment_is_served_to_the_partner_and_its_managers(browser, new_browser) -> None:
+    user = make_partner_user()
+    browser.login(user.email)
+    response = _raise(browser, attachments=(io.BytesIO(PDF), "contract terms.pdf"))
+    assert response.status_code == 302
+    attachment = db.session.scalars(select(Attachment)).one()
+    assert (
+        attachment.filename == "contract terms.pdf" and attachment.content_type == "application/pdf"
+    )
+    download = browser.get(f"/attachments/{attachment.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert "attachment;" in download.headers["Content-Disposition"]
+    manager = new_browser()
+    manager.login(make_manager().email)
+    assert manager.get(f"/attachments/{attachment.id}").data == PDF
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([(io.BytesIO(b"MZ\x90\x00"), "tool.exe")], "accepted types are"),
+        ([(io.BytesIO(b"<html>"), "page.html")], "accepted types are"),
+        ([(io.BytesIO(b"not a pdf"), "fake.pdf")], "does not look like"),
+        ([(io.BytesIO(b"%PDF" + b"0" * MAX_ATTACHMENT_BYTES), "big.pdf")], "larger than 5 MB"),
+        ([(io.BytesIO(b"a,b"), f"f{i}.csv") for i in range(6)], "At most 5"),
+        ([(io.BytesIO(b""), "empty.txt")], "is empty"),
+    ],
+)
+def test_attachment_limits_refuse_the_submission(browser, files, message) -> None:
+    browser.login(make_partner_user().email)
+    response = _raise(browser, attachments=files)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Conflict.id)) is None
+    assert db.session.scalar(select(Attachment.id)) is None
+
+
+def test_conflict_list_is_paged_and_filtered(browser) -> None:
+    user = make_partner_user()
+    for i in range(23):
+        make_conflict(user, title=f"Conflict number {i:02d}", now=WHEN + timedelta(minutes=i))
+    browser.login(user.email)
+    first = browser.get("/portal/conflicts").get_data(as_text=True)
+    assert "Conflict number 22" in first and "Conflict number 02" not in first
+    assert "Page 1 of 2" in first
+    second = browser.get("/portal/conflicts?page=2").get_data(as_text=True)
+    assert "Conflict number 02" in second and "Conflict number 22" not in second
+    closed = browser.get("/portal/conflicts?status=closed").get_data(as_text=True)
+    assert "Conflict number" not in closed
+
+
+def test_partner_reply_while_waiting_resumes_the_conflict(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(user)
+    triage(conflict, manager)
+    conflicts.act(manager, conflict.id, "wait_on_partner", {"message": "Which invoice?"}, now=WHEN)
+    browser.login(user.email)
+    page = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "waiting for your answer" in page
+    browser.post(f"/portal/conflicts/{conflict.id}/comment", {"body": "Invoice 4711"})
+    assert db.session.get(Conflict, conflict.id).status == "triaged"
+
+
+def test_illegal_action_is_explained_and_changes_nothing(browser) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user)
+    browser.login(user.email)
+    response = browser.post(
+        f"/portal/conflicts/{conflict.id}/actions/accept", follow_redirects=True
+    )
+    assert "cannot be accepted" in response.get_data(as_text=True)
+    assert db.session.get(Conflict, conflict.id).status == "open"
+    assert browser.post(f"/portal/conflicts/{conflict.id}/actions/explode").status_code == 404
+
+
+def test_partner_withdraws_with_a_reason(browser) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user)
+    browser.login(user.email)
+    browser.post(f"/portal/conflicts/{conflict.id}/actions/withdraw", {"reason": "raised_in_error"})
+    assert db.session.get(Conflict, conflict.id).close_reason == "withdrawn"
+
+
+def test_bell_counts_unread_and_marking_read_clears_it(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(user)
+    conflicts.comment(manager, conflict.id, "First reply", now=WHEN)
+    conflicts.comment(manager, conflict.id, "Second reply", now=WHEN)
+    browser.login(user.email)
+    page = browser.get("/portal/conflicts").get_data(as_text=True)
+    assert 'aria-label="Notifications, 2 unread"' in page
+    browser.post("/notifications/read")
+    assert 'aria-label="Notifications, 0 unread"' in browser.get("/portal/conflicts").get_data(
+        as_text=True
+    )

@@ -1,0 +1,236 @@
+"""The conflict lifecycle: states, actions, who may take them and what each one needs.
+
+One table (`TRANSITIONS`) is the whole state machine; `plan()` checks a request against
+it and either returns the transition or raises WorkflowError with a message a person
+can act on. Nothing here touches the database: services apply what `plan()` allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+OPEN = "open"
+TRIAGED = "triaged"
+WAITING_ON_PARTNER = "waiting_on_partner"
+RESOLVED = "resolved"
+CLOSED = "closed"
+STATES = (OPEN, TRIAGED, WAITING_ON_PARTNER, RESOLVED, CLOSED)
+ACTIVE_STATES = (OPEN, TRIAGED, WAITING_ON_PARTNER, RESOLVED)
+
+STATE_LABELS = {
+    OPEN: "Open",
+    TRIAGED: "Triaged",
+    WAITING_ON_PARTNER: "Waiting on partner",
+    RESOLVED: "Resolved",
+    CLOSED: "Closed",
+}
+
+MANAGER = "manager"  # alliance managers and admins act as managers here
+PARTNER = "partner"
+SYSTEM = "system"  # the scheduler
+
+CATEGORIES = {
+    "payment_terms": "Payment terms",
+    "delivery": "Delivery",
+    "communication": "Communication",
+    "contract": "Contract",
+    "quality": "Quality",
+    "customer_handover": "Customer handover",
+    "other": "Other",
+}
+SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+ROOT_CAUSES = {
+    "process_gap": "Process gap",
+    "miscommunication": "Miscommunication",
+    "system_error": "System error",
+    "capacity": "Capacity or staffing",
+    "contract_ambiguity": "Ambiguous contract terms",
+    "third_party_failure": "Third-party failure",
+    "data_quality": "Data quality",
+    "other": "Other",
+}
+ACCOUNTABLE_SIDES = {
+    "us": "Us (the alliance team)",
+    "partner": "The partner",
+    "shared": "Shared",
+    "third_party": "A third party",
+}
+WITHDRAW_REASONS = {
+    "raised_in_error": "Raised in error",
+    "settled_elsewhere": "Settled elsewhere",
+}
+
+PARTNER_REOPEN_WINDOW = timedelta(days=30)
+AUTO_CLOSE_AFTER = timedelta(days=7)
+MAX_TEXT = 20_000
+
+
+class WorkflowError(ValueError):
+    """An action that is not allowed now; the message says why and what would work."""
+
+    def __init__(self, message: str, field_errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field_errors = dict(field_errors or {})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    counts_as_reopen: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("triage", "Triage", (OPEN,), TRIAGED, (MANAGER,), ("severity", "category", "assignee_id")),
+        Transition("wait_on_partner", "Ask the partner", (TRIAGED,), WAITING_ON_PARTNER, (MANAGER,), ("message",)),
+        Transition("resume", "Resume work", (WAITING_ON_PARTNER,), TRIAGED, (MANAGER, SYSTEM)),
+        Transition(
+            "resolve", "Resolve", (TRIAGED,), RESOLVED, (MANAGER,), ("summary", "root_cause", "accountable_side")
+        ),
+        Transition("accept", "Accept the resolution", (RESOLVED,), CLOSED, (PARTNER,)),
+        Transition("dispute", "Dispute the resolution", (RESOLVED,), TRIAGED, (PARTNER,), ("reason",), True),
+        Transition("reopen", "Reopen", (CLOSED,), TRIAGED, (PARTNER, MANAGER), ("reason",), True),
+        Transition("withdraw", "Withdraw", (OPEN, TRIAGED), CLOSED, (PARTNER,), ("reason",)),
+        Transition("auto_close", "Close without answer", (RESOLVED,), CLOSED, (SYSTEM,)),
+    )
+}  # fmt: skip
+
+ACTIONS = tuple(TRANSITIONS)
+
+_FIELD_LABELS = {
+    "severity": "a severity",
+    "category": "a category",
+    "assignee_id": "an assignee",
+    "message": "a message saying what you need from the partner",
+    "summary": "a resolution summary",
+    "root_cause": "a root cause",
+    "accountable_side": "the accountable side",
+    "reason": "a reason",
+}
+
+_CHOICES: dict[str, Mapping[str, str]] = {
+    "severity": SEVERITIES,
+    "category": CATEGORIES,
+    "root_cause": ROOT_CAUSES,
+    "accountable_side": ACCOUNTABLE_SIDES,
+}
+
+
+def actor_kind(role: str) -> str:
+    """Map an account role onto the workflow's actors (admins act as managers)."""
+    return PARTNER if role == PARTNER else MANAGER if role in ("manager", "admin") else SYSTEM
+
+
+def _check_fields(transition: Transition, fields: Mapping[str, object]) -> dict[str, object]:
+    errors: dict[str, str] = {}
+    clean: dict[str, object] = {}
+    for name in transition.required:
+        value = fields.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+        if value in (None, ""):
+            errors[name] = f"Please give {_FIELD_LABELS[name]}."
+            continue
+        if name in _CHOICES and value not in _CHOICES[name]:
+            errors[name] = f"Choose one of: {', '.join(_CHOICES[name].values())}."
+            continue
+        if name == "reason" and transition.action == "withdraw" and value not in WITHDRAW_REASONS:
+            errors[name] = f"Choose one of: {', '.join(WITHDRAW_REASONS.values())}."
+            continue
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            errors[name] = f"At most {MAX_TEXT} characters."
+            continue
+        clean[name] = value
+    if errors:
+        raise WorkflowError("Some required information is missing or not valid.", errors)
+    return clean
+
+
+def plan(
+    state: str,
+    action: str,
+    role: str,
+    *,
+    now: datetime,
+    fields: Mapping[str, object] | None = None,
+    closed_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+) -> tuple[Transition, dict[str, object]]:
+    """Check `action` by `role` from `state`; return the transition and its cleaned fields."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise WorkflowError(f"Unknown action {action!r}.")
+    actor = actor_kind(role) if role not in (MANAGER, PARTNER, SYSTEM) else role
+    if actor not in transition.roles:
+        who = " or ".join(
+            {"manager": "an alliance manager", "partner": "the partner", "system": "the scheduler"}[
+                r
+            ]
+            for r in transition.roles
+        )
+        raise WorkflowError(f"Only {who} can {transition.label.lower()} a conflict.")
+    if state not in transition.sources:
+        allowed = ", ".join(STATE_LABELS[s].lower() for s in transition.sources)
+        raise WorkflowError(
+            f"A conflict that is {STATE_LABELS.get(state, state).lower()} cannot be "
+            f"{_past(action)}; this is possible only when it is {allowed}."
+        )
+    if action == "reopen" and actor == PARTNER and not _within_reopen_window(closed_at, now):
+        raise WorkflowError(
+            "This conflict was closed more than 30 days ago. Please raise a new conflict "
+            "and mention this one; your alliance manager can still reopen it."
+        )
+    if action == "auto_close" and (resolved_at is None or now - resolved_at < AUTO_CLOSE_AFTER):
+        raise WorkflowError(
+            "A resolution is closed automatically only after 7 days without answer."
+        )
+    return transition, _check_fields(transition, fields or {})
+
+
+def _within_reopen_window(closed_at: datetime | None, now: datetime) -> bool:
+    return closed_at is not None and now - closed_at <= PARTNER_REOPEN_WINDOW
+
+
+def _past(action: str) -> str:
+    return {
+        "triage": "triaged",
+        "wait_on_partner": "put on hold for the partner",
+        "resume": "resumed",
+        "resolve": "resolved",
+        "accept": "accepted",
+        "dispute": "disputed",
+        "reopen": "reopened",
+        "withdraw": "withdrawn",
+        "auto_close": "closed automatically",
+    }[action]
+
+
+def available_actions(
+    state: str, role: str, *, now: datetime, closed_at: datetime | None = None
+) -> list[Transition]:
+    """The actions `role` could take now (fields aside): what the page offers."""
+    actor = actor_kind(role) if role not in (MANAGER, PARTNER, SYSTEM) else role
+    result = []
+    for transition in TRANSITIONS.values():
+        if actor not in transition.roles or state not in transition.sources or actor == SYSTEM:
+            continue
+        reopen_too_late = transition.action == "reopen" and actor == PARTNER
+        if reopen_too_late and not _within_reopen_window(closed_at, now):
+            continue
+        result.append(transition)
+    return result
+
+
+def reference(year: int, number: int) -> str:
+    """The readable reference partners quote: TR-2026-00042."""
+    return f"TR-{year}-{number:05d}"

@@ -1,0 +1,121 @@
+"""Conflicts, their append-only event trail and their attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.domain.workflow import ACTIVE_STATES
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from tracker.models.partner import Partner
+    from tracker.models.user import User
+
+PUBLIC = "public"
+INTERNAL = "internal"
+
+
+class Conflict(db.Model):
+    __tablename__ = "conflicts"
+    __table_args__ = (
+        Index("ix_conflicts_partner_updated", "partner_id", "updated_at"),
+        Index("ix_conflicts_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(20), unique=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(32))
+    reported_severity: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(24))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_summary: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(String(32))
+    accountable_side: Mapped[str | None] = mapped_column(String(16))
+    close_reason: Mapped[str | None] = mapped_column(String(24))
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"), index=True)
+
+    partner: Mapped[Partner] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    repeat_of: Mapped[Conflict | None] = relationship(remote_side=[id], back_populates="repeats")
+    repeats: Mapped[list[Conflict]] = relationship(
+        back_populates="repeat_of", order_by="Conflict.id"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATES
+
+    def __repr__(self) -> str:
+        return f"<Conflict {self.ref} {self.status}>"
+
+
+class ConflictEvent(db.Model):
+    """One entry of the audit trail. Never updated or deleted (enforced below)."""
+
+    __tablename__ = "conflict_events"
+    __table_args__ = (Index("ix_conflict_events_conflict_id_id", "conflict_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    visibility: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    conflict: Mapped[Conflict] = relationship()
+    actor: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="event", order_by="Attachment.id"
+    )
+
+    @property
+    def is_internal(self) -> bool:
+        return self.visibility == INTERNAL
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("conflict_events.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    visibility: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    conflict: Mapped[Conflict] = relationship()
+    event: Mapped[ConflictEvent | None] = relationship(back_populates="attachments")
+
+
+@event.listens_for(ConflictEvent, "before_update")
+def _events_are_append_only(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+    raise RuntimeError("conflict events are append-only: record a new event instead")
+
+
+@event.listens_for(ConflictEvent, "before_delete")
+def _events_are_never_deleted(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
+    raise RuntimeError("conflict events are append-only: they are never deleted")

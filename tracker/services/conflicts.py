@@ -1,0 +1,522 @@
+"""Conflict use cases: submit, act, comment, assign, edit, link. The only writers of conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from tracker.domain import workflow
+from tracker.domain.accounts import STAFF_ROLES
+from tracker.extensions import db
+from tracker.models import Attachment, Conflict, ConflictEvent, User
+from tracker.models.conflict import INTERNAL, PUBLIC
+from tracker.services import attachments as files
+from tracker.services import notifications
+from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
+
+MAX_TITLE = 200
+MAX_BODY = workflow.MAX_TEXT
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def visible_conflict(user: User, conflict_id: int) -> Conflict:
+    """The conflict if `user` may see it; otherwise NotFound (never say it exists)."""
+    conflict = db.session.get(Conflict, conflict_id)
+    if conflict is None or not may_see(user, conflict):
+        raise NotFound("No such conflict.")
+    return conflict
+
+
+def may_see(user: User, conflict: Conflict) -> bool:
+    if user.is_staff:
+        return True
+    return user.is_partner and user.partner_id == conflict.partner_id
+
+
+def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
+    """The conflict's events in the order they happened; partners see public ones only."""
+    query = select(ConflictEvent).where(ConflictEvent.conflict_id == conflict.id)
+    if not viewer.is_staff:
+        query = query.where(ConflictEvent.visibility == PUBLIC)
+    return list(db.session.scalars(query.order_by(ConflictEvent.id)))
+
+
+def partner_conflicts(user: User, status: str | None = None) -> Select:
+    """The user's organisation's conflicts, most recently updated first."""
+    query = select(Conflict).where(Conflict.partner_id == user.partner_id)
+    if status in workflow.STATES:
+        query = query.where(Conflict.status == status)
+    return query.order_by(Conflict.updated_at.desc(), Conflict.id.desc())
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str | None = None
+    partner_id: int | None = None
+    severity: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    search: str | None = None
+
+
+def queue(filters: QueueFilters) -> Select:
+    """Every conflict not closed (or the chosen status), most urgent first."""
+    query = select(Conflict)
+    if filters.status in workflow.STATES:
+        query = query.where(Conflict.status == filters.status)
+    else:
+        query = query.where(Conflict.status.in_(workflow.ACTIVE_STATES))
+    if filters.partner_id:
+        query = query.where(Conflict.partner_id == filters.partner_id)
+    if filters.severity in workflow.SEVERITIES:
+        query = query.where(Conflict.severity == filters.severity)
+    if filters.unassigned:
+        query = query.where(Conflict.assignee_id.is_(None))
+    elif filters.assignee_id:
+        query = query.where(Conflict.assignee_id == filters.assignee_id)
+    if filters.search:
+        pattern = f"%{_escape_like(filters.search.strip()[:100])}%"
+        query = query.where(
+            or_(
+                Conflict.title.ilike(pattern, escape="\\"),
+                Conflict.description.ilike(pattern, escape="\\"),
+                Conflict.ref.ilike(pattern, escape="\\"),
+            )
+        )
+    return query.order_by(*urgency_order())
+
+
+def urgency_order() -> tuple:
+    """Oldest first until SLA clocks exist to sort by."""
+    return (Conflict.created_at.asc(), Conflict.id.asc())
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def visible_attachment(user: User, attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not may_see(user, attachment.conflict):
+        raise NotFound("No such attachment.")
+    if attachment.visibility == INTERNAL and not user.is_staff:
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _record(
+    conflict: Conflict,
+    actor: User | None,
+    kind: str,
+    now: datetime,
+    *,
+    visibility: str = PUBLIC,
+    body: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> ConflictEvent:
+    """Append an event: the only way history is written."""
+    event = ConflictEvent(
+        conflict=conflict,
+        actor_id=actor.id if actor else None,
+        created_at=now,
+        kind=kind,
+        visibility=visibility,
+        body=body,
+        data=dict(data) if data else None,
+    )
+    db.session.add(event)
+    conflict.updated_at = now
+    return event
+
+
+def _attach(
+    conflict: Conflict,
+    event: ConflictEvent,
+    actor: User,
+    checked: list[files.CheckedUpload],
+    now: datetime,
+) -> None:
+    for upload in checked:
+        db.session.add(
+            Attachment(
+                conflict=conflict,
+                event=event,
+                uploaded_by_id=actor.id,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                size_bytes=len(upload.data),
+                sha256=upload.sha256,
+                storage_key=files.store(upload),
+                visibility=event.visibility,
+                created_at=now,
+            )
+        )
+
+
+def _text(value: str | None, field: str, label: str, max_length: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{label} is required.", field_errors={field: f"{label} is required."})
+    if len(text) > max_length:
+        raise InvalidInput(
+            f"{label} is too long.", field_errors={field: f"At most {max_length} characters."}
+        )
+    return text
+
+
+def _choice(value: str | None, field: str, choices: Mapping[str, str]) -> str:
+    if value not in choices:
+        message = f"Choose one of: {', '.join(choices.values())}."
+        raise InvalidInput(message, field_errors={field: message})
+    return value
+
+
+def submit(
+    actor: User,
+    *,
+    title: str,
+    description: str,
+    category: str,
+    severity: str,
+    now: datetime,
+    partner_id: int | None = None,
+    uploads: Iterable[files.Upload] = (),
+) -> Conflict:
+    """A partner (or a manager on a partner's behalf) raises a conflict."""
+    if actor.is_partner:
+        if partner_id not in (None, actor.partner_id):
+            raise NotFound("No such partner.")
+        partner_id = actor.partner_id
+    elif partner_id is None:
+        raise InvalidInput(
+            "Choose the partner this conflict is with.",
+            field_errors={"partner_id": "Choose a partner."},
+        )
+    from tracker.models import Partner
+
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        raise InvalidInput("Unknown partner.", field_errors={"partner_id": "Choose a partner."})
+    title = _text(title, "title", "A title", MAX_TITLE)
+    if len(title) < 5:
+        raise InvalidInput(
+            "The title is too short.", field_errors={"title": "At least 5 characters."}
+        )
+    description = _text(description, "description", "A description", MAX_BODY)
+    category = _choice(category, "category", workflow.CATEGORIES)
+    severity = _choice(severity, "severity", workflow.SEVERITIES)
+    checked = files.check_uploads(list(uploads))
+    conflict = Conflict(
+        partner=partner,
+        created_by_id=actor.id,
+        assignee_id=None,
+        title=title,
+        description=description,
+        category=category,
+        reported_severity=severity,
+        severity=severity,
+        status=workflow.OPEN,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(conflict)
+    db.session.flush()
+    conflict.ref = workflow.reference(now.year, conflict.id)
+    event = _record(
+        conflict,
+        actor,
+        "submitted",
+        now,
+        body=description,
+        data={"title": title, "category": category, "severity": severity},
+    )
+    _attach(conflict, event, actor, checked, now)
+    db.session.flush()
+    notifications.fan_out(conflict, event, now)
+    db.session.commit()
+    return conflict
+
+
+def act(
+    actor: User | None,
+    conflict_id: int,
+    action: str,
+    fields: Mapping[str, Any] | None,
+    *,
+    now: datetime,
+) -> Conflict:
+    """Move a conflict through the workflow; `actor` None is the scheduler."""
+    conflict = (
+        visible_conflict(actor, conflict_id) if actor else db.session.get(Conflict, conflict_id)
+    )
+    if conflict is None:
+        raise NotFound("No such conflict.")
+    role = actor.role if actor else workflow.SYSTEM
+    try:
+        transition, clean = workflow.plan(
+            conflict.status,
+            action,
+            role,
+            now=now,
+            fields=fields or {},
+            closed_at=conflict.closed_at,
+            resolved_at=conflict.resolved_at,
+        )
+    except workflow.WorkflowError as exc:
+        status_error = not exc.field_errors
+        error_class = StateConflict if status_error else InvalidInput
+        raise error_class(exc.message, field_errors=exc.field_errors) from exc
+    if action == "triage":
+        _check_assignee(clean["assignee_id"])
+    before = conflict.status
+    data: dict[str, Any] = {"from": before, "to": transition.target, "action": action}
+    body: str | None = None
+    if action == "triage":
+        data.update(_apply_triage(conflict, clean, now))
+    elif action == "wait_on_partner":
+        body = str(clean["message"])
+    elif action == "resolve":
+        conflict.resolution_summary = str(clean["summary"])
+        conflict.root_cause = str(clean["root_cause"])
+        conflict.accountable_side = str(clean["accountable_side"])
+        conflict.resolved_at = now
+        body = conflict.resolution_summary
+        data.update(root_cause=conflict.root_cause, accountable_side=conflict.accountable_side)
+    elif action in ("dispute", "reopen"):
+        body = str(clean["reason"])
+        conflict.reopen_count += 1
+        conflict.closed_at = None
+        conflict.close_reason = None
+    elif action == "withdraw":
+        conflict.closed_at = now
+        conflict.close_reason = "withdrawn"
+        data["reason"] = clean["reason"]
+    elif action == "accept":
+        conflict.closed_at = now
+        conflict.close_reason = "accepted"
+    elif action == "auto_close":
+        conflict.closed_at = now
+        conflict.close_reason = "auto_accepted"
+    conflict.status = transition.target
+    event = _record(conflict, actor, "status_changed", now, body=body, data=data)
+    db.session.flush()
+    notifications.fan_out(conflict, event, now)
+    db.session.commit()
+    return conflict
+
+
+def _check_assignee(assignee_id: Any) -> User:
+    try:
+        user = db.session.get(User, int(assignee_id))
+    except (TypeError, ValueError):
+        user = None
+    if user is None or user.role not in STAFF_ROLES or not user.active:
+        raise InvalidInput(
+            "The assignee must be an active alliance manager.",
+            field_errors={"assignee_id": "Choose an active alliance manager."},
+        )
+    return user
+
+
+def _apply_triage(conflict: Conflict, clean: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for field in ("severity", "category"):
+        if getattr(conflict, field) != clean[field]:
+            changes[field] = {"before": getattr(conflict, field), "after": clean[field]}
+            setattr(conflict, field, clean[field])
+    conflict.assignee_id = int(clean["assignee_id"])
+    conflict.triaged_at = conflict.triaged_at or now
+    changes["severity_now"] = conflict.severity
+    return changes
+
+
+def comment(
+    actor: User,
+    conflict_id: int,
+    body: str,
+    *,
+    now: datetime,
+    internal: bool = False,
+    uploads: Iterable[files.Upload] = (),
+) -> ConflictEvent:
+    """A public reply or comment, or (staff only) an internal note.
+
+    A partner's reply to a conflict that waits on them resumes it: the answer is what we
+    were waiting for.
+    """
+    conflict = visible_conflict(actor, conflict_id)
+    if internal and not actor.is_staff:
+        raise PermissionDenied("Only alliance managers can write internal notes.")
+    text = _text(body, "body", "A message", MAX_BODY)
+    checked = files.check_uploads(list(uploads))
+    kind = "internal_note" if internal else ("reply" if actor.is_staff else "comment")
+    event = _record(
+        conflict, actor, kind, now, visibility=INTERNAL if internal else PUBLIC, body=text
+    )
+    _attach(conflict, event, actor, checked, now)
+    db.session.flush()
+    notifications.fan_out(conflict, event, now)
+    if actor.is_partner and conflict.status == workflow.WAITING_ON_PARTNER:
+        conflict.status = workflow.TRIAGED
+        resumed = _record(
+            conflict,
+            None,
+            "status_changed",
+            now,
+            data={
+                "from": workflow.WAITING_ON_PARTNER,
+                "to": workflow.TRIAGED,
+                "action": "resume",
+                "automatic": True,
+            },
+        )
+        db.session.flush()
+        notifications.fan_out(conflict, resumed, now)
+    db.session.commit()
+    return event
+
+
+def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datetime) -> Conflict:
+    """Give the conflict to a manager (or to nobody); recorded internally."""
+    _require_staff(actor)
+    conflict = visible_conflict(actor, conflict_id)
+    if not conflict.is_active:
+        raise StateConflict("A closed conflict cannot be reassigned; reopen it first.")
+    new = _check_assignee(assignee_id) if assignee_id is not None else None
+    before = conflict.assignee
+    if (before.id if before else None) == (new.id if new else None):
+        return conflict
+    conflict.assignee_id = new.id if new else None
+    event = _record(
+        conflict,
+        actor,
+        "assigned",
+        now,
+        visibility=INTERNAL,
+        data={
+            "before": before.name if before else None,
+            "after": new.name if new else None,
+            "after_id": new.id if new else None,
+        },
+    )
+    db.session.flush()
+    notifications.fan_out(conflict, event, now)
+    db.session.commit()
+    return conflict
+
+
+def change_fields(
+    actor: User,
+    conflict_id: int,
+    *,
+    now: datetime,
+    severity: str | None = None,
+    category: str | None = None,
+) -> Conflict:
+    """Correct severity or category; each change is recorded with before and after."""
+    _require_staff(actor)
+    conflict = visible_conflict(actor, conflict_id)
+    if not conflict.is_active:
+        raise StateConflict("A closed conflict cannot be edited; reopen it first.")
+    changes = {}
+    if severity is not None and severity != conflict.severity:
+        changes["severity"] = (
+            conflict.severity,
+            _choice(severity, "severity", workflow.SEVERITIES),
+        )
+    if category is not None and category != conflict.category:
+        changes["category"] = (
+            conflict.category,
+            _choice(category, "category", workflow.CATEGORIES),
+        )
+    for field, (before, after) in changes.items():
+        setattr(conflict, field, after)
+        event = _record(
+            conflict,
+            actor,
+            "field_changed",
+            now,
+            data={"field": field, "before": before, "after": after},
+        )
+        db.session.flush()
+        notifications.fan_out(conflict, event, now)
+    db.session.commit()
+    return conflict
+
+
+def link_repeat(actor: User, conflict_id: int, earlier_ref: str, *, now: datetime) -> Conflict:
+    """Mark a conflict as a repeat of an earlier one of the same partner."""
+    _require_staff(actor)
+    conflict = visible_conflict(actor, conflict_id)
+    ref = (earlier_ref or "").strip().upper()
+    earlier = db.session.scalar(select(Conflict).where(Conflict.ref == ref)) if ref else None
+    problem = None
+    if earlier is None:
+        problem = f"No conflict with reference {ref or '(empty)'}."
+    elif earlier.id == conflict.id:
+        problem = "A conflict cannot repeat itself."
+    elif earlier.partner_id != conflict.partner_id:
+        problem = "Only a conflict of the same partner can be linked as a repeat."
+    elif earlier.created_at > conflict.created_at:
+        problem = "The repeated conflict must be the earlier one."
+    if problem:
+        raise InvalidInput(problem, field_errors={"earlier_ref": problem})
+    conflict.repeat_of_id = earlier.id
+    _record(
+        conflict,
+        actor,
+        "linked",
+        now,
+        visibility=INTERNAL,
+        data={"repeat_of": earlier.ref, "repeat_of_id": earlier.id},
+    )
+    _record(
+        earlier,
+        actor,
+        "linked",
+        now,
+        visibility=INTERNAL,
+        data={"repeated_by": conflict.ref, "repeated_by_id": conflict.id},
+    )
+    db.session.commit()
+    return conflict
+
+
+def bulk(
+    actor: User,
+    conflict_ids: Iterable[int],
+    *,
+    now: datetime,
+    assignee_id: int | None = None,
+    triage: Mapping[str, Any] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Assign or triage several conflicts; returns (done refs, "ref: why not" messages)."""
+    _require_staff(actor)
+    done: list[str] = []
+    failed: list[str] = []
+    for conflict_id in conflict_ids:
+        try:
+            if triage is not None:
+                conflict = act(actor, conflict_id, "triage", triage, now=now)
+            else:
+                conflict = assign(actor, conflict_id, assignee_id, now=now)
+            done.append(conflict.ref or str(conflict_id))
+        except (InvalidInput, StateConflict, NotFound) as exc:
+            db.session.rollback()
+            found = db.session.get(Conflict, conflict_id)
+            failed.append(f"{found.ref if found else conflict_id}: {exc.message}")
+    return done, failed
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise NotFound("No such conflict.")

@@ -1,0 +1,242 @@
+"""Manager pages: the queue, a conflict's full view, replies, notes and workflow actions."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from tracker.clock import utcnow
+from tracker.domain import workflow
+from tracker.domain.accounts import STAFF_ROLES
+from tracker.extensions import db
+from tracker.models import Partner, User
+from tracker.services import conflicts
+from tracker.services.errors import NotFound, ServiceError
+from tracker.web.access import role_required
+from tracker.web.actions import run_action
+from tracker.web.conflict_forms import (
+    ACTION_FORMS,
+    AssignForm,
+    FieldsForm,
+    LinkForm,
+    StaffMessageForm,
+    TriageForm,
+    uploads_from_request,
+)
+from tracker.web.console import bp
+
+
+def _staff_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+        .order_by(User.name)
+    ).all()
+    return [(uid, name) for uid, name in rows]
+
+
+def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return conflicts.visible_conflict(current_user, conflict_id)
+    except NotFound:
+        abort(404)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _filters() -> conflicts.QueueFilters:
+    assignee = request.args.get("assignee", "")
+    return conflicts.QueueFilters(
+        status=request.args.get("status") or None,
+        partner_id=_int_arg("partner_id"),
+        severity=request.args.get("severity") or None,
+        assignee_id=current_user.id if assignee == "me" else _int_arg("assignee"),
+        unassigned=assignee == "none",
+        search=request.args.get("q") or None,
+    )
+
+
+@bp.route("/queue")
+@role_required(*STAFF_ROLES)
+def queue():
+    page = db.paginate(conflicts.queue(_filters()), per_page=25, error_out=False)
+    triage_form = TriageForm()
+    triage_form.assignee_id.choices = _staff_choices()
+    return render_template(
+        "console/queue.html",
+        page=page,
+        args=request.args,
+        partners=db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all(),
+        staff=_staff_choices(),
+        states=workflow.STATE_LABELS,
+        severities=workflow.SEVERITIES,
+        triage_form=triage_form,
+        now=utcnow(),
+    )
+
+
+@bp.route("/queue/bulk", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def bulk():
+    form = TriageForm()
+    form.assignee_id.choices = _staff_choices()
+    ids = [int(v) for v in request.form.getlist("conflict_ids") if v.isdigit()]
+    operation = request.form.get("operation")
+    if not ids:
+        flash("Select at least one conflict.", "error")
+    elif not form.validate_on_submit() or operation not in ("assign", "triage"):
+        flash("Choose an assignee (and for triage, a severity and category).", "error")
+    else:
+        triage = (
+            {
+                "severity": form.severity.data,
+                "category": form.category.data,
+                "assignee_id": form.assignee_id.data,
+            }
+            if operation == "triage"
+            else None
+        )
+        done, failed = conflicts.bulk(
+            current_user, ids, assignee_id=form.assignee_id.data, triage=triage, now=utcnow()
+        )
+        if done:
+            flash(f"{operation.capitalize()}: {', '.join(done)}.", "success")
+        for message in failed:
+            flash(message, "error")
+    return redirect(request.form.get("back") or url_for("console.queue"))
+
+
+@bp.route("/conflicts/<int:conflict_id>")
+@role_required(*STAFF_ROLES)
+def conflict(conflict_id: int):
+    item = _conflict_or_404(conflict_id)
+    now = utcnow()
+    actions = workflow.available_actions(item.status, workflow.MANAGER, now=now)
+    staff = _staff_choices()
+    action_forms = {}
+    for transition in actions:
+        form = ACTION_FORMS[transition.action]()
+        if transition.action == "triage":
+            form.assignee_id.choices = staff
+            form.assignee_id.data = item.assignee_id or item.partner.owner_id
+            form.severity.data, form.category.data = item.severity, item.category
+        action_forms[transition.action] = form
+    assign_form = AssignForm(assignee_id=item.assignee_id)
+    assign_form.assignee_id.choices = [("", "— nobody —"), *staff]
+    return render_template(
+        "console/conflict.html",
+        conflict=item,
+        events=conflicts.timeline(item, current_user),
+        actions=actions,
+        action_forms=action_forms,
+        message_form=StaffMessageForm(),
+        assign_form=assign_form,
+        fields_form=FieldsForm(severity=item.severity, category=item.category),
+        link_form=LinkForm(),
+    )
+
+
+def _back(conflict_id: int, anchor: str = ""):  # type: ignore[no-untyped-def]
+    return redirect(url_for("console.conflict", conflict_id=conflict_id) + anchor)
+
+
+@bp.route("/conflicts/<int:conflict_id>/message", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def message(conflict_id: int):
+    _conflict_or_404(conflict_id)
+    form = StaffMessageForm()
+    if not form.validate_on_submit():
+        flash("Please write a message and choose who sees it.", "error")
+        return _back(conflict_id, "#reply")
+    internal = form.visibility.data == "internal"
+    try:
+        conflicts.comment(
+            current_user,
+            conflict_id,
+            form.body.data,
+            internal=internal,
+            uploads=uploads_from_request(),
+            now=utcnow(),
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Internal note added." if internal else "Reply sent to the partner.", "success")
+    return _back(conflict_id, "#timeline")
+
+
+@bp.route("/conflicts/<int:conflict_id>/actions/<action>", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def action(conflict_id: int, action: str):
+    _conflict_or_404(conflict_id)
+    run_action(conflict_id, action, assignee_choices=_staff_choices())
+    return _back(conflict_id)
+
+
+def _submit(form, call, *, done: str, invalid: str) -> bool:  # type: ignore[no-untyped-def]
+    """Validate `form`, run `call()` (a service), flash the outcome. True when it happened."""
+    if not form.validate_on_submit():
+        flash(invalid, "error")
+        return False
+    try:
+        call()
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return False
+    flash(done, "success")
+    return True
+
+
+@bp.route("/conflicts/<int:conflict_id>/assign", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def assign(conflict_id: int):
+    _conflict_or_404(conflict_id)
+    form = AssignForm()
+    form.assignee_id.choices = [(None, "nobody"), *_staff_choices()]
+    _submit(
+        form,
+        lambda: conflicts.assign(current_user, conflict_id, form.assignee_id.data, now=utcnow()),
+        done="Assignment saved.",
+        invalid="Choose an active alliance manager.",
+    )
+    return _back(conflict_id)
+
+
+@bp.route("/conflicts/<int:conflict_id>/fields", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def fields(conflict_id: int):
+    _conflict_or_404(conflict_id)
+    form = FieldsForm()
+    _submit(
+        form,
+        lambda: conflicts.change_fields(
+            current_user,
+            conflict_id,
+            severity=form.severity.data,
+            category=form.category.data,
+            now=utcnow(),
+        ),
+        done="Details saved.",
+        invalid="Choose a valid severity and category.",
+    )
+    return _back(conflict_id)
+
+
+@bp.route("/conflicts/<int:conflict_id>/link", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def link(conflict_id: int):
+    _conflict_or_404(conflict_id)
+    form = LinkForm()
+    _submit(
+        form,
+        lambda: conflicts.link_repeat(
+            current_user, conflict_id, form.earlier_ref.data, now=utcnow()
+        ),
+        done="Linked as a repeat incident.",
+        invalid="Give the reference of the earlier conflict, e.g. TR-2026-00042.",
+    )
+    return _back(conflict_id)

@@ -1,0 +1,114 @@
+"""Partner pages: list, raise, follow, comment and act on the organisation's conflicts."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.clock import utcnow
+from tracker.domain import workflow
+from tracker.domain.accounts import PARTNER
+from tracker.extensions import db
+from tracker.services import conflicts
+from tracker.services.errors import NotFound, ServiceError
+from tracker.web.access import role_required
+from tracker.web.actions import run_action
+from tracker.web.conflict_forms import (
+    ACTION_FORMS,
+    ConflictForm,
+    MessageForm,
+    uploads_from_request,
+)
+from tracker.web.forms_util import apply_field_errors
+from tracker.web.portal import bp
+
+
+def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return conflicts.visible_conflict(current_user, conflict_id)
+    except NotFound:
+        from flask import abort
+
+        abort(404)
+
+
+@bp.route("/conflicts")
+@role_required(PARTNER)
+def conflicts_list():
+    status = request.args.get("status", "")
+    page = db.paginate(
+        conflicts.partner_conflicts(current_user, status), per_page=20, error_out=False
+    )
+    return render_template(
+        "portal/conflicts.html", page=page, status=status, states=workflow.STATE_LABELS
+    )
+
+
+@bp.route("/conflicts/new", methods=["GET", "POST"])
+@role_required(PARTNER)
+def new_conflict():
+    form = ConflictForm()
+    if form.validate_on_submit():
+        try:
+            conflict = conflicts.submit(
+                current_user,
+                title=form.title.data,
+                description=form.description.data,
+                category=form.category.data,
+                severity=form.severity.data,
+                uploads=uploads_from_request(),
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(f"Conflict {conflict.ref} was raised. Your alliance team is on it.", "success")
+            return redirect(url_for("portal.conflict", conflict_id=conflict.id))
+    return render_template("portal/new_conflict.html", form=form)
+
+
+@bp.route("/conflicts/<int:conflict_id>")
+@role_required(PARTNER)
+def conflict(conflict_id: int):
+    item = _conflict_or_404(conflict_id)
+    now = utcnow()
+    actions = workflow.available_actions(item.status, PARTNER, now=now, closed_at=item.closed_at)
+    return render_template(
+        "portal/conflict.html",
+        conflict=item,
+        events=conflicts.timeline(item, current_user),
+        actions=actions,
+        action_forms={t.action: ACTION_FORMS[t.action]() for t in actions},
+        message_form=MessageForm(),
+    )
+
+
+@bp.route("/conflicts/<int:conflict_id>/comment", methods=["POST"])
+@role_required(PARTNER)
+def comment(conflict_id: int):
+    _conflict_or_404(conflict_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            conflicts.comment(
+                current_user,
+                conflict_id,
+                form.body.data,
+                uploads=uploads_from_request(),
+                now=utcnow(),
+            )
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Your comment was added.", "success")
+    else:
+        flash("Please write a message (at most 20,000 characters).", "error")
+    return redirect(url_for("portal.conflict", conflict_id=conflict_id) + "#timeline")
+
+
+@bp.route("/conflicts/<int:conflict_id>/actions/<action>", methods=["POST"])
+@role_required(PARTNER)
+def action(conflict_id: int, action: str):
+    _conflict_or_404(conflict_id)
+    run_action(conflict_id, action)
+    return redirect(url_for("portal.conflict", conflict_id=conflict_id))

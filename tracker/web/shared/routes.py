@@ -1,0 +1,62 @@
+"""Attachment downloads and the notifications page."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, render_template, send_file, url_for
+from flask_login import current_user, login_required
+
+from tracker.clock import utcnow
+from tracker.extensions import db
+from tracker.models import Notification
+from tracker.services import attachments, conflicts, notifications
+from tracker.services.errors import NotFound
+from tracker.web.admin.forms import ConfirmForm
+from tracker.web.shared import bp
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    """Only to those who may see the conflict (and, for internal files, staff): else 404."""
+    try:
+        item = conflicts.visible_attachment(current_user, attachment_id)
+    except NotFound:
+        abort(404)
+    path = attachments.path_for(item.storage_key)
+    if not path.exists():
+        abort(404)
+    return send_file(
+        path, mimetype=item.content_type, as_attachment=True, download_name=item.filename
+    )
+
+
+@bp.route("/notifications")
+@login_required
+def notifications_page():
+    page = db.paginate(notifications.for_user(current_user), per_page=30, error_out=False)
+    return render_template("shared/notifications.html", page=page, form=ConfirmForm())
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def read_all():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    notifications.mark_read(current_user, utcnow())
+    return redirect(url_for("shared.notifications_page"))
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_notification(notification_id: int):
+    """Mark read and go to what it is about."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.user_id != current_user.id:
+        abort(404)
+    notifications.mark_read(current_user, utcnow(), notification_id)
+    if item.conflict_id is None:
+        return redirect(url_for("shared.notifications_page"))
+    endpoint = "portal.conflict" if current_user.is_partner else "console.conflict"
+    return redirect(url_for(endpoint, conflict_id=item.conflict_id) + "#timeline")
