@@ -3,6 +3,17 @@
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.notification import Notification
 from tracker.models.partner import Partner
+from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
 from tracker.models.user import User
 
-__all__ = ["Attachment", "Conflict", "ConflictEvent", "Notification", "Partner", "User"]
+__all__ = [
+    "Attachment",
+    "Conflict",
+    "ConflictEvent",
+    "Notification",
+    "Partner",
+    "SlaCalendar",
+    "SlaPause",
+    "SlaPolicy",
+    "User",
+]

@@ -25,6 +25,7 @@ class Conflict(db.Model):
     __table_args__ = (
         Index("ix_conflicts_partner_updated", "partner_id", "updated_at"),
         Index("ix_conflicts_status_created", "status", "created_at"),
+        Index("ix_conflicts_status_sla_due", "status", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +50,27 @@ class Conflict(db.Model):
     close_reason: Mapped[str | None] = mapped_column(String(24))
     reopen_count: Mapped[int] = mapped_column(default=0)
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"), index=True)
+
+    # SLA: the agreement the conflict started under, and its two clocks (see domain.sla_clock).
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"), index=True)
+    sla_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    triage_target_seconds: Mapped[int | None]
+    triage_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    triage_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_target_seconds: Mapped[int | None]
+    resolution_spent_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    resolution_wall_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    resolution_running_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    partner_wait_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    sla_state: Mapped[str] = mapped_column(
+        String(16), default="on_track", server_default="on_track", index=True
+    )
+    # The soonest deadline of a running clock: the queue sorts on it.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the SLA state (or, later, an escalation) next needs a look: the sweep's index.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     partner: Mapped[Partner] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

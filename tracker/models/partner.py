@@ -24,10 +24,12 @@ class Partner(db.Model):
     timezone: Mapped[str] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    sla_policy = relationship("SlaPolicy")
     users: Mapped[list[User]] = relationship(
         back_populates="partner", foreign_keys="User.partner_id", order_by="User.name"
     )

@@ -15,7 +15,7 @@ from tracker.extensions import db
 from tracker.models import Attachment, Conflict, ConflictEvent, User
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.services import attachments as files
-from tracker.services import notifications
+from tracker.services import notifications, sla
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
 MAX_TITLE = 200
@@ -93,8 +93,8 @@ def queue(filters: QueueFilters) -> Select:
 
 
 def urgency_order() -> tuple:
-    """Oldest first until SLA clocks exist to sort by."""
-    return (Conflict.created_at.asc(), Conflict.id.asc())
+    """Soonest SLA deadline first; paused and finished clocks (no deadline) after, oldest first."""
+    return (Conflict.sla_due_at.asc().nulls_last(), Conflict.created_at.asc(), Conflict.id.asc())
 
 
 def _escape_like(text: str) -> str:
@@ -113,7 +113,7 @@ def visible_attachment(user: User, attachment_id: int) -> Attachment:
 # --- writing -----------------------------------------------------------------------------
 
 
-def _record(
+def record_event(
     conflict: Conflict,
     actor: User | None,
     kind: str,
@@ -231,7 +231,8 @@ def submit(
     db.session.add(conflict)
     db.session.flush()
     conflict.ref = workflow.reference(now.year, conflict.id)
-    event = _record(
+    sla.start_clocks(conflict, now)
+    event = record_event(
         conflict,
         actor,
         "submitted",
@@ -307,7 +308,8 @@ def act(
         conflict.closed_at = now
         conflict.close_reason = "auto_accepted"
     conflict.status = transition.target
-    event = _record(conflict, actor, "status_changed", now, body=body, data=data)
+    sla.on_transition(conflict, action, now, actor=actor, reason=body)
+    event = record_event(conflict, actor, "status_changed", now, body=body, data=data)
     db.session.flush()
     notifications.fan_out(conflict, event, now)
     db.session.commit()
@@ -359,7 +361,7 @@ def comment(
     text = _text(body, "body", "A message", MAX_BODY)
     checked = files.check_uploads(list(uploads))
     kind = "internal_note" if internal else ("reply" if actor.is_staff else "comment")
-    event = _record(
+    event = record_event(
         conflict, actor, kind, now, visibility=INTERNAL if internal else PUBLIC, body=text
     )
     _attach(conflict, event, actor, checked, now)
@@ -367,7 +369,8 @@ def comment(
     notifications.fan_out(conflict, event, now)
     if actor.is_partner and conflict.status == workflow.WAITING_ON_PARTNER:
         conflict.status = workflow.TRIAGED
-        resumed = _record(
+        sla.on_transition(conflict, "resume", now)
+        resumed = record_event(
             conflict,
             None,
             "status_changed",
@@ -396,7 +399,7 @@ def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datet
     if (before.id if before else None) == (new.id if new else None):
         return conflict
     conflict.assignee_id = new.id if new else None
-    event = _record(
+    event = record_event(
         conflict,
         actor,
         "assigned",
@@ -440,7 +443,7 @@ def change_fields(
         )
     for field, (before, after) in changes.items():
         setattr(conflict, field, after)
-        event = _record(
+        event = record_event(
             conflict,
             actor,
             "field_changed",
@@ -449,6 +452,8 @@ def change_fields(
         )
         db.session.flush()
         notifications.fan_out(conflict, event, now)
+    if "severity" in changes:
+        sla.on_severity_change(conflict, now)
     db.session.commit()
     return conflict
 
@@ -471,7 +476,7 @@ def link_repeat(actor: User, conflict_id: int, earlier_ref: str, *, now: datetim
     if problem:
         raise InvalidInput(problem, field_errors={"earlier_ref": problem})
     conflict.repeat_of_id = earlier.id
-    _record(
+    record_event(
         conflict,
         actor,
         "linked",
@@ -479,7 +484,7 @@ def link_repeat(actor: User, conflict_id: int, earlier_ref: str, *, now: datetim
         visibility=INTERNAL,
         data={"repeat_of": earlier.ref, "repeat_of_id": earlier.id},
     )
-    _record(
+    record_event(
         earlier,
         actor,
         "linked",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
+from tracker.domain.sla_clock import SLA_STATE_LABELS, format_duration
 from tracker.markdown import render_markdown
 
 
@@ -63,6 +64,14 @@ def age(since: datetime, now: datetime) -> str:
     return f"{mins}m"
 
 
+def countdown(due: datetime | None, now: datetime) -> str:
+    """Server-side text of a countdown badge; countdown.js keeps it current."""
+    if due is None:
+        return "no deadline"
+    left = due - now
+    return f"due in {age(now, due)}" if left >= timedelta(0) else f"overdue by {age(due, now)}"
+
+
 def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | None = None) -> str:
     """Format an aware UTC datetime in the viewer's zone, with the zone's abbreviation."""
     if value is None:
@@ -79,6 +88,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["wf"] = workflow
     app.jinja_env.globals["age"] = age
+    app.jinja_env.globals["countdown"] = countdown
+    app.jinja_env.globals["sla_labels"] = SLA_STATE_LABELS
+    app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.filters["seconds_duration"] = lambda s: format_duration(timedelta(seconds=s or 0))
     app.jinja_env.filters["markdown"] = render_markdown
 
     @app.after_request

@@ -11,7 +11,7 @@ from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import conflicts
+from tracker.services import conflicts, sla
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.actions import run_action
@@ -131,6 +131,9 @@ def conflict(conflict_id: int):
         "console/conflict.html",
         conflict=item,
         events=conflicts.timeline(item, current_user),
+        clocks=sla.clock_views(item, now),
+        pauses=sla.pauses(item),
+        now=now,
         actions=actions,
         action_forms=action_forms,
         message_form=StaffMessageForm(),

@@ -9,7 +9,7 @@ from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
 from tracker.extensions import db
-from tracker.services import conflicts
+from tracker.services import conflicts, sla
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.actions import run_action
@@ -40,7 +40,11 @@ def conflicts_list():
         conflicts.partner_conflicts(current_user, status), per_page=20, error_out=False
     )
     return render_template(
-        "portal/conflicts.html", page=page, status=status, states=workflow.STATE_LABELS
+        "portal/conflicts.html",
+        page=page,
+        status=status,
+        states=workflow.STATE_LABELS,
+        now=utcnow(),
     )
 
 
@@ -77,6 +81,9 @@ def conflict(conflict_id: int):
         "portal/conflict.html",
         conflict=item,
         events=conflicts.timeline(item, current_user),
+        clocks=sla.clock_views(item, now),
+        pauses=sla.pauses(item),
+        now=now,
         actions=actions,
         action_forms={t.action: ACTION_FORMS[t.action]() for t in actions},
         message_form=MessageForm(),

@@ -1,0 +1,305 @@
+"""SLA clocks of conflicts: which agreement applies, and keeping the clock columns true.
+
+Called by services.conflicts inside its transaction (never commits on its own except in
+the admin use cases at the bottom), and by the sweep that re-evaluates due clocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from tracker.domain import sla_clock as clock
+from tracker.domain.sla import BusinessCalendar, business_time_between
+from tracker.extensions import db
+from tracker.models import Conflict, Partner, SlaPause, SlaPolicy, User
+
+
+def partner_calendar(partner: Partner) -> BusinessCalendar:
+    """Office hours (Mon-Fri 09-17) in the partner's timezone with its country's holidays."""
+    return BusinessCalendar.office_hours(partner.timezone, holiday_country=partner.country)
+
+
+def policy_row_for(partner: Partner) -> SlaPolicy | None:
+    """The partner's own policy, else its tier's, else none (the built-in defaults)."""
+    if partner.sla_policy_id:
+        return db.session.get(SlaPolicy, partner.sla_policy_id)
+    return db.session.scalar(select(SlaPolicy).where(SlaPolicy.tier == partner.tier))
+
+
+def policy_from_row(row: SlaPolicy | None, partner: Partner) -> clock.Policy:
+    if row is None:
+        return clock.Policy(calendar=partner_calendar(partner), name="Standard agreement")
+    calendar = (
+        calendar_from_row(row.calendar) if row.calendar is not None else partner_calendar(partner)
+    )
+    return clock.Policy(
+        name=row.name,
+        calendar=calendar,
+        targets={
+            severity: clock.Targets(
+                timedelta(minutes=t["triage_minutes"]), timedelta(minutes=t["resolution_minutes"])
+            )
+            for severity, t in row.targets.items()
+        },
+        warning_percent=row.warning_percent,
+        critical_percent=row.critical_percent,
+        reminder_interval=timedelta(minutes=row.reminder_minutes),
+        response_expectation=timedelta(minutes=row.response_expectation_minutes),
+    )
+
+
+def calendar_from_row(row: Any) -> BusinessCalendar:
+    return clock.calendar_from_json(
+        {
+            "timezone": row.timezone,
+            "hours": row.weekly_hours,
+            "holidays": row.holidays,
+            "holiday_country": row.holiday_country,
+            "always_open": row.always_open,
+        }
+    )
+
+
+def agreement_for(partner: Partner) -> clock.Policy:
+    """The agreement in force for new conflicts of this partner."""
+    return policy_from_row(policy_row_for(partner), partner)
+
+
+def snapshot_policy(conflict: Conflict) -> clock.Policy:
+    """The agreement the conflict is measured against (its snapshot)."""
+    if conflict.sla_snapshot:
+        return clock.Policy.from_json(conflict.sla_snapshot)
+    return agreement_for(conflict.partner)
+
+
+# --- the clocks, as stored in columns ----------------------------------------------------
+
+
+def triage_clock(conflict: Conflict, policy: clock.Policy) -> clock.Clock:
+    target = timedelta(seconds=conflict.triage_target_seconds or 0)
+    if conflict.triage_stopped_at is not None:
+        spent = business_time_between(
+            conflict.created_at, conflict.triage_stopped_at, policy.calendar
+        )
+        return clock.Clock(target=target, spent=spent, stopped_at=conflict.triage_stopped_at)
+    return clock.Clock(target=target, running_since=conflict.created_at)
+
+
+def resolution_clock(conflict: Conflict) -> clock.Clock:
+    return clock.Clock(
+        target=timedelta(seconds=conflict.resolution_target_seconds or 0),
+        spent=timedelta(seconds=conflict.resolution_spent_seconds),
+        running_since=conflict.resolution_running_since,
+        stopped_at=conflict.resolution_stopped_at,
+    )
+
+
+def _store_resolution(conflict: Conflict, value: clock.Clock, now: datetime) -> None:
+    """Write a resolution clock back, banking wall time of the period that ended."""
+    previous = conflict.resolution_running_since
+    if previous is not None and value.running_since is None:
+        conflict.resolution_wall_seconds += int((now - previous).total_seconds())
+    conflict.resolution_target_seconds = int(value.target.total_seconds())
+    conflict.resolution_spent_seconds = int(value.spent.total_seconds())
+    conflict.resolution_running_since = value.running_since
+    conflict.resolution_stopped_at = value.stopped_at
+
+
+def start_clocks(conflict: Conflict, now: datetime) -> None:
+    """At submission: snapshot the agreement and start both clocks."""
+    row = policy_row_for(conflict.partner)
+    policy = policy_from_row(row, conflict.partner)
+    conflict.sla_policy_id = row.id if row else None
+    conflict.sla_snapshot = policy.to_json()
+    targets = policy.targets_for(conflict.severity)
+    conflict.triage_target_seconds = int(targets.triage.total_seconds())
+    conflict.triage_due_at = clock.due_at(clock.start(targets.triage, now), policy.calendar)
+    _store_resolution(conflict, clock.start(targets.resolution, now), now)
+    refresh(conflict, now)
+
+
+def on_transition(
+    conflict: Conflict,
+    action: str,
+    now: datetime,
+    *,
+    actor: User | None = None,
+    reason: str | None = None,
+) -> None:
+    """Keep the clocks in step with a workflow action that was just applied."""
+    policy = snapshot_policy(conflict)
+    resolution = resolution_clock(conflict)
+    if conflict.triage_stopped_at is None and action in ("triage", "withdraw"):
+        conflict.triage_stopped_at = now
+    if action == "triage":
+        resolution = clock.retarget(resolution, policy.targets_for(conflict.severity).resolution)
+    elif action == "wait_on_partner":
+        resolution = clock.pause(resolution, now, policy.calendar)
+        db.session.add(
+            SlaPause(
+                conflict_id=conflict.id,
+                started_at=now,
+                started_by_id=actor.id if actor else None,
+                reason=reason or "",
+            )
+        )
+    elif action == "resume":
+        _end_pause(conflict, now, actor, policy)
+        resolution = clock.resume(resolution, now)
+    elif action in ("resolve", "withdraw"):
+        resolution = clock.stop(resolution, now, policy.calendar)
+    elif action in ("dispute", "reopen"):
+        resolution = clock.restart(resolution, now)
+    _store_resolution(conflict, resolution, now)
+    refresh(conflict, now)
+
+
+def _end_pause(conflict: Conflict, now: datetime, actor: User | None, policy: clock.Policy) -> None:
+    pause = db.session.scalar(
+        select(SlaPause).where(SlaPause.conflict_id == conflict.id, SlaPause.ended_at.is_(None))
+    )
+    if pause is None:
+        return
+    waited = business_time_between(pause.started_at, now, policy.calendar)
+    pause.ended_at = now
+    pause.ended_by_id = actor.id if actor else None
+    pause.business_seconds = int(waited.total_seconds())
+    conflict.partner_wait_seconds += pause.business_seconds
+
+
+def on_severity_change(conflict: Conflict, now: datetime) -> None:
+    """A corrected severity measures the conflict against that severity's targets."""
+    policy = snapshot_policy(conflict)
+    targets = policy.targets_for(conflict.severity)
+    if conflict.triage_stopped_at is None:
+        conflict.triage_target_seconds = int(targets.triage.total_seconds())
+        conflict.triage_due_at = clock.due_at(
+            clock.Clock(target=targets.triage, running_since=conflict.created_at), policy.calendar
+        )
+    _store_resolution(conflict, clock.retarget(resolution_clock(conflict), targets.resolution), now)
+    refresh(conflict, now)
+
+
+def apply_agreement(conflict: Conflict, now: datetime) -> None:
+    """Measure an active conflict against the partner's current agreement from now on.
+
+    Business time already spent stays spent; only targets, thresholds and the calendar
+    change. Used when an admin re-applies an edited policy to open conflicts.
+    """
+    old_calendar = snapshot_policy(conflict).calendar
+    resolution = resolution_clock(conflict)
+    if resolution.running_since is not None:
+        # Bank the running period under the old calendar; it runs on under the new one.
+        _store_resolution(conflict, clock.pause(resolution, now, old_calendar), now)
+        resolution = clock.resume(resolution_clock(conflict), now)
+    row = policy_row_for(conflict.partner)
+    policy = policy_from_row(row, conflict.partner)
+    conflict.sla_policy_id = row.id if row else None
+    conflict.sla_snapshot = policy.to_json()
+    targets = policy.targets_for(conflict.severity)
+    if conflict.triage_stopped_at is None:
+        conflict.triage_target_seconds = int(targets.triage.total_seconds())
+        conflict.triage_due_at = clock.due_at(
+            clock.Clock(target=targets.triage, running_since=conflict.created_at), policy.calendar
+        )
+    _store_resolution(conflict, clock.retarget(resolution, targets.resolution), now)
+    refresh(conflict, now)
+
+
+def refresh(conflict: Conflict, now: datetime) -> str:
+    """Recompute the stored state, the soonest deadline and when to look again."""
+    policy = snapshot_policy(conflict)
+    triage = triage_clock(conflict, policy)
+    resolution = resolution_clock(conflict)
+    conflict.resolution_due_at = clock.due_at(resolution, policy.calendar)
+    withdrawn = conflict.close_reason == "withdrawn"
+    states = []
+    if not withdrawn:
+        states.append(clock.state(triage, now, policy.calendar, policy.warning_percent))
+        states.append(clock.state(resolution, now, policy.calendar, policy.warning_percent))
+    conflict.sla_state = clock.overall_state(states) if states else clock.MET
+    running_dues = [
+        d
+        for d in (
+            conflict.triage_due_at if not triage.stopped else None,
+            conflict.resolution_due_at,
+        )
+        if d is not None
+    ]
+    conflict.sla_due_at = min(running_dues) if running_dues else None
+    changes = [
+        moment
+        for moment in (
+            clock.next_change(triage, now, policy.calendar, policy.warning_percent),
+            clock.next_change(resolution, now, policy.calendar, policy.warning_percent),
+        )
+        if moment is not None
+    ]
+    conflict.next_check_at = min(changes) if changes else None
+    return conflict.sla_state
+
+
+# --- what people see ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockView:
+    name: str
+    target: timedelta
+    spent: timedelta
+    due_at: datetime | None
+    stopped_at: datetime | None
+    state: str
+    percent: float
+
+    @property
+    def remaining(self) -> timedelta:
+        return self.target - self.spent
+
+
+def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
+    """Both clocks as of `now`, for the conflict pages."""
+    policy = snapshot_policy(conflict)
+    triage = triage_clock(conflict, policy)
+    resolution = resolution_clock(conflict)
+    views = []
+    for name, value, due in (
+        ("Time to triage", triage, conflict.triage_due_at),
+        ("Time to resolution", resolution, clock.due_at(resolution, policy.calendar)),
+    ):
+        views.append(
+            ClockView(
+                name=name,
+                target=value.target,
+                spent=clock.spent_at(value, now, policy.calendar),
+                due_at=due if not value.stopped else None,
+                stopped_at=value.stopped_at,
+                state=clock.state(value, now, policy.calendar, policy.warning_percent),
+                percent=clock.percent_used(value, now, policy.calendar),
+            )
+        )
+    return views
+
+
+def pauses(conflict: Conflict) -> list[SlaPause]:
+    return list(
+        db.session.scalars(
+            select(SlaPause).where(SlaPause.conflict_id == conflict.id).order_by(SlaPause.id)
+        )
+    )
+
+
+def live_state(conflict: Conflict, now: datetime) -> str:
+    """The state as of `now` without writing (the stored one may lag until the sweep)."""
+    policy = snapshot_policy(conflict)
+    if conflict.close_reason == "withdrawn":
+        return clock.MET
+    states = [
+        clock.state(triage_clock(conflict, policy), now, policy.calendar, policy.warning_percent),
+        clock.state(resolution_clock(conflict), now, policy.calendar, policy.warning_percent),
+    ]
+    return clock.overall_state(states)
