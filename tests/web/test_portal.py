@@ -273,3 +273,19 @@ def test_bell_counts_unread_and_marking_read_clears_it(browser) -> None:
     assert 'aria-label="Notifications, 0 unread"' in browser.get("/portal/conflicts").get_data(
         as_text=True
     )
+
+
+def test_partner_reads_its_own_agreement(browser) -> None:
+    from tracker.models import Partner
+
+    user = make_partner_user()
+    partner = db.session.get(Partner, user.partner_id)
+    partner.country = "DE"
+    db.session.commit()
+    browser.login(user.email)
+    html = browser.get("/organisation").get_data(as_text=True)
+    assert "We triage within" in html
+    assert re.search(r"<th scope=\"row\">Critical</th><td>1h</td><td>8h</td>", html)
+    assert re.search(r"<th scope=\"row\">Low</th><td>24h</td><td>120h</td>", html)
+    assert "09:00–17:00" in html and "public holidays of DE" in html
+    assert "16h of business time" in html

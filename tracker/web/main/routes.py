@@ -3,7 +3,10 @@
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
+from tracker.domain.sla_clock import calendar_to_json
+from tracker.services import sla
 from tracker.web.access import role_required
 from tracker.web.main import bp
 
@@ -20,4 +23,12 @@ def index():
 @bp.route("/organisation")
 @role_required(PARTNER)
 def organisation():
-    return render_template("main/organisation.html", partner=current_user.partner)
+    partner = current_user.partner
+    agreement = sla.agreement_for(partner)
+    return render_template(
+        "main/organisation.html",
+        partner=partner,
+        agreement=agreement,
+        calendar=calendar_to_json(agreement.calendar),
+        severities=workflow.SEVERITIES,
+    )
