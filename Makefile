@@ -22,9 +22,12 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.run-deps
 
 ## run: install, migrate, seed demo data on first start, serve on http://$(HOST):$(PORT)
+##      with the scheduler (SLA sweep, outbox delivery) as its own process beside the server
 run: $(VENV)/.run-deps
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty
+	@$(FLASK) scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: install dev deps (and Debian's chromium when missing), lint, run the suite

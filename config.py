@@ -86,6 +86,13 @@ class Config:
         self.MAIL_FROM = os.environ.get("TRACKER_MAIL_FROM", "Trustomer <trustomer@localhost>")
         self.WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL", "")
         self.WEBHOOK_SECRET = os.environ.get("TRACKER_WEBHOOK_SECRET", "")
+        self.ESCALATION_EMAIL = os.environ.get("TRACKER_ESCALATION_EMAIL", "")
+        self.TRUST_HALF_LIFE_DAYS = _env_int("TRACKER_TRUST_HALF_LIFE_DAYS", 90)
+        self.TRUST_DROP_ALERT_POINTS = _env_int("TRACKER_TRUST_DROP_ALERT_POINTS", 10)
+        self.TRUST_SILENCE_DAYS = _env_int("TRACKER_TRUST_SILENCE_DAYS", 45)
+        self.DELIVERY_MAX_ATTEMPTS = _env_int("TRACKER_DELIVERY_MAX_ATTEMPTS", 8)
+        self.DELIVERY_BACKOFF_SECONDS = _env_int("TRACKER_DELIVERY_BACKOFF_SECONDS", 30)
+        self.DELIVERY_LEASE_SECONDS = _env_int("TRACKER_DELIVERY_LEASE_SECONDS", 300)
         self.UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.TRUSTED_PROXIES = _env_int("TRACKER_TRUSTED_PROXIES", 0)

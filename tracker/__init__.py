@@ -94,5 +94,7 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from tracker.cli import register_commands as register
+    from tracker.jobs.cli import register_commands as register_jobs
 
     register(app)
+    register_jobs(app)

@@ -1,6 +1,8 @@
-"""Flask commands for operators: `flask --app wsgi partners|users|demo ...`."""
+"""Flask commands for operators: `flask --app wsgi partners|users|demo|notifications ...`."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -13,6 +15,7 @@ from tracker.services.errors import ServiceError
 partners_cli = AppGroup("partners", help="Manage partner organisations.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
+notifications_cli = AppGroup("notifications", help="Deliver outgoing emails and webhooks.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -102,6 +105,36 @@ def seed_demo(if_empty: bool) -> None:
     click.echo(summary)
 
 
+def _parse_instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-16T09:00:00+00:00"
+        ) from None
+    # A time without an offset is read as UTC, the zone every stored time is in.
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+@notifications_cli.command("deliver")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option(
+    "--now",
+    callback=_parse_instant,
+    help="Deliver what is due at this ISO 8601 instant (UTC unless it has an offset).",
+)
+def deliver_notifications(limit: int, now: datetime) -> None:
+    """Send the outbox messages that are due; safe to run on several hosts at once."""
+    from tracker.services.outbox import deliver_due
+
+    report = deliver_due(now, limit=limit)
+    for line in report.lines:
+        click.echo(line)
+    click.echo(report.summary_line)
+
+
 def register_commands(app: Flask) -> None:
-    for group in (partners_cli, users_cli, demo_cli):
+    for group in (partners_cli, users_cli, demo_cli, notifications_cli):
         app.cli.add_command(group)

@@ -13,42 +13,33 @@ from tracker.services import accounts
 ADMIN_GETS = ["/admin/users", "/admin/users/new", "/admin/partners/new", "/admin/settings"]
 
 
-def _admin_routes(app) -> list[str]:  # type: ignore[no-untyped-def]
-    return sorted(
-        str(rule) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.")
-    )
+def _admin_requests(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(method, url) for every admin route, ids filled with 1: new routes are covered too."""
+    requests = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin."):
+            continue
+        url = rule.build({arg: 1 for arg in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            requests.append((method, url))
+    return requests
 
 
-def test_every_admin_route_is_covered_by_the_role_checks(app) -> None:
-    covered = {
-        "/admin/users",
-        "/admin/users/new",
-        "/admin/users/<int:user_id>",
-        "/admin/users/<int:user_id>/active",
-        "/admin/users/<int:user_id>/invite",
-        "/admin/partners/new",
-        "/admin/partners/<int:partner_id>/edit",
-        "/admin/settings",
-    }
-    assert set(_admin_routes(app)) == covered
+def test_the_admin_area_has_the_routes_we_expect(app) -> None:
+    urls = {url for _, url in _admin_requests(app)}
+    assert {"/admin/users", "/admin/users/new", "/admin/settings", "/admin/partners/new"} <= urls
+    assert len(urls) >= 8
 
 
 @pytest.mark.parametrize("role", ["manager", "partner"])
-def test_non_admins_are_refused_every_admin_route(browser, role) -> None:
+def test_non_admins_are_refused_every_admin_route(app, browser, role) -> None:
     target = make_manager()
-    partner = make_partner()
+    make_partner()
     user = make_manager() if role == "manager" else make_partner_user()
     browser.login(user.email)
-    for url in [*ADMIN_GETS, f"/admin/users/{target.id}", f"/admin/partners/{partner.id}/edit"]:
-        assert browser.get(url).status_code == 403, url
-    for url in [
-        f"/admin/users/{target.id}/active",
-        f"/admin/users/{target.id}/invite",
-        "/admin/users/new",
-        "/admin/partners/new",
-        f"/admin/partners/{partner.id}/edit",
-    ]:
-        assert browser.post(url, {"name": "x"}).status_code == 403, url
+    for method, url in _admin_requests(app):
+        response = browser.get(url) if method == "GET" else browser.post(url, {"name": "x"})
+        assert response.status_code == 403, (method, url)
     assert db.session.get(User, target.id).active
 
 

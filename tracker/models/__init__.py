@@ -1,19 +1,37 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
+from tracker.models.escalation import (
+    Escalation,
+    EscalationReminder,
+    JobLock,
+    NotificationPreference,
+    OutboxMessage,
+)
 from tracker.models.notification import Notification
 from tracker.models.partner import Partner
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
+from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, TrustScore
 from tracker.models.user import User
 
 __all__ = [
     "Attachment",
+    "CheckIn",
     "Conflict",
     "ConflictEvent",
+    "Escalation",
+    "EscalationReminder",
+    "JobLock",
     "Notification",
+    "NotificationPreference",
+    "OutboxMessage",
     "Partner",
+    "Rating",
     "SlaCalendar",
     "SlaPause",
     "SlaPolicy",
+    "TrustEvent",
+    "TrustHistory",
+    "TrustScore",
     "User",
 ]

@@ -71,6 +71,9 @@ class Conflict(db.Model):
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the SLA state (or, later, an escalation) next needs a look: the sweep's index.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # A reopen or dispute starts a new cycle: its escalations are new ones.
+    resolution_cycle: Mapped[int] = mapped_column(default=1, server_default="1")
+    escalation_level: Mapped[str | None] = mapped_column(String(16))
 
     partner: Mapped[Partner] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

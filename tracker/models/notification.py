@@ -23,6 +23,8 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("conflict_events.id"))
+    # Escalation notices have no event; this key keeps each one to a single row per user.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     title: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -26,6 +26,8 @@ class Partner(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The last conflict, comment or check-in: "no contact for 45 days" reads this index.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])

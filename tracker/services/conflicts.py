@@ -15,7 +15,7 @@ from tracker.extensions import db
 from tracker.models import Attachment, Conflict, ConflictEvent, User
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.services import attachments as files
-from tracker.services import notifications, sla
+from tracker.services import notifications, sla, trust
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
 MAX_TITLE = 200
@@ -232,6 +232,7 @@ def submit(
     db.session.flush()
     conflict.ref = workflow.reference(now.year, conflict.id)
     sla.start_clocks(conflict, now)
+    trust.touch_contact(partner, now)
     event = record_event(
         conflict,
         actor,
@@ -254,8 +255,12 @@ def act(
     fields: Mapping[str, Any] | None,
     *,
     now: datetime,
+    commit: bool = True,
 ) -> Conflict:
-    """Move a conflict through the workflow; `actor` None is the scheduler."""
+    """Move a conflict through the workflow; `actor` None is the scheduler.
+
+    `commit=False` leaves the transaction open for a caller that commits a batch (the sweep).
+    """
     conflict = (
         visible_conflict(actor, conflict_id) if actor else db.session.get(Conflict, conflict_id)
     )
@@ -309,10 +314,12 @@ def act(
         conflict.close_reason = "auto_accepted"
     conflict.status = transition.target
     sla.on_transition(conflict, action, now, actor=actor, reason=body)
+    trust.on_transition(conflict, action, now)
     event = record_event(conflict, actor, "status_changed", now, body=body, data=data)
     db.session.flush()
     notifications.fan_out(conflict, event, now)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return conflict
 
 
@@ -361,6 +368,8 @@ def comment(
     text = _text(body, "body", "A message", MAX_BODY)
     checked = files.check_uploads(list(uploads))
     kind = "internal_note" if internal else ("reply" if actor.is_staff else "comment")
+    if not internal:
+        trust.touch_contact(conflict.partner, now)
     event = record_event(
         conflict, actor, kind, now, visibility=INTERNAL if internal else PUBLIC, body=text
     )
@@ -370,6 +379,7 @@ def comment(
     if actor.is_partner and conflict.status == workflow.WAITING_ON_PARTNER:
         conflict.status = workflow.TRIAGED
         sla.on_transition(conflict, "resume", now)
+        trust.on_transition(conflict, "resume", now)
         resumed = record_event(
             conflict,
             None,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, render_template, url_for
 from sqlalchemy import func, select, update
 
 from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
+from tracker.services import outbox, preferences
 
 _KIND_TITLES = {
     "submitted": "New conflict {ref}: {title}",
@@ -46,22 +48,52 @@ def recipients(conflict: Conflict, event: ConflictEvent) -> list[User]:
     return [p for p in people if p.id != event.actor_id and p.active]
 
 
+def conflict_url(conflict: Conflict, *, staff: bool) -> str:
+    """An absolute link to the conflict's page for this kind of reader (for mail and hooks)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        endpoint = "console.conflict" if staff else "portal.conflict"
+        return url_for(endpoint, conflict_id=conflict.id, _external=True)
+
+
 def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
-    """Write one notification per recipient, in the caller's transaction."""
+    """Tell each recipient in the app and/or by email (their choice), in the caller's transaction.
+
+    Partners are recipients of public events only (see recipients()), so what reaches them,
+    in the app or by mail, is what their own page shows.
+    """
     title = _title(conflict, event)
     count = 0
     for user in recipients(conflict, event):
-        db.session.add(
-            Notification(
-                user_id=user.id,
-                conflict_id=conflict.id,
-                event_id=event.id,
-                kind=event.kind,
-                title=title,
-                created_at=now,
+        if preferences.wants(user, preferences.UPDATES, preferences.IN_APP):
+            db.session.add(
+                Notification(
+                    user_id=user.id,
+                    conflict_id=conflict.id,
+                    event_id=event.id,
+                    kind=event.kind,
+                    title=title,
+                    created_at=now,
+                )
             )
-        )
-        count += 1
+            count += 1
+        if preferences.wants(user, preferences.UPDATES, preferences.EMAIL):
+            context = {
+                "title": title,
+                "conflict": conflict,
+                "body": event.body,
+                "url": conflict_url(conflict, staff=user.is_staff),
+            }
+            outbox.enqueue_email(
+                dedupe_key=f"event:{event.id}:email:{user.id}",
+                address=user.email,
+                subject=f"[Trustomer] {title}"[:300],
+                text=render_template("email/update.txt", **context),
+                html=render_template("email/update.html", **context),
+                recipient_id=user.id,
+                conflict_id=conflict.id,
+                now=now,
+            )
     return count
 
 

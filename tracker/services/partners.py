@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import func, select
 
 from tracker.domain import accounts as rules
 from tracker.extensions import db
 from tracker.models import Partner, User
+from tracker.services import agreements
 from tracker.services.errors import InvalidInput, NotFound
+
+KEEP: Final = object()  # update_partner(sla_policy_id=KEEP): leave the partner's agreement as is
 
 
 def _validated(
@@ -49,7 +53,9 @@ def create_partner(
     now: datetime,
     country: str | None = None,
     owner_id: int | None = None,
+    sla_policy_id: int | None = None,
 ) -> Partner:
+    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's."""
     clean = _validated(name, tier, timezone, country, owner_id)
     if db.session.scalar(
         select(Partner.id).where(func.lower(Partner.name) == clean["name"].lower())
@@ -58,6 +64,7 @@ def create_partner(
             "A partner with this name already exists.", field_errors={"name": "Already in use."}
         )
     partner = Partner(created_at=now, active=True, **clean)
+    agreements.assign_policy(partner, sla_policy_id)
     db.session.add(partner)
     db.session.commit()
     return partner
@@ -72,7 +79,9 @@ def update_partner(
     country: str | None,
     owner_id: int | None,
     active: bool = True,
+    sla_policy_id: int | None | object = KEEP,
 ) -> Partner:
+    """Change a partner; `sla_policy_id` None goes back to the tier's agreement."""
     partner = get_partner(partner_id)
     clean = _validated(name, tier, timezone, country, owner_id)
     clash = db.session.scalar(
@@ -84,6 +93,8 @@ def update_partner(
         raise InvalidInput(
             "A partner with this name already exists.", field_errors={"name": "Already in use."}
         )
+    if sla_policy_id is not KEEP:
+        agreements.assign_policy(partner, sla_policy_id)  # type: ignore[arg-type]
     for key, value in clean.items():
         setattr(partner, key, value)
     partner.active = active

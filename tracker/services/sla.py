@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tracker.domain import escalation
 from tracker.domain import sla_clock as clock
-from tracker.domain.sla import BusinessCalendar, business_time_between
+from tracker.domain.sla import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.workflow import AUTO_CLOSE_AFTER
 from tracker.extensions import db
-from tracker.models import Conflict, Partner, SlaPause, SlaPolicy, User
+from tracker.models import Conflict, Escalation, Partner, SlaPause, SlaPolicy, User
 
 
 def partner_calendar(partner: Partner) -> BusinessCalendar:
@@ -154,6 +156,7 @@ def on_transition(
         resolution = clock.stop(resolution, now, policy.calendar)
     elif action in ("dispute", "reopen"):
         resolution = clock.restart(resolution, now)
+        conflict.resolution_cycle += 1
     _store_resolution(conflict, resolution, now)
     refresh(conflict, now)
 
@@ -210,11 +213,46 @@ def apply_agreement(conflict: Conflict, now: datetime) -> None:
     refresh(conflict, now)
 
 
+def open_escalations(conflict: Conflict) -> list[Escalation]:
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.conflict_id == conflict.id, Escalation.closed_at.is_(None))
+            .order_by(Escalation.id)
+        )
+    )
+
+
+def _settle_escalations(
+    conflict: Conflict,
+    now: datetime,
+    policy: clock.Policy,
+    clocks: dict[str, clock.Clock],
+) -> None:
+    """Escalations of a stopped clock (or an earlier cycle) are over; paused ones wait."""
+    for item in open_escalations(conflict):
+        value = clocks[item.clock]
+        cycle = 1 if item.clock == "triage" else conflict.resolution_cycle
+        if value.stopped or item.cycle != cycle:
+            item.closed_at = now
+            item.next_reminder_at = None
+        elif not value.running:
+            item.next_reminder_at = None
+        elif item.next_reminder_at is None and item.acknowledged_at is None:
+            item.next_reminder_at = add_business_time(
+                now, policy.reminder_interval, policy.calendar
+            )
+    db.session.flush()
+    levels = [e.level for e in open_escalations(conflict)]
+    conflict.escalation_level = escalation.highest(levels)
+
+
 def refresh(conflict: Conflict, now: datetime) -> str:
     """Recompute the stored state, the soonest deadline and when to look again."""
     policy = snapshot_policy(conflict)
     triage = triage_clock(conflict, policy)
     resolution = resolution_clock(conflict)
+    _settle_escalations(conflict, now, policy, {"triage": triage, "resolution": resolution})
     conflict.resolution_due_at = clock.due_at(resolution, policy.calendar)
     withdrawn = conflict.close_reason == "withdrawn"
     states = []
@@ -231,16 +269,44 @@ def refresh(conflict: Conflict, now: datetime) -> str:
         if d is not None
     ]
     conflict.sla_due_at = min(running_dues) if running_dues else None
-    changes = [
-        moment
-        for moment in (
-            clock.next_change(triage, now, policy.calendar, policy.warning_percent),
-            clock.next_change(resolution, now, policy.calendar, policy.warning_percent),
-        )
-        if moment is not None
-    ]
-    conflict.next_check_at = min(changes) if changes else None
+    conflict.next_check_at = next_check(conflict, now, policy, triage, resolution)
     return conflict.sla_state
+
+
+def next_check(
+    conflict: Conflict,
+    now: datetime,
+    policy: clock.Policy,
+    triage: clock.Clock,
+    resolution: clock.Clock,
+) -> datetime | None:
+    """When the sweep must look at this conflict again (None: nothing can happen by time).
+
+    The next unfired escalation level of a running clock (now, if one is already overdue),
+    the next reminder of an open escalation, and the auto-close of a resolution left
+    unanswered. The state changes (at risk, breached) coincide with the first two levels.
+    """
+    fired = {
+        (e.clock, e.level)
+        for e in db.session.scalars(select(Escalation).where(Escalation.conflict_id == conflict.id))
+        if e.cycle == (1 if e.clock == "triage" else conflict.resolution_cycle)
+    }
+    candidates: list[datetime] = []
+    for name, value in (("triage", triage), ("resolution", resolution)):
+        for moment in escalation.level_moments(value, policy, policy.calendar):
+            if (name, moment.level) not in fired:
+                candidates.append(max(moment.at, now))
+                break
+    reminders = db.session.scalars(
+        select(Escalation.next_reminder_at).where(
+            Escalation.conflict_id == conflict.id,
+            Escalation.next_reminder_at.is_not(None),
+        )
+    )
+    candidates.extend(r for r in reminders if r is not None)
+    if conflict.status == "resolved" and conflict.resolved_at is not None:
+        candidates.append(conflict.resolved_at + AUTO_CLOSE_AFTER)
+    return min(candidates) if candidates else None
 
 
 # --- what people see ---------------------------------------------------------------------

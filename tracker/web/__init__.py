@@ -12,7 +12,18 @@ def register_blueprints(app: Flask) -> None:
     from tracker.web.partners import bp as partners_bp
     from tracker.web.portal import bp as portal_bp
     from tracker.web.shared import bp as shared_bp
+    from tracker.web.trust import bp as trust_bp
 
-    blueprints = (main_bp, auth_bp, admin_bp, partners_bp, portal_bp, console_bp, shared_bp, ops_bp)
+    blueprints = (
+        main_bp,
+        auth_bp,
+        admin_bp,
+        partners_bp,
+        portal_bp,
+        console_bp,
+        shared_bp,
+        trust_bp,
+        ops_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

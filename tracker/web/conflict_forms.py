@@ -134,3 +134,8 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "reopen": ReasonForm,
     "withdraw": WithdrawForm,
 }
+
+
+class AcknowledgeForm(FlaskForm):
+    note = TextAreaField("Note (what you are doing about it)", validators=[Length(max=2000)])
+    submit = SubmitField("Acknowledge")

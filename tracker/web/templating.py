@@ -24,13 +24,23 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
     "partner": (
         ("portal.conflicts_list", "My conflicts"),
         ("portal.new_conflict", "New conflict"),
+        ("trust.own_trust", "Our track record"),
         ("main.organisation", "My organisation"),
     ),
-    "manager": (("console.queue", "Queue"), ("partners.index", "Partners")),
+    "manager": (
+        ("console.queue", "Queue"),
+        ("console.escalations_page", "Escalations"),
+        ("trust.portfolio", "Portfolio"),
+        ("partners.index", "Partners"),
+    ),
     "admin": (
         ("console.queue", "Queue"),
+        ("console.escalations_page", "Escalations"),
+        ("trust.portfolio", "Portfolio"),
         ("admin.users", "Users"),
         ("partners.index", "Partners"),
+        ("admin.agreements", "Agreements"),
+        ("admin.outbox", "Outbox"),
         ("admin.settings", "Settings"),
     ),
 }

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from tracker.web.admin import routes  # noqa: E402,F401
+from tracker.web.admin import agreements, outbox, routes  # noqa: E402,F401

@@ -10,7 +10,7 @@ from tracker.clock import utcnow
 from tracker.domain.accounts import ADMIN, ROLES, STAFF_ROLES
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import accounts, partners
+from tracker.services import accounts, agreements, partners
 from tracker.services.errors import ServiceError
 from tracker.services.settings import settings_overview
 from tracker.web.access import role_required
@@ -118,6 +118,7 @@ def reissue_invite(user_id: int):
 def new_partner():
     form = PartnerForm()
     form.owner_id.choices = _staff_choices()
+    form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
     if request.method == "GET":
         form.timezone.data = "Europe/Berlin"
     if form.validate_on_submit():
@@ -128,6 +129,7 @@ def new_partner():
                 timezone=form.timezone.data,
                 country=form.country.data,
                 owner_id=form.owner_id.data,
+                sla_policy_id=form.sla_policy_id.data,
                 now=utcnow(),
             )
         except ServiceError as exc:
@@ -144,6 +146,7 @@ def edit_partner(partner_id: int):
     partner = db.session.get(Partner, partner_id) or abort(404)
     form = PartnerForm(obj=partner)
     form.owner_id.choices = _staff_choices()
+    form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
     if form.validate_on_submit():
         try:
             partners.update_partner(
@@ -154,6 +157,7 @@ def edit_partner(partner_id: int):
                 country=form.country.data,
                 owner_id=form.owner_id.data,
                 active=form.active.data,
+                sla_policy_id=form.sla_policy_id.data,
             )
         except ServiceError as exc:
             db.session.rollback()

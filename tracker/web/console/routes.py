@@ -7,16 +7,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tracker.clock import utcnow
+from tracker.domain import escalation as esc_domain
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import conflicts, sla
+from tracker.services import conflicts, escalations, sla
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
     ACTION_FORMS,
+    AcknowledgeForm,
     AssignForm,
     FieldsForm,
     LinkForm,
@@ -139,6 +141,8 @@ def conflict(conflict_id: int):
         message_form=StaffMessageForm(),
         assign_form=assign_form,
         fields_form=FieldsForm(severity=item.severity, category=item.category),
+        open_escalations=sla.open_escalations(item),
+        ack_form=AcknowledgeForm(),
         link_form=LinkForm(),
     )
 
@@ -243,3 +247,44 @@ def link(conflict_id: int):
         invalid="Give the reference of the earlier conflict, e.g. TR-2026-00042.",
     )
     return _back(conflict_id)
+
+
+@bp.route("/escalations")
+@role_required(*STAFF_ROLES)
+def escalations_page():
+    level = request.args.get("level") or None
+    acknowledged = request.args.get("acknowledged") or None
+    page = db.paginate(escalations.active_query(level, acknowledged), per_page=30, error_out=False)
+    return render_template(
+        "console/escalations.html",
+        page=page,
+        level=level,
+        acknowledged=acknowledged,
+        levels=esc_domain.LEVEL_LABELS,
+        clocks=esc_domain.CLOCK_LABELS,
+        form=AcknowledgeForm(),
+        now=utcnow(),
+    )
+
+
+@bp.route("/escalations/<int:escalation_id>/acknowledge", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def acknowledge(escalation_id: int):
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        flash("The note is too long (at most 2,000 characters).", "error")
+    else:
+        try:
+            item = escalations.acknowledge(
+                current_user, escalation_id, form.note.data, now=utcnow()
+            )
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(
+                f"Acknowledged: reminders for this {item.level} stop; a higher level still fires.",
+                "success",
+            )
+    return redirect(request.form.get("back") or url_for("console.escalations_page"))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
 from tracker.extensions import db
-from tracker.services import conflicts, sla
+from tracker.models import Rating
+from tracker.services import conflicts, sla, trust
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.actions import run_action
@@ -21,6 +23,7 @@ from tracker.web.conflict_forms import (
 )
 from tracker.web.forms_util import apply_field_errors
 from tracker.web.portal import bp
+from tracker.web.trust.forms import RatingForm
 
 
 def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
@@ -87,6 +90,24 @@ def conflict(conflict_id: int):
         actions=actions,
         action_forms={t.action: ACTION_FORMS[t.action]() for t in actions},
         message_form=MessageForm(),
+        rating_form=RatingForm() if _may_rate(item, now) else None,
+        my_rating=_my_rating(item),
+    )
+
+
+def _my_rating(conflict):  # type: ignore[no-untyped-def]
+    return db.session.scalar(
+        select(Rating).where(Rating.conflict_id == conflict.id, Rating.user_id == current_user.id)
+    )
+
+
+def _may_rate(conflict, now) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        conflict.status == workflow.CLOSED
+        and conflict.close_reason != "withdrawn"
+        and conflict.closed_at is not None
+        and now - conflict.closed_at <= trust.RATING_WINDOW
+        and _my_rating(conflict) is None
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Notification
-from tracker.services import attachments, conflicts, notifications
+from tracker.services import attachments, conflicts, notifications, preferences
 from tracker.services.errors import NotFound
 from tracker.web.admin.forms import ConfirmForm
 from tracker.web.shared import bp
@@ -60,3 +60,23 @@ def open_notification(notification_id: int):
         return redirect(url_for("shared.notifications_page"))
     endpoint = "portal.conflict" if current_user.is_partner else "console.conflict"
     return redirect(url_for(endpoint, conflict_id=item.conflict_id) + "#timeline")
+
+
+@bp.route("/notifications/preferences", methods=["GET", "POST"])
+@login_required
+def notification_preferences():
+    """Per kind and channel, within what the role allows."""
+    form = ConfirmForm()
+    current = preferences.choices(current_user)
+    if form.validate_on_submit():
+        enabled = {key for key in current if request.form.get(f"pref-{key[0]}-{key[1]}") == "on"}
+        preferences.save(current_user, enabled)
+        flash("Your notification preferences are saved.", "success")
+        return redirect(url_for("shared.notification_preferences"))
+    return render_template(
+        "shared/preferences.html",
+        form=form,
+        current=current,
+        kinds={k: preferences.KINDS[k] for k in preferences.allowed_kinds(current_user)},
+        channels=preferences.CHANNELS,
+    )

@@ -1,0 +1,1 @@
+"""Periodic jobs: the SLA sweep and outbox delivery, run by `flask scheduler run`."""

@@ -1,0 +1,62 @@
+"""The scheduler process: periodic jobs declared as data, run outside the web workers."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from tracker.clock import utcnow
+
+log = logging.getLogger("tracker.jobs")
+
+# id -> (seconds between runs, what it runs). Fixed ids: a restart replaces, never duplicates.
+JOBS = {
+    "sla_sweep": 60,
+    "outbox_delivery": 10,
+}
+
+
+def run_sla_sweep(app: Flask) -> None:
+    from tracker.jobs.sweep import sweep
+
+    with app.app_context():
+        report = sweep(utcnow())
+        if report.evaluated or report.skipped:
+            log.info("sla sweep: %s", "; ".join(report.lines()))
+
+
+def run_outbox_delivery(app: Flask) -> None:
+    from tracker.services.outbox import deliver_due
+
+    with app.app_context():
+        report = deliver_due(utcnow())
+        if report.sent or report.retried or report.gave_up:
+            log.info(
+                "outbox: sent %s, retried %s, gave up %s",
+                report.sent,
+                report.retried,
+                report.gave_up,
+            )
+
+
+RUNNERS = {"sla_sweep": run_sla_sweep, "outbox_delivery": run_outbox_delivery}
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    """coalesce: a late run happens once, not once per missed tick; max_instances=1: no overlap."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    for job_id, seconds in JOBS.items():
+        scheduler.add_job(
+            RUNNERS[job_id],
+            "interval",
+            seconds=seconds,
+            args=[app],
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=seconds,
+        )
+    return scheduler

@@ -1,0 +1,91 @@
+"""The SLA sweep: take what is due by the indexed next_check_at, act, schedule the next look."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from tracker.domain import workflow
+from tracker.extensions import db
+from tracker.jobs import locks
+from tracker.models import Conflict
+from tracker.services import conflicts, escalations
+
+LOCK_NAME = "sla_sweep"
+
+
+@dataclass
+class SweepReport:
+    evaluated: int = 0
+    escalated: dict[str, int] = field(default_factory=dict)
+    reminders: int = 0
+    auto_closed: int = 0
+    skipped: bool = False
+
+    def lines(self) -> list[str]:
+        if self.skipped:
+            return ["sweep skipped: another process is sweeping"]
+        levels = ", ".join(f"{level} {count}" for level, count in self.escalated.items())
+        return [
+            f"evaluated {self.evaluated}",
+            f"escalated: {levels}",
+            f"reminders {self.reminders}",
+            f"auto-closed {self.auto_closed}",
+        ]
+
+
+def sweep(
+    now: datetime,
+    *,
+    batch_size: int = 200,
+    on_progress: Callable[[int], None] | None = None,
+) -> SweepReport:
+    """Evaluate every conflict due by `now`, batch by batch, each batch one transaction.
+
+    Idempotent: a second sweep at the same `now` finds nothing due. A sweep killed
+    mid-batch leaves that batch uncommitted; the next sweep does it again, once.
+    """
+    counts = escalations.SweepCounts()
+    report = SweepReport()
+    processed = 0
+    while True:
+        if not locks.acquire(LOCK_NAME, now):
+            report.skipped = processed == 0
+            break
+        query = (
+            select(Conflict)
+            .where(Conflict.next_check_at <= now)
+            .order_by(Conflict.next_check_at, Conflict.id)
+            .limit(batch_size)
+        )
+        if db.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Conflict)
+        due = list(db.session.scalars(query))
+        for conflict in due:
+            _evaluate(conflict, now, counts)
+            processed += 1
+            if on_progress is not None:
+                on_progress(processed)
+        db.session.commit()
+        if len(due) < batch_size:
+            break
+    report.evaluated = counts.evaluated
+    report.escalated = dict(counts.escalated)
+    report.reminders = counts.reminders
+    report.auto_closed = counts.auto_closed
+    return report
+
+
+def _evaluate(conflict: Conflict, now: datetime, counts: escalations.SweepCounts) -> None:
+    auto_close_due = (
+        conflict.status == workflow.RESOLVED
+        and conflict.resolved_at is not None
+        and now - conflict.resolved_at >= workflow.AUTO_CLOSE_AFTER
+    )
+    if auto_close_due:
+        conflicts.act(None, conflict.id, "auto_close", {}, now=now, commit=False)
+        counts.auto_closed += 1
+    escalations.evaluate(conflict, now, counts)

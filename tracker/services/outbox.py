@@ -1,0 +1,413 @@
+"""The transactional outbox: messages written with what caused them, delivered later, retried."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select, update
+
+from tracker.channels import DeliveryError
+from tracker.channels.email import OutgoingEmail, SmtpSettings, send_email
+from tracker.channels.webhook import post_json
+from tracker.extensions import db
+from tracker.models import OutboxMessage
+from tracker.services.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+EMAIL = "email"
+WEBHOOK = "webhook"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+STATUSES = (PENDING, SENDING, SENT, FAILED)
+ESCALATION_SECRET_REF = "escalation"  # noqa: S105 - a name, not the secret
+
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_BACKOFF_SECONDS = 30
+DEFAULT_LEASE_SECONDS = 300
+BACKOFF_CAP_SECONDS = 3600
+_ERROR_LIMIT = 1000
+_BATCH = 20
+
+SecretResolver = Callable[[str], str | None]
+_secret_resolvers: dict[str, SecretResolver] = {}
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def enqueue_email(
+    *,
+    dedupe_key: str,
+    address: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    now: datetime,
+    recipient_id: int | None = None,
+    conflict_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add a pending email to the caller's transaction (no commit); None if the key exists."""
+    return _enqueue(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            channel=EMAIL,
+            address=address,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            recipient_id=recipient_id,
+            conflict_id=conflict_id,
+        ),
+        now,
+    )
+
+
+def enqueue_webhook(
+    *,
+    dedupe_key: str,
+    url: str,
+    payload: dict[str, Any],
+    now: datetime,
+    secret_ref: str | None = ESCALATION_SECRET_REF,
+    conflict_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add a pending webhook call to the caller's transaction (no commit); None if the key exists.
+
+    `secret_ref` names the signing secret, resolved at delivery time so it is never stored:
+    "escalation" is TRACKER_WEBHOOK_SECRET, None sends unsigned, other values go to the
+    resolver registered for their prefix (see `register_secret_resolver`).
+    """
+    return _enqueue(
+        OutboxMessage(
+            dedupe_key=dedupe_key,
+            channel=WEBHOOK,
+            address=url,
+            payload=payload,
+            secret_ref=secret_ref,
+            conflict_id=conflict_id,
+        ),
+        now,
+    )
+
+
+def _enqueue(message: OutboxMessage, now: datetime) -> OutboxMessage | None:
+    # The SELECT autoflushes earlier adds of this transaction, so they count too; the
+    # unique constraint on dedupe_key stays the backstop against a concurrent writer.
+    exists = db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == message.dedupe_key)
+    )
+    if exists is not None:
+        return None
+    message.status = PENDING
+    message.attempts = 0
+    message.created_at = now
+    message.next_attempt_at = now
+    db.session.add(message)
+    return message
+
+
+def register_secret_resolver(prefix: str, resolver: SecretResolver) -> None:
+    """Resolve webhook secret_refs starting with `prefix` (e.g. "partner_webhook:") at send time.
+
+    `resolver(secret_ref)` returns the secret, or None when it no longer exists (the message
+    then fails for good). It runs inside the delivery job's app context.
+    """
+    if not prefix or prefix == ESCALATION_SECRET_REF:
+        raise ValueError(f"cannot register a secret resolver for {prefix!r}")
+    _secret_resolvers[prefix] = resolver
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    """What one `deliver_due` pass did; `lines` has one short line per message handled."""
+
+    sent: int = 0
+    retried: int = 0
+    gave_up: int = 0
+    skipped: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def summary_line(self) -> str:
+        line = f"delivered {self.sent}, retried {self.retried}, gave up {self.gave_up}"
+        return line + (f", skipped {self.skipped}" if self.skipped else "")
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed row's content, copied out so no transaction stays open while sending."""
+
+    id: int
+    channel: str
+    address: str
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    payload: dict[str, Any] | None
+    secret_ref: str | None
+    attempts: int
+    lease: datetime
+
+
+def backoff(
+    attempts: int,
+    base_seconds: int = DEFAULT_BACKOFF_SECONDS,
+    cap_seconds: int = BACKOFF_CAP_SECONDS,
+) -> timedelta:
+    """The wait after the `attempts`-th failure: base, 2*base, 4*base, ... capped."""
+    exponent = min(max(0, attempts - 1), 32)  # 2**32 waits already exceed any sane cap
+    return timedelta(seconds=min(base_seconds * 2**exponent, cap_seconds))
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
+    )
+
+
+def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -> DeliveryReport:
+    """Send up to `limit` due messages; safe to run in several processes at once.
+
+    Each row is claimed by a conditional UPDATE committed before sending, so only one
+    process sends it; the claim is a lease (DELIVERY_LEASE_SECONDS) that another process
+    may take over once it has run out, should this one die mid-send. Commits as it goes:
+    call it with nothing of the caller's pending in the session.
+    """
+    config = current_app.config
+    max_attempts = max(1, int(config.get("DELIVERY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
+    base = int(config.get("DELIVERY_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
+    lease_seconds = int(config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    lease = now + timedelta(seconds=lease_seconds)
+    # Every claim's lease counts from `now`, the start of the pass: a pass that ran on (slow
+    # relays time out one by one) would hand out leases already expired, and another process
+    # would send the same rows. So stop claiming after half a lease; the next pass goes on.
+    stop_claiming_at = time.monotonic() + lease_seconds / 2
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    report = DeliveryReport()
+    handled, after_id = 0, 0
+    while handled < limit:
+        if time.monotonic() >= stop_claiming_at:
+            report.lines.append(f"stopped after {lease_seconds // 2}s; the rest waits a pass")
+            break
+        candidates = db.session.scalars(
+            select(OutboxMessage.id)
+            .where(_due(now), OutboxMessage.id > after_id)
+            .order_by(OutboxMessage.id)
+            .limit(min(_BATCH, limit - handled))
+        ).all()
+        db.session.commit()
+        if not candidates:
+            break
+        for message_id in candidates:
+            if time.monotonic() >= stop_claiming_at:
+                break
+            after_id = message_id
+            handled += 1
+            claimed = _claim(message_id, now, lease)
+            if claimed is None:
+                report.skipped += 1
+                report.lines.append(f"skipped #{message_id}: taken by another deliverer")
+                continue
+            _deliver(claimed, now, max_attempts, base, report)
+    if handled:
+        log.info("outbox delivery by %s: %s", worker, report.summary_line)
+    return report
+
+
+def _claim(message_id: int, now: datetime, lease: datetime) -> _Claimed | None:
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, _due(now))
+        .values(status=SENDING, claimed_until=lease)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return None
+    row = db.session.execute(
+        select(
+            OutboxMessage.channel,
+            OutboxMessage.address,
+            OutboxMessage.subject,
+            OutboxMessage.body_text,
+            OutboxMessage.body_html,
+            OutboxMessage.payload,
+            OutboxMessage.secret_ref,
+            OutboxMessage.attempts,
+        ).where(OutboxMessage.id == message_id)
+    ).one()
+    db.session.commit()
+    return _Claimed(message_id, *row, lease=lease)
+
+
+def _deliver(
+    message: _Claimed, now: datetime, max_attempts: int, base: int, report: DeliveryReport
+) -> None:
+    where = f"#{message.id} {message.channel} to {shown_address(message.channel, message.address)}"
+    try:
+        _send(message)
+    except DeliveryError as exc:
+        error, retryable = str(exc), exc.retryable
+    except Exception as exc:  # a malformed row must not stall the rest of the batch
+        log.exception("outbox message %s could not be sent", message.id)
+        error, retryable = f"{type(exc).__name__}: {exc}", False
+    else:
+        _mark_sent(message, now)
+        report.sent += 1
+        report.lines.append(f"sent {where}")
+        return
+    attempts = message.attempts + 1
+    if retryable and attempts < max_attempts:
+        wait = backoff(attempts, base)
+        if _mark_failed_attempt(message, now, attempts, error, PENDING, now + wait):
+            report.retried += 1
+            report.lines.append(f"retry {where} in {_seconds(wait)} (attempt {attempts}): {error}")
+    elif _mark_failed_attempt(message, now, attempts, error, FAILED, None):
+        report.gave_up += 1
+        report.lines.append(f"gave up {where} after {attempts} attempt(s): {error}")
+
+
+def _send(message: _Claimed) -> None:
+    config = current_app.config
+    if message.channel == EMAIL:
+        if not config.get("SMTP_HOST"):
+            raise DeliveryError("SMTP is not configured", retryable=True)
+        settings = SmtpSettings(
+            host=config["SMTP_HOST"],
+            port=int(config.get("SMTP_PORT", 25)),
+            user=config.get("SMTP_USER", ""),
+            password=config.get("SMTP_PASSWORD", ""),
+            starttls=bool(config.get("SMTP_STARTTLS", False)),
+        )
+        email = OutgoingEmail(
+            to=message.address,
+            subject=message.subject or "",
+            text=message.body_text or "",
+            html=message.body_html,
+            message_id=f"<outbox-{message.id}@trustomer>",
+        )
+        send_email(settings, config["MAIL_FROM"], email)
+    elif message.channel == WEBHOOK:
+        secret = _resolve_secret(message.secret_ref)
+        post_json(message.address, message.payload or {}, secret=secret)
+    else:
+        raise DeliveryError(f"unknown channel {message.channel!r}", retryable=False)
+
+
+def _resolve_secret(secret_ref: str | None) -> str:
+    if secret_ref is None:
+        return ""
+    if secret_ref == ESCALATION_SECRET_REF:
+        return current_app.config.get("WEBHOOK_SECRET", "")
+    for prefix, resolver in _secret_resolvers.items():
+        if secret_ref.startswith(prefix):
+            secret = resolver(secret_ref)
+            if secret:
+                return secret
+            break
+    raise DeliveryError(f"no webhook secret known for {secret_ref!r}", retryable=False)
+
+
+def _mark_sent(message: _Claimed, now: datetime) -> None:
+    # Not fenced by the lease: the message did go out, whoever holds the row now.
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status != SENT)
+        .values(status=SENT, sent_at=now, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _mark_failed_attempt(
+    message: _Claimed,
+    now: datetime,
+    attempts: int,
+    error: str,
+    status: str,
+    next_attempt_at: datetime | None,
+) -> bool:
+    # Fenced by our lease: if another deliverer took the row over, its outcome stands.
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claimed_until == message.lease,
+        )
+        .values(
+            status=status,
+            attempts=attempts,
+            last_error=error[:_ERROR_LIMIT],
+            next_attempt_at=next_attempt_at,
+            claimed_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _seconds(wait: timedelta) -> str:
+    return f"{int(wait.total_seconds())}s"
+
+
+def shown_address(channel: str, address: str) -> str:
+    """The address as pages and logs show it: a webhook's host only (URLs often hold tokens)."""
+    if channel != WEBHOOK:
+        return address
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "(invalid URL)"
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+def retry(message_id: int, now: datetime) -> OutboxMessage:
+    """Put a failed message back in the queue, due now, with a fresh count of attempts."""
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if message is None:
+        raise NotFound("No such outbox message.")
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise InvalidInput(f"Only failed messages can be retried; this one is {message.status}.")
+    db.session.commit()
+    return message
+
+
+def summary() -> dict[str, int]:
+    """How many messages are in each status (every status present, zero included)."""
+    counts = dict.fromkeys(STATUSES, 0)
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    for status, count in rows:
+        counts[status] = count
+    return counts
+
+
+def messages_query(status: str | None = None) -> Select:
+    """Messages newest first, optionally of one status (unknown statuses mean all)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status in STATUSES:
+        query = query.where(OutboxMessage.status == status)
+    return query

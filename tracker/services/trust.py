@@ -1,0 +1,531 @@
+"""The trust ledger: evidence from every closed loop, incremental scores, history and alerts.
+
+Each side of a partnership (our delivery, the partner's responsiveness) keeps a tally
+(r, s, as_of) in trust_scores: adding evidence or reading a score is O(1). trust_history
+keeps the tally at the end of each day with evidence, for trends and 30-day changes.
+`rebuild()` recomputes the tallies from the ledger; it must agree with the increments.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from flask import current_app, render_template
+from sqlalchemy import Select, func, select
+
+from tracker.domain import trust as model
+from tracker.domain import workflow
+from tracker.domain.sla import business_time_between
+from tracker.extensions import db
+from tracker.models import (
+    CheckIn,
+    Conflict,
+    Notification,
+    Partner,
+    Rating,
+    SlaPause,
+    TrustEvent,
+    TrustHistory,
+    TrustScore,
+    User,
+)
+from tracker.services import outbox, sla
+from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
+
+SIDE_LABELS = {
+    model.SIDE_DELIVERY: "Our delivery",
+    model.SIDE_RESPONSIVENESS: "Partner responsiveness",
+}
+RATING_WINDOW = timedelta(days=30)
+
+
+def weights() -> model.TrustWeights:
+    """The default weights, with the half-life from configuration."""
+    days = current_app.config.get("TRUST_HALF_LIFE_DAYS", 90)
+    return model.TrustWeights(half_life=timedelta(days=days))
+
+
+# --- writing the ledger --------------------------------------------------------------------
+
+
+def _score_row(partner_id: int, side: str) -> TrustScore:
+    row = db.session.scalar(
+        select(TrustScore).where(TrustScore.partner_id == partner_id, TrustScore.side == side)
+    )
+    if row is None:
+        row = TrustScore(partner_id=partner_id, side=side, r=0.0, s=0.0, events=0)
+        db.session.add(row)
+    return row
+
+
+def record(
+    partner_id: int,
+    side: str,
+    kind: str,
+    at: datetime,
+    *,
+    evidence: model.Evidence | None = None,
+    conflict: Conflict | None = None,
+    explanation: str | None = None,
+    **facts: object,
+) -> TrustEvent:
+    """Append one event; evidence (if any) updates the side's tally and today's history."""
+    weight = evidence.weight if evidence else 0.0
+    event = TrustEvent(
+        partner_id=partner_id,
+        conflict_id=conflict.id if conflict else None,
+        side=side,
+        kind=kind,
+        at=at,
+        severity=conflict.severity if conflict else None,
+        weight=weight,
+        rule=evidence.rule if evidence else kind,
+        explanation=(explanation or (evidence.explanation if evidence else kind))[:300],
+        **facts,
+    )
+    db.session.add(event)
+    if weight:
+        row = _score_row(partner_id, side)
+        before = _tally(row).decayed_to(at, weights().half_life).score()
+        tally = _tally(row).add(weight, at, weights().half_life)
+        row.r, row.s, row.as_of = tally.r, tally.s, tally.as_of
+        row.events += 1
+        _remember_day(partner_id, side, tally)
+        _alert_if_falling(partner_id, side, at, before, tally)
+    return event
+
+
+def _tally(row: TrustScore | TrustHistory | None) -> model.TrustTally:
+    if row is None:
+        return model.TrustTally()
+    return model.TrustTally(row.r, row.s, row.as_of)
+
+
+def _remember_day(partner_id: int, side: str, tally: model.TrustTally) -> None:
+    day = tally.as_of.astimezone(UTC).date()
+    row = db.session.scalar(
+        select(TrustHistory).where(
+            TrustHistory.partner_id == partner_id,
+            TrustHistory.side == side,
+            TrustHistory.day == day,
+        )
+    )
+    if row is None:
+        row = TrustHistory(partner_id=partner_id, side=side, day=day)
+        db.session.add(row)
+    row.r, row.s, row.as_of = tally.r, tally.s, tally.as_of
+
+
+def _times(conflict: Conflict) -> dict[str, object]:
+    policy = sla.snapshot_policy(conflict)
+    triage = None
+    if conflict.triage_stopped_at is not None:
+        triage = int(
+            business_time_between(
+                conflict.created_at, conflict.triage_stopped_at, policy.calendar
+            ).total_seconds()
+        )
+    spent = conflict.resolution_spent_seconds
+    target = conflict.resolution_target_seconds or 0
+    return {
+        "triage_business_seconds": triage,
+        "resolution_business_seconds": spent,
+        "resolution_wall_seconds": conflict.resolution_wall_seconds,
+        "target_seconds": target,
+        "sla_met": spent <= target,
+        "overrun_seconds": max(0, spent - target),
+        "accountable_side": conflict.accountable_side,
+    }
+
+
+def on_transition(conflict: Conflict, action: str, now: datetime) -> None:
+    """Turn a workflow step into ledger entries (called inside the step's transaction)."""
+    partner_id = conflict.partner_id
+    w = weights()
+    if action == "resolve":
+        facts = _times(conflict)
+        record(
+            partner_id, model.SIDE_DELIVERY, "resolved", now, conflict=conflict,
+            explanation="resolved; weighed when the partner closes the loop", **facts,
+        )  # fmt: skip
+    elif action in ("accept", "auto_close"):
+        facts = _times(conflict)
+        evidence = model.resolution_evidence(
+            conflict.severity,
+            timedelta(seconds=facts["resolution_business_seconds"]),
+            timedelta(seconds=facts["target_seconds"] or 1),
+            w,
+        )
+        kind = "accepted" if action == "accept" else "auto_accepted"
+        record(
+            partner_id,
+            model.SIDE_DELIVERY,
+            kind,
+            now,
+            evidence=evidence,
+            conflict=conflict,
+            **facts,
+        )
+    elif action == "dispute":
+        record(
+            partner_id, model.SIDE_DELIVERY, "disputed", now,
+            evidence=model.dispute_evidence(conflict.severity, w), conflict=conflict,
+        )  # fmt: skip
+    elif action == "reopen":
+        record(
+            partner_id, model.SIDE_DELIVERY, "reopened", now,
+            evidence=model.reopen_evidence(conflict.severity, w), conflict=conflict,
+        )  # fmt: skip
+    elif action == "resume":
+        pause = db.session.scalar(
+            select(SlaPause)
+            .where(SlaPause.conflict_id == conflict.id, SlaPause.ended_at.is_not(None))
+            .order_by(SlaPause.id.desc())
+        )
+        if pause is not None and pause.business_seconds is not None:
+            expectation = sla.snapshot_policy(conflict).response_expectation
+            evidence = model.partner_wait_evidence(
+                conflict.severity, timedelta(seconds=pause.business_seconds), expectation, w
+            )
+            record(
+                partner_id, model.SIDE_RESPONSIVENESS, "partner_answered", now,
+                evidence=evidence, conflict=conflict,
+            )  # fmt: skip
+
+
+def on_breach(conflict: Conflict, clock_name: str, now: datetime) -> None:
+    """A breach is a fact in the ledger; its weight comes when the loop closes."""
+    record(
+        conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
+        explanation=f"breached the {clock_name} target; weighed when the loop closes",
+    )  # fmt: skip
+
+
+def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetime) -> Rating:
+    """A partner user's rating of a closed conflict: once per conflict and user, within 30 days."""
+    from tracker.services.conflicts import visible_conflict
+
+    if not user.is_partner:
+        raise PermissionDenied("Only the partner's people rate a resolution.")
+    conflict = visible_conflict(user, conflict_id)
+    if conflict.status != workflow.CLOSED or conflict.close_reason == "withdrawn":
+        raise StateConflict("Only a closed, resolved conflict can be rated.")
+    if conflict.closed_at is None or now - conflict.closed_at > RATING_WINDOW:
+        raise StateConflict("Ratings are open for 30 days after closing.")
+    if not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise InvalidInput("Choose 1 to 5 stars.", field_errors={"stars": "Choose 1 to 5 stars."})
+    text = (comment or "").strip()
+    if len(text) > 2000:
+        raise InvalidInput("At most 2,000 characters.", field_errors={"comment": "Too long."})
+    exists = db.session.scalar(
+        select(Rating.id).where(Rating.conflict_id == conflict.id, Rating.user_id == user.id)
+    )
+    if exists is not None:
+        raise StateConflict("You have already rated this resolution.")
+    rating = Rating(
+        conflict_id=conflict.id, user_id=user.id, stars=stars, comment=text or None, created_at=now
+    )
+    db.session.add(rating)
+    record(
+        conflict.partner_id, model.SIDE_DELIVERY, "rated", now,
+        evidence=model.rating_evidence(stars, weights()), conflict=conflict,
+    )  # fmt: skip
+    touch_contact(conflict.partner, now)
+    db.session.commit()
+    return rating
+
+
+def touch_contact(partner: Partner, now: datetime) -> None:
+    if partner.last_contact_at is None or partner.last_contact_at < now:
+        partner.last_contact_at = now
+
+
+def check_in(actor: User, partner_id: int, note: str, *, now: datetime) -> CheckIn:
+    """A manager logs contact with a partner; it counts as contact."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only alliance managers log check-ins.")
+    partner = db.session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound("No such partner.")
+    text = (note or "").strip()
+    if not text:
+        raise InvalidInput("Say what was discussed.", field_errors={"note": "A note is required."})
+    if len(text) > 5000:
+        raise InvalidInput("At most 5,000 characters.", field_errors={"note": "Too long."})
+    item = CheckIn(partner_id=partner.id, author_id=actor.id, note=text, at=now)
+    db.session.add(item)
+    touch_contact(partner, now)
+    db.session.commit()
+    return item
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SideScore:
+    side: str
+    score: float
+    low: float
+    high: float
+    r: float
+    s: float
+    events: int
+
+    @property
+    def label(self) -> str:
+        return SIDE_LABELS[self.side]
+
+
+def _side_score(side: str, tally: model.TrustTally, events: int) -> SideScore:
+    low, high = tally.interval()
+    return SideScore(side, tally.score(), low, high, tally.r, tally.s, events)
+
+
+def scores(partner_id: int, now: datetime) -> dict[str, SideScore]:
+    """Both sides as of `now`: O(1) reads of the stored tallies, decayed on the fly."""
+    rows = {
+        row.side: row
+        for row in db.session.scalars(select(TrustScore).where(TrustScore.partner_id == partner_id))
+    }
+    result = {}
+    for side in model.SIDES:
+        row = rows.get(side)
+        tally = _tally(row).decayed_to(now, weights().half_life)
+        result[side] = _side_score(side, tally, row.events if row else 0)
+    return result
+
+
+def score_at(partner_id: int, side: str, moment: datetime) -> model.TrustTally:
+    """The tally as it stood at `moment`: the last history row before it, decayed to it."""
+    row = db.session.scalar(
+        select(TrustHistory)
+        .where(
+            TrustHistory.partner_id == partner_id,
+            TrustHistory.side == side,
+            TrustHistory.as_of <= moment,
+        )
+        .order_by(TrustHistory.as_of.desc())
+        .limit(1)
+    )
+    return _tally(row).decayed_to(moment, weights().half_life)
+
+
+def change(partner_id: int, side: str, now: datetime, days: int = 30) -> float:
+    then = score_at(partner_id, side, now - timedelta(days=days)).score()
+    return score_at(partner_id, side, now).score() - then
+
+
+def trend(
+    partner_id: int, side: str, now: datetime, months: int = 12
+) -> list[tuple[datetime, SideScore]]:
+    """Month-end points over the last `months` months (and now): bounded reads, no replay."""
+    points = []
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for back in range(months, 0, -1):
+        year, month = first.year, first.month - back
+        while month <= 0:
+            month += 12
+            year -= 1
+        moment = datetime(year, month, 1, tzinfo=UTC) + timedelta(days=32)
+        moment = datetime.combine(moment.replace(day=1).date(), time(0), tzinfo=UTC)
+        if moment > now:
+            moment = now
+        points.append((moment, _side_score(side, score_at(partner_id, side, moment), 0)))
+    points.append((now, _side_score(side, score_at(partner_id, side, now), 0)))
+    return points
+
+
+def ledger(partner_id: int, since: datetime | None = None, until: datetime | None = None) -> Select:
+    query = select(TrustEvent).where(TrustEvent.partner_id == partner_id)
+    if since is not None:
+        query = query.where(TrustEvent.at >= since)
+    if until is not None:
+        query = query.where(TrustEvent.at < until)
+    return query.order_by(TrustEvent.at.desc(), TrustEvent.id.desc())
+
+
+@dataclass(frozen=True)
+class PeriodStats:
+    resolution_p50: dict[str, float | None]
+    resolution_p90: dict[str, float | None]
+    closed: int
+    met: int
+    breaches: int
+    disputes: int
+    reopens: int
+    repeat_incidents: int
+    ratings: int
+    average_rating: float | None
+
+    @property
+    def compliance(self) -> float | None:
+        return 100 * self.met / self.closed if self.closed else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def period_stats(partner_id: int, since: datetime, until: datetime) -> PeriodStats:
+    """Figures for the trust page over one period, from the ledger rows in it."""
+    rows = list(db.session.scalars(ledger(partner_id, since, until)))
+    closed = [r for r in rows if r.kind in ("accepted", "auto_accepted")]
+    by_severity: dict[str, list[float]] = {s: [] for s in model.SEVERITIES}
+    for row in closed:
+        if row.severity in by_severity and row.resolution_business_seconds is not None:
+            by_severity[row.severity].append(row.resolution_business_seconds / 3600)
+    repeats = db.session.scalar(
+        select(func.count(Conflict.id)).where(
+            Conflict.partner_id == partner_id,
+            Conflict.repeat_of_id.is_not(None),
+            Conflict.created_at >= since,
+            Conflict.created_at < until,
+        )
+    )
+    ratings = [r for r in rows if r.kind == "rated"]
+    stars = db.session.scalars(
+        select(Rating.stars)
+        .join(Conflict, Conflict.id == Rating.conflict_id)
+        .where(
+            Conflict.partner_id == partner_id, Rating.created_at >= since, Rating.created_at < until
+        )
+    ).all()
+    return PeriodStats(
+        resolution_p50={s: _percentile(v, 50) for s, v in by_severity.items()},
+        resolution_p90={s: _percentile(v, 90) for s, v in by_severity.items()},
+        closed=len(closed),
+        met=sum(1 for r in closed if r.sla_met),
+        breaches=sum(1 for r in rows if r.kind == "breached"),
+        disputes=sum(1 for r in rows if r.kind == "disputed"),
+        reopens=sum(1 for r in rows if r.kind == "reopened"),
+        repeat_incidents=repeats or 0,
+        ratings=len(ratings),
+        average_rating=statistics.fmean(stars) if stars else None,
+    )
+
+
+def explain(event: TrustEvent) -> str:
+    """ "-2.1: TR-2026-00042 resolution 9h late against the 8h target, accountable: us"."""
+    ref = event.conflict.ref if event.conflict else ""
+    weight = f"{event.weight:+.1f}" if event.weight else "±0"
+    accountable = f", accountable: {event.accountable_side}" if event.accountable_side else ""
+    return f"{weight}: {ref} {event.explanation}{accountable}".replace("  ", " ")
+
+
+# --- rebuilding and alerts ---------------------------------------------------------------
+
+
+def rebuild(now: datetime) -> list[tuple[str, str, float, float]]:
+    """Recompute every tally from the ledger; returns (partner, side, stored, rebuilt) scores."""
+    results = []
+    half_life = weights().half_life
+    for partner in db.session.scalars(select(Partner).order_by(Partner.name)):
+        for side in model.SIDES:
+            events = db.session.execute(
+                select(TrustEvent.at, TrustEvent.weight).where(
+                    TrustEvent.partner_id == partner.id,
+                    TrustEvent.side == side,
+                    TrustEvent.weight != 0,
+                )
+            ).all()
+            row = db.session.scalar(
+                select(TrustScore).where(
+                    TrustScore.partner_id == partner.id, TrustScore.side == side
+                )
+            )
+            stored = _tally(row).decayed_to(now, half_life).score()
+            rebuilt = model.rebuild([(at, w) for at, w in events], now, half_life)
+            if events:
+                row = row or _score_row(partner.id, side)
+                row.r, row.s, row.as_of, row.events = (
+                    rebuilt.r,
+                    rebuilt.s,
+                    rebuilt.as_of,
+                    len(events),
+                )
+            results.append((partner.name, side, stored, rebuilt.score()))
+    db.session.commit()
+    return results
+
+
+def _alert_owner(partner_id: int, key: str, title: str, text: str, now: datetime) -> None:
+    partner = db.session.get(Partner, partner_id)
+    if partner is None or partner.owner_id is None:
+        return
+    owner = db.session.get(User, partner.owner_id)
+    if owner is None or not owner.is_active:
+        return
+    if (
+        db.session.scalar(select(Notification.id).where(Notification.dedupe_key == f"{key}:in_app"))
+        is None
+    ):
+        db.session.add(
+            Notification(
+                user_id=owner.id,
+                kind="trust_alert",
+                title=title[:300],
+                dedupe_key=f"{key}:in_app",
+                created_at=now,
+            )
+        )
+    outbox.enqueue_email(
+        dedupe_key=f"{key}:email",
+        address=owner.email,
+        subject=f"[Trustomer] {title}"[:300],
+        text=render_template("email/trust_alert.txt", title=title, text=text, partner=partner),
+        html=None,
+        recipient_id=owner.id,
+        now=now,
+    )
+
+
+def _alert_if_falling(
+    partner_id: int, side: str, at: datetime, before: float, tally: model.TrustTally
+) -> None:
+    threshold = current_app.config.get("TRUST_DROP_ALERT_POINTS", 10)
+    now_score = tally.score()
+    if now_score >= before:
+        return  # only evidence that lowers the score can trigger the alert
+    month_ago = score_at(partner_id, side, at - timedelta(days=30)).score()
+    drop = month_ago - now_score
+    if drop > threshold:
+        partner = db.session.get(Partner, partner_id)
+        title = f"{partner.name}: {SIDE_LABELS[side].lower()} fell {drop:.0f} points in 30 days"
+        text = (
+            f"The {SIDE_LABELS[side].lower()} score of {partner.name} is {now_score:.0f}, "
+            f"down from {month_ago:.0f} thirty days ago. A check-in call could help."
+        )
+        _alert_owner(
+            partner_id, f"trust-drop:{partner_id}:{side}:{at.date().isoformat()}", title, text, at
+        )
+
+
+def watch_silence(now: datetime) -> int:
+    """Alert owners of partners with no contact (conflict, comment, check-in) for too long."""
+    days = current_app.config.get("TRUST_SILENCE_DAYS", 45)
+    cutoff = now - timedelta(days=days)
+    quiet = db.session.scalars(
+        select(Partner).where(
+            Partner.active.is_(True),
+            func.coalesce(Partner.last_contact_at, Partner.created_at) <= cutoff,
+        )
+    ).all()
+    for partner in quiet:
+        since = partner.last_contact_at or partner.created_at
+        title = f"No contact with {partner.name} for {(now - since).days} days"
+        text = (
+            f"Nothing has been heard from or said to {partner.name} since "
+            f"{since.date().isoformat()}. Consider a check-in before a conflict finds you first."
+        )
+        _alert_owner(
+            partner.id, f"silence:{partner.id}:{since.date().isoformat()}", title, text, now
+        )
+    db.session.commit()
+    return len(quiet)

@@ -1,0 +1,44 @@
+"""Admin Outbox page: what is waiting to be delivered, what failed, and retrying by hand."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from tracker.clock import utcnow
+from tracker.domain.accounts import ADMIN
+from tracker.extensions import db
+from tracker.services import outbox as outbox_service
+from tracker.services.errors import NotFound, ServiceError
+from tracker.web.access import role_required
+from tracker.web.admin import bp
+from tracker.web.admin.forms import ConfirmForm
+
+
+@bp.route("/outbox")
+@role_required(ADMIN)
+def outbox():
+    status = request.args.get("status", "")
+    page = db.paginate(outbox_service.messages_query(status), per_page=50, error_out=False)
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        status=status,
+        counts=outbox_service.summary(),
+        shown_address=outbox_service.shown_address,
+    )
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@role_required(ADMIN)
+def retry_outbox_message(message_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        outbox_service.retry(message_id, utcnow())
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Message #{message_id} is queued again and will be sent shortly.", "success")
+    return redirect(url_for("admin.outbox", status=request.args.get("status") or None))
