@@ -146,13 +146,17 @@ def test_smtp_down_then_up_retries_with_backoff_and_sends_exactly_once(app, mail
     assert reloaded(message).status == "sent"
 
 
-def test_unconfigured_smtp_keeps_the_message_waiting(app) -> None:
+def test_unconfigured_smtp_keeps_the_message_waiting_without_spending_attempts(app, mail) -> None:
     app.config["SMTP_HOST"] = ""
     message = queue_email()
-    report = outbox.deliver_due(NOW)
-    assert report.retried == 1
+    for minute in range(3):
+        report = outbox.deliver_due(NOW + timedelta(minutes=minute))
+        assert (report.sent, report.retried, report.gave_up) == (0, 0, 0)
     row = reloaded(message)
-    assert (row.status, row.last_error) == ("pending", "SMTP is not configured")
+    assert (row.status, row.attempts) == ("pending", 0)
+    app.config.update(SMTP_HOST=mail.host, SMTP_PORT=mail.port)
+    assert outbox.deliver_due(NOW + timedelta(minutes=5)).sent == 1
+    assert reloaded(message).status == "sent"
 
 
 def test_temporary_smtp_rejection_is_retried_later(app, mail) -> None:

@@ -60,6 +60,33 @@ def run_scheduler() -> None:
         scheduler.start()
 
 
+trust_cli = AppGroup("trust", help="The trust ledger.")
+
+
+@trust_cli.command("rebuild")
+@click.option("--now", "now", type=IsoDateTime(), default=None, help="Score as at this time.")
+def rebuild_command(now: datetime | None) -> None:
+    """Recompute every score from the ledger and show that it agrees with the stored one."""
+    from tracker.services.trust import rebuild
+
+    disagreements = 0
+    for partner, side, stored, rebuilt in rebuild(now or utcnow()):
+        same = abs(stored - rebuilt) < 1e-6
+        disagreements += not same
+        verdict = "agrees" if same else "DIFFERS (stored score replaced)"
+        click.echo(f"{partner} · {side}: stored {stored:.2f}, rebuilt {rebuilt:.2f} · {verdict}")
+    click.echo(f"rebuilt: {disagreements} disagreement(s)")
+
+
+@trust_cli.command("watch")
+@click.option("--now", "now", type=IsoDateTime(), default=None, help="Evaluate as at this time.")
+def watch_command(now: datetime | None) -> None:
+    """Alert relationship owners of partners with no contact for too long."""
+    from tracker.services.trust import watch_silence
+
+    click.echo(f"quiet partners: {watch_silence(now or utcnow())}")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (sla_cli, scheduler_cli):
+    for group in (sla_cli, scheduler_cli, trust_cli):
         app.cli.add_command(group)

@@ -15,6 +15,7 @@ log = logging.getLogger("tracker.jobs")
 JOBS = {
     "sla_sweep": 60,
     "outbox_delivery": 10,
+    "trust_watch": 3600,
 }
 
 
@@ -41,7 +42,18 @@ def run_outbox_delivery(app: Flask) -> None:
             )
 
 
-RUNNERS = {"sla_sweep": run_sla_sweep, "outbox_delivery": run_outbox_delivery}
+def run_trust_watch(app: Flask) -> None:
+    from tracker.services.trust import watch_silence
+
+    with app.app_context():
+        watch_silence(utcnow())
+
+
+RUNNERS = {
+    "sla_sweep": run_sla_sweep,
+    "outbox_delivery": run_outbox_delivery,
+    "trust_watch": run_trust_watch,
+}
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tracker.domain.accounts import ADMIN, MANAGER, PARTNER
 from tracker.extensions import db
-from tracker.models import Conflict
+from tracker.models import Conflict, Notification
 from tracker.services import accounts, conflicts, partners
 
 DEMO_PASSWORD = "trustomer-demo"  # noqa: S105  (published demo logins, see README)
@@ -169,7 +169,14 @@ def _seed_conflicts(now: datetime) -> int:
     """Conflicts in every state, told through the same services people use."""
     if db.session.scalar(select(func.count(Conflict.id))):
         return 0
-    count = 0
+    count = _seed_history(now)
+    # A year of history would greet everyone with hundreds of unread notices: the past is read.
+    db.session.execute(
+        update(Notification)
+        .where(Notification.created_at < now - timedelta(days=2), Notification.read_at.is_(None))
+        .values(read_at=now)
+    )
+    db.session.commit()
     for author_email, hours_ago, title, description, category, severity, steps in SCENARIOS:
         author = accounts.find_user_by_email(author_email)
         if author is None:
@@ -196,3 +203,121 @@ def _seed_conflicts(now: datetime) -> int:
                 fields = {**fields, "assignee_id": actor.id}
             conflicts.act(actor, conflict.id, step, fields, now=when)
     return count
+
+
+HISTORY_TITLES = {
+    "payment_terms": [
+        "Invoice paid after the agreed terms",
+        "Credit note applied twice",
+        "Rebate for Q{q} not paid",
+    ],
+    "delivery": [
+        "Shipment arrived short",
+        "Delivery missed the agreed window",
+        "Wrong items in the pallet",
+    ],
+    "communication": [
+        "Price change announced without notice",
+        "Forecast shared late",
+        "No answer to our escalation",
+    ],
+    "contract": [
+        "Renewal draft differs from the agreement",
+        "SLA terms read differently by both sides",
+    ],
+    "quality": ["Batch failed incoming inspection", "Integration errors after the update"],
+    "customer_handover": [
+        "Customer handed over without history",
+        "Open tickets lost in the handover",
+    ],
+}
+# name -> (how many conflicts in the past year, how late we tend to be, how slow they answer, rating bias)
+HISTORY_PROFILES = {
+    "Northwind Logistics": (30, 0.6, 0.5, 1),
+    "Bluefin Systems": (26, 1.0, 1.0, 0),
+    "Kestrel Components": (22, 1.5, 2.2, -1),
+}
+
+
+def _seed_history(now: datetime) -> int:
+    """A year of closed loops per partner, told through the services at their past times.
+
+    Deterministic (a fixed seed), chronological across partners, so the trust ledger and its
+    history read as if the year had really happened.
+    """
+    import random
+
+    rng = random.Random(2026)
+    steps: list[tuple[datetime, int, object]] = []
+    counter = 0
+    for name, (count, lateness, slowness, rating_bias) in HISTORY_PROFILES.items():
+        partner = partners.find_partner_by_name(name)
+        if partner is None or partner.owner is None:
+            continue
+        people = [u for u in partner.users if u.password_hash]
+        manager = partner.owner
+        for _ in range(count):
+            counter += 1
+            start = now - timedelta(days=rng.uniform(21, 360), hours=rng.uniform(0, 8))
+            if name == "Bluefin Systems" and rng.random() < 0.3:
+                start = now - timedelta(days=rng.uniform(8, 20))  # a rough recent month
+            category = rng.choice(list(HISTORY_TITLES))
+            title = rng.choice(HISTORY_TITLES[category]).format(q=rng.randint(1, 4))
+            severity = rng.choices(["low", "medium", "high", "critical"], [3, 5, 3, 1])[0]
+            author = rng.choice(people)
+            late = lateness * (
+                2.0 if start > now - timedelta(days=30) and name == "Bluefin Systems" else 1.0
+            )
+            plan = {
+                "triage": rng.uniform(0.2, 3.0) * late,
+                "wait": rng.random() < 0.35,
+                "answer": rng.uniform(2, 30) * slowness,
+                "resolve": rng.uniform(2, 40) * late,
+                "dispute": rng.random() < 0.15 * late,
+                "accept": rng.uniform(1, 40),
+                "rating": min(5, max(1, round(rng.gauss(4 + rating_bias * 0.7, 0.8)))),
+                "rate": rng.random() < 0.5,
+            }
+            steps.append(
+                (start, counter, (author, manager, title, category, severity, plan, start))
+            )
+    steps.sort(key=lambda item: (item[0], item[1]))
+    made = 0
+    for _, _, (author, manager, title, category, severity, plan, start) in steps:
+        made += _replay_conflict(author, manager, title, category, severity, plan, start, now)
+    return made
+
+
+def _replay_conflict(author, manager, title, category, severity, plan, start, now) -> int:  # type: ignore[no-untyped-def]
+    t = start
+    conflict = conflicts.submit(
+        author, title=title, description=f"{title}. Details were shared by email.",
+        category=category, severity=severity, now=t,
+    )  # fmt: skip
+    t += timedelta(hours=plan["triage"])
+    fields = {"severity": severity, "category": category, "assignee_id": manager.id}
+    conflicts.act(manager, conflict.id, "triage", fields, now=t)
+    if plan["wait"]:
+        t += timedelta(hours=1)
+        ask = {"message": "Could you send the documents for this case?"}
+        conflicts.act(manager, conflict.id, "wait_on_partner", ask, now=t)
+        t += timedelta(hours=plan["answer"])
+        conflicts.comment(author, conflict.id, "Sent to your team just now.", now=t)
+    t += timedelta(hours=plan["resolve"])
+    conflicts.act(manager, conflict.id, "resolve", RESOLVE_PROCESS, now=t)
+    if plan["dispute"]:
+        t += timedelta(hours=4)
+        conflicts.act(
+            author, conflict.id, "dispute", {"reason": "This does not settle it yet."}, now=t
+        )
+        t += timedelta(hours=8)
+        conflicts.act(manager, conflict.id, "resolve", RESOLVE_PROCESS, now=t)
+    t += timedelta(hours=plan["accept"])
+    if t >= now:
+        return 1
+    conflicts.act(author, conflict.id, "accept", {}, now=t)
+    if plan["rate"] and t + timedelta(hours=2) < now:
+        from tracker.services import trust
+
+        trust.rate(author, conflict.id, plan["rating"], "", now=t + timedelta(hours=2))
+    return 1

@@ -202,11 +202,12 @@ def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -
         if time.monotonic() >= stop_claiming_at:
             report.lines.append(f"stopped after {lease_seconds // 2}s; the rest waits a pass")
             break
+        query = select(OutboxMessage.id).where(_due(now), OutboxMessage.id > after_id)
+        if not config.get("SMTP_HOST"):
+            # Without a mail server, mail waits (no attempt is spent) until one is configured.
+            query = query.where(OutboxMessage.channel != EMAIL)
         candidates = db.session.scalars(
-            select(OutboxMessage.id)
-            .where(_due(now), OutboxMessage.id > after_id)
-            .order_by(OutboxMessage.id)
-            .limit(min(_BATCH, limit - handled))
+            query.order_by(OutboxMessage.id).limit(min(_BATCH, limit - handled))
         ).all()
         db.session.commit()
         if not candidates:

@@ -82,6 +82,13 @@ def countdown(due: datetime | None, now: datetime) -> str:
     return f"due in {age(now, due)}" if left >= timedelta(0) else f"overdue by {age(due, now)}"
 
 
+def live_sla_state(conflict, now: datetime) -> str:  # type: ignore[no-untyped-def]
+    """The SLA state as of now (the stored one can lag the sweep by up to a minute)."""
+    from tracker.services.sla import live_state
+
+    return live_state(conflict, now)
+
+
 def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | None = None) -> str:
     """Format an aware UTC datetime in the viewer's zone, with the zone's abbreviation."""
     if value is None:
@@ -99,6 +106,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["wf"] = workflow
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
+    app.jinja_env.globals["live_sla_state"] = live_sla_state
     app.jinja_env.globals["sla_labels"] = SLA_STATE_LABELS
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["seconds_duration"] = lambda s: format_duration(timedelta(seconds=s or 0))
