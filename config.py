@@ -87,6 +87,8 @@ class Config:
         self.WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL", "")
         self.WEBHOOK_SECRET = os.environ.get("TRACKER_WEBHOOK_SECRET", "")
         self.ESCALATION_EMAIL = os.environ.get("TRACKER_ESCALATION_EMAIL", "")
+        self.API_RATE_LIMIT = os.environ.get("TRACKER_API_RATE_LIMIT", "300/minute")
+        self.API_MAX_CONTENT_LENGTH = _env_int("TRACKER_API_MAX_BODY_BYTES", 1024 * 1024)
         self.TRUST_HALF_LIFE_DAYS = _env_int("TRACKER_TRUST_HALF_LIFE_DAYS", 90)
         self.TRUST_DROP_ALERT_POINTS = _env_int("TRACKER_TRUST_DROP_ALERT_POINTS", 10)
         self.TRUST_SILENCE_DAYS = _env_int("TRACKER_TRUST_SILENCE_DAYS", 45)

@@ -75,9 +75,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from tracker.api import register_api
     from tracker.web import register_blueprints as register_web
 
     register_web(app)
+    register_api(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -93,8 +95,10 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from tracker.api.cli import register_commands as register_api_commands
     from tracker.cli import register_commands as register
     from tracker.jobs.cli import register_commands as register_jobs
 
     register(app)
     register_jobs(app)
+    register_api_commands(app)

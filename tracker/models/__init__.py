@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
+from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.escalation import (
     Escalation,
@@ -15,17 +16,20 @@ from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, Trus
 from tracker.models.user import User
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "CheckIn",
     "Conflict",
     "ConflictEvent",
     "Escalation",
     "EscalationReminder",
+    "IdempotencyRecord",
     "JobLock",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",
     "Partner",
+    "PartnerWebhook",
     "Rating",
     "SlaCalendar",
     "SlaPause",

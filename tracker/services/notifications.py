@@ -94,6 +94,9 @@ def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
                 conflict_id=conflict.id,
                 now=now,
             )
+    from tracker.services import partner_webhooks  # here: it imports this module
+
+    partner_webhooks.on_event(conflict, event, now)
     return count
 
 

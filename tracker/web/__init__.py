@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from tracker.web.account import bp as account_bp
     from tracker.web.admin import bp as admin_bp
     from tracker.web.auth import bp as auth_bp
     from tracker.web.console import bp as console_bp
@@ -24,6 +25,7 @@ def register_blueprints(app: Flask) -> None:
         shared_bp,
         trust_bp,
         ops_bp,
+        account_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -1,0 +1,127 @@
+"""RFC 9457 problem details for every error under /api/ (the pages keep their HTML errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, json, request
+from flask_limiter.errors import RateLimitExceeded
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from tracker.clock import utcnow
+from tracker.extensions import db, limiter
+from tracker.services.errors import ServiceError
+
+PROBLEM_JSON = "application/problem+json"
+DOCS_PATH = "/api/v1/docs"
+
+
+class ApiError(Exception):
+    """An error a route raises with its status, message and extra headers."""
+
+    def __init__(self, status: int, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    *,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response; `type` points at the status's entry on the API page."""
+    body: dict[str, Any] = {
+        "type": f"{DOCS_PATH}#problem-{status}",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM_JSON, headers=headers
+    )
+    return response
+
+
+def validation_errors(error: ValidationError) -> dict[str, str]:
+    """Pydantic's errors per field ("items.0.name"; "body" when the whole body is wrong)."""
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in item["loc"]) or "body"
+        errors.setdefault(name, item["msg"])
+    return errors
+
+
+def _retry_after() -> str:
+    current = limiter.current_limit
+    if current is None:
+        return "60"
+    return str(max(1, int(current.reset_at - utcnow().timestamp()) + 1))
+
+
+def register_handlers(bp: Any) -> None:
+    """Error handlers for errors raised inside API views."""
+
+    @bp.errorhandler(ServiceError)
+    def service_error(error: ServiceError) -> Response:
+        db.session.rollback()
+        return problem(error.status, error.message, errors=error.field_errors or None)
+
+    @bp.errorhandler(ValidationError)
+    def invalid(error: ValidationError) -> Response:
+        return problem(422, "The request is not valid.", errors=validation_errors(error))
+
+    @bp.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return problem(error.status, error.detail, headers=error.headers)
+
+    @bp.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded) -> Response:
+        return problem(
+            429,
+            f"Too many requests with this token ({error.description}); slow down.",
+            headers={"Retry-After": _retry_after()},
+        )
+
+    @bp.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)}
+        return problem(error.code or 500, error.description, headers=headers)
+
+    @bp.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        current_app.logger.exception("unhandled error in the API")
+        db.session.rollback()
+        return problem(500, "We could not complete the request. It has been logged.")
+
+
+def register_fallback(app: Flask) -> None:
+    """Errors no API view saw (unknown path, wrong method) become problems too under /api/."""
+
+    @app.after_request
+    def api_problem_for_routing_errors(response: Response) -> Response:
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and response.mimetype != PROBLEM_JSON
+        ):
+            replacement = problem(response.status_code, _routing_detail(response.status_code))
+            for name in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if name in response.headers:
+                    replacement.headers[name] = response.headers[name]
+            return replacement
+        return response
+
+
+def _routing_detail(status: int) -> str:
+    return {
+        404: "There is nothing at this address, or it is not yours to see.",
+        405: "This method is not allowed here; see the Allow header.",
+    }.get(status, HTTP_STATUS_CODES.get(status, "Error"))

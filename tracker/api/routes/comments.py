@@ -1,0 +1,51 @@
+"""A conflict's comments and its timeline of events, as far as the caller may see them."""
+
+from __future__ import annotations
+
+from tracker.api import present
+from tracker.api import schemas as s
+from tracker.api.endpoint import endpoint
+from tracker.clock import utcnow
+from tracker.models import User
+from tracker.services import conflicts
+
+COMMENT_KINDS = ("comment", "reply", "internal_note")
+
+
+@endpoint(
+    "/conflicts/<int:conflict_id>/comments",
+    summary="List comments",
+    tag="comments",
+    responses={200: s.EventList},
+)
+def list_comments(user: User, conflict_id: int) -> s.EventList:
+    """Public comments and replies; internal notes too for managers."""
+    row = conflicts.visible_conflict(user, conflict_id)
+    events = [e for e in conflicts.timeline(row, user) if e.kind in COMMENT_KINDS]
+    return s.EventList(items=[present.event(e) for e in events])
+
+
+@endpoint(
+    "/conflicts/<int:conflict_id>/comments",
+    "POST",
+    summary="Comment (or write an internal note)",
+    tag="comments",
+    body=s.CommentCreate,
+    responses={201: s.Event},
+)
+def create_comment(user: User, conflict_id: int, body: s.CommentCreate):  # type: ignore[no-untyped-def]
+    """`internal: true` is for managers only; a partner's reply resumes a conflict on hold."""
+    event = conflicts.comment(user, conflict_id, body.body, internal=body.internal, now=utcnow())
+    return present.event(event), 201
+
+
+@endpoint(
+    "/conflicts/<int:conflict_id>/events",
+    summary="The conflict's timeline",
+    tag="comments",
+    responses={200: s.EventList},
+)
+def list_events(user: User, conflict_id: int) -> s.EventList:
+    """Every event in order; partners get the public ones only."""
+    row = conflicts.visible_conflict(user, conflict_id)
+    return s.EventList(items=[present.event(e) for e in conflicts.timeline(row, user)])

@@ -1,0 +1,72 @@
+"""Conflicts: raise, list, read, and move through the workflow."""
+
+from __future__ import annotations
+
+from tracker.api import paging, present, queries
+from tracker.api import schemas as s
+from tracker.api.endpoint import endpoint
+from tracker.clock import utcnow
+from tracker.models import User
+from tracker.services import conflicts
+
+
+@endpoint(
+    "/conflicts",
+    "POST",
+    summary="Raise a conflict",
+    tag="conflicts",
+    body=s.ConflictCreate,
+    responses={201: s.Conflict},
+)
+def create_conflict(user: User, body: s.ConflictCreate):  # type: ignore[no-untyped-def]
+    """Partners raise conflicts with their own organisation; managers name the partner."""
+    row = conflicts.submit(
+        user,
+        title=body.title,
+        description=body.description,
+        category=body.category.value,
+        severity=body.severity.value,
+        partner_id=body.partner_id,
+        now=utcnow(),
+    )
+    return present.conflict(row, user), 201
+
+
+@endpoint(
+    "/conflicts",
+    summary="List conflicts",
+    tag="conflicts",
+    query=s.ConflictQuery,
+    responses={200: s.ConflictPage},
+)
+def list_conflicts(user: User, query: s.ConflictQuery) -> s.ConflictPage:
+    """Newest first, with a cursor (`next`); partners see their own organisation's only."""
+    rows = queries.conflicts(user, query, paging.decode(query.cursor))
+    return s.ConflictPage(
+        items=[present.conflict(r, user) for r in rows[: query.limit]],
+        next=paging.next_link(rows, query.limit),
+    )
+
+
+@endpoint(
+    "/conflicts/<int:conflict_id>",
+    summary="Read a conflict",
+    tag="conflicts",
+    responses={200: s.Conflict},
+)
+def get_conflict(user: User, conflict_id: int) -> s.Conflict:
+    return present.conflict(conflicts.visible_conflict(user, conflict_id), user)
+
+
+@endpoint(
+    "/conflicts/<int:conflict_id>/actions",
+    "POST",
+    summary="Take a workflow action",
+    tag="conflicts",
+    body=s.ActionRequest,
+    responses={200: s.Conflict},
+)
+def act_on_conflict(user: User, conflict_id: int, body: s.ActionRequest) -> s.Conflict:
+    """An action the conflict's state and the caller's role do not allow is a 409 saying why."""
+    row = conflicts.act(user, conflict_id, body.action.value, body.fields(), now=utcnow())
+    return present.conflict(row, user)

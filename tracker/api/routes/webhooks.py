@@ -1,0 +1,50 @@
+"""A partner's outgoing webhooks: their own systems hear of their conflicts' public events."""
+
+from __future__ import annotations
+
+from tracker.api import present
+from tracker.api import schemas as s
+from tracker.api.endpoint import endpoint
+from tracker.clock import utcnow
+from tracker.models import User
+from tracker.services import partner_webhooks
+
+
+@endpoint(
+    "/webhooks",
+    summary="Your organisation's webhooks",
+    tag="webhooks",
+    responses={200: s.WebhookList},
+)
+def list_webhooks(user: User) -> s.WebhookList:
+    """Partner users only."""
+    return s.WebhookList(items=[present.webhook(h) for h in partner_webhooks.for_partner(user)])
+
+
+@endpoint(
+    "/webhooks",
+    "POST",
+    summary="Register a webhook",
+    tag="webhooks",
+    body=s.WebhookCreate,
+    responses={201: s.WebhookCreated},
+)
+def create_webhook(user: User, body: s.WebhookCreate):  # type: ignore[no-untyped-def]
+    """Partner users only. Deliveries are POSTs signed with the secret, shown only now:
+    `X-Trustomer-Signature: sha256=<hex HMAC-SHA256 of the body>`."""
+    events = [e.value for e in body.events] if body.events else None
+    hook, secret = partner_webhooks.create(user, url=body.url, events=events, now=utcnow())
+    created = s.WebhookCreated(**present.webhook(hook).model_dump(), secret=secret)
+    return created, 201
+
+
+@endpoint(
+    "/webhooks/<int:webhook_id>/deactivate",
+    "POST",
+    summary="Deactivate a webhook",
+    tag="webhooks",
+    responses={200: s.Webhook},
+)
+def deactivate_webhook(user: User, webhook_id: int) -> s.Webhook:
+    """Partner users only; deliveries not yet sent fail."""
+    return present.webhook(partner_webhooks.deactivate(user, webhook_id))

@@ -1,0 +1,94 @@
+"""Personal API tokens: create (shown once), authenticate by hash, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import ApiToken, User
+from tracker.models.api import SCOPES
+from tracker.services.errors import InvalidInput, NotFound
+
+TOKEN_PREFIX = "trk_"  # noqa: S105 - a marker, not a secret
+SHOWN_PREFIX_LENGTH = 8
+MAX_NAME = 100
+# Recording every use would write on every request; a minute's precision is enough to show.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def hash_token(raw: str) -> str:
+    """The stored form of a token: its SHA-256 in hex (tokens are random, no salt needed)."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create(
+    user: User,
+    *,
+    name: str,
+    scope: str,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns the row and the token itself, which is never stored."""
+    clean_name = (name or "").strip() or "API token"
+    errors: dict[str, str] = {}
+    if len(clean_name) > MAX_NAME:
+        errors["name"] = f"At most {MAX_NAME} characters."
+    if scope not in SCOPES:
+        errors["scope"] = "Choose read or write."
+    if expires_at is not None and expires_at <= now:
+        errors["expires_at"] = "The expiry must be in the future."
+    if not user.active:
+        errors["user"] = "A deactivated user cannot have tokens."
+    if errors:
+        raise InvalidInput("The token could not be created.", field_errors=errors)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=clean_name,
+        scope=scope,
+        token_hash=hash_token(raw),
+        prefix=raw[:SHOWN_PREFIX_LENGTH],
+        created_at=now,
+        expires_at=expires_at,
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, raw
+
+
+def authenticate(raw: str, now: datetime) -> ApiToken | None:
+    """The usable token for this bearer string (recording its use), or None."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None or not token.usable_at(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        token.last_used_at = now
+        db.session.commit()
+    return token
+
+
+def for_user(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked ones too, marked as such)."""
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke(user: User, token_id: int, now: datetime) -> ApiToken:
+    """Revoke one of the user's own tokens; someone else's is NotFound."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        db.session.commit()
+    return token

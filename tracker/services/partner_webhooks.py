@@ -1,0 +1,217 @@
+"""Partners' outgoing webhooks: their systems hear of their own conflicts' public events.
+
+Deliveries go through the outbox (signed, retried); the signing secret is looked up at
+send time through the "partner_webhook:" resolver registered below.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.domain import workflow
+from tracker.extensions import db
+from tracker.models import Conflict, ConflictEvent, PartnerWebhook, User
+from tracker.models.conflict import PUBLIC
+from tracker.services import notifications, outbox
+from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
+
+CREATED = "conflict.created"
+STATE_CHANGED = "conflict.state_changed"
+PUBLIC_COMMENT = "conflict.public_comment"
+ESCALATED = "conflict.escalated"
+RESOLVED = "conflict.resolved"
+EVENTS = {
+    CREATED: "A conflict was raised",
+    STATE_CHANGED: "A conflict changed state",
+    PUBLIC_COMMENT: "A public comment or reply",
+    ESCALATED: "A conflict's SLA was escalated",
+    RESOLVED: "A conflict was resolved",
+}
+SECRET_PREFIX = "partner_webhook:"  # noqa: S105 - a name, not a secret
+MAX_URL = 500
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _secret_for(secret_ref: str) -> str | None:
+    try:
+        hook_id = int(secret_ref.removeprefix(SECRET_PREFIX))
+    except ValueError:
+        return None
+    hook = db.session.get(PartnerWebhook, hook_id)
+    return hook.secret if hook is not None and hook.active else None
+
+
+outbox.register_secret_resolver(SECRET_PREFIX, _secret_for)
+
+
+# --- managing hooks ----------------------------------------------------------------------
+
+
+def _require_partner(actor: User) -> int:
+    if not actor.is_partner or actor.partner_id is None:
+        raise PermissionDenied("Only a partner's users can manage their organisation's webhooks.")
+    return actor.partner_id
+
+
+def _loopback_http_allowed() -> bool:
+    config = current_app.config
+    return bool(config.get("TESTING")) or config.get("ENV_NAME") == "development"
+
+
+def check_url(url: str) -> str:
+    """An https:// URL with a host (plain http only to this machine, in tests and development)."""
+    text = (url or "").strip()
+    parts = urlsplit(text)
+    problem = None
+    if not text or len(text) > MAX_URL:
+        problem = f"Give the endpoint's URL (at most {MAX_URL} characters)."
+    elif not parts.hostname or parts.scheme not in ("https", "http"):
+        problem = "The URL must start with https:// and name a host."
+    elif parts.scheme == "http" and not (
+        parts.hostname in _LOOPBACK_HOSTS and _loopback_http_allowed()
+    ):
+        problem = "The URL must use https://."
+    elif parts.username or parts.password:
+        problem = "Put no user name or password in the URL."
+    if problem:
+        raise InvalidInput(problem, field_errors={"url": problem})
+    return text
+
+
+def create(
+    actor: User, *, url: str, events: list[str] | None, now: datetime
+) -> tuple[PartnerWebhook, str]:
+    """Register an endpoint for the actor's organisation; returns it and its signing secret."""
+    partner_id = _require_partner(actor)
+    clean_url = check_url(url)
+    chosen = list(dict.fromkeys(events)) if events else list(EVENTS)
+    unknown = [e for e in chosen if e not in EVENTS]
+    if unknown:
+        message = f"Unknown events: {', '.join(unknown)}. Choose from: {', '.join(EVENTS)}."
+        raise InvalidInput(message, field_errors={"events": message})
+    secret = secrets.token_hex(32)
+    hook = PartnerWebhook(
+        partner_id=partner_id,
+        url=clean_url,
+        secret=secret,
+        events=chosen,
+        active=True,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    db.session.add(hook)
+    db.session.commit()
+    return hook, secret
+
+
+def for_partner(actor: User) -> list[PartnerWebhook]:
+    """The actor's organisation's webhooks, newest first."""
+    partner_id = _require_partner(actor)
+    return list(
+        db.session.scalars(
+            select(PartnerWebhook)
+            .where(PartnerWebhook.partner_id == partner_id)
+            .order_by(PartnerWebhook.id.desc())
+        )
+    )
+
+
+def deactivate(actor: User, hook_id: int) -> PartnerWebhook:
+    """Stop deliveries to one of the organisation's webhooks (pending ones then fail)."""
+    partner_id = _require_partner(actor)
+    hook = db.session.get(PartnerWebhook, hook_id)
+    if hook is None or hook.partner_id != partner_id:
+        raise NotFound("No such webhook.")
+    if hook.active:
+        hook.active = False
+        db.session.commit()
+    return hook
+
+
+# --- delivering events -------------------------------------------------------------------
+
+
+def event_names(event: ConflictEvent) -> list[str]:
+    """The webhook events a conflict event may be announced as, most specific first."""
+    if event.visibility != PUBLIC:
+        return []
+    if event.kind == "submitted":
+        return [CREATED]
+    if event.kind in ("comment", "reply"):
+        return [PUBLIC_COMMENT]
+    if event.kind == "escalated":
+        return [ESCALATED]
+    if event.kind == "status_changed":
+        to = (event.data or {}).get("to")
+        return [RESOLVED, STATE_CHANGED] if to == workflow.RESOLVED else [STATE_CHANGED]
+    return []
+
+
+def payload(conflict: Conflict, event: ConflictEvent, name: str) -> dict[str, Any]:
+    """What the partner's system receives: only what the partner's own portal shows."""
+    body: dict[str, Any] = {
+        "event": name,
+        "event_id": event.id,
+        "occurred_at": event.created_at.isoformat(),
+        "conflict": {
+            "id": conflict.id,
+            "ref": conflict.ref,
+            "title": conflict.title,
+            "status": conflict.status,
+            "severity": conflict.severity,
+            "category": conflict.category,
+            "partner": {"id": conflict.partner_id, "name": conflict.partner.name},
+            "url": notifications.conflict_url(conflict, staff=False),
+        },
+    }
+    data = event.data or {}
+    if event.kind == "status_changed":
+        body["change"] = {
+            "from": data.get("from"),
+            "to": data.get("to"),
+            "action": data.get("action"),
+        }
+    elif event.kind in ("comment", "reply"):
+        body["comment"] = {
+            "body": event.body,
+            "author": event.actor.name if event.actor else None,
+        }
+    elif event.kind == "escalated":
+        body["escalation"] = {"level": data.get("level")}
+    return body
+
+
+def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
+    """Queue one delivery per active hook of the conflict's partner that wants this event.
+
+    Public events only; runs in the caller's transaction. Returns how many were queued.
+    """
+    names = event_names(event)
+    if not names:
+        return 0
+    hooks = db.session.scalars(
+        select(PartnerWebhook).where(
+            PartnerWebhook.partner_id == conflict.partner_id, PartnerWebhook.active.is_(True)
+        )
+    ).all()
+    queued = 0
+    for hook in hooks:
+        name = next((n for n in names if n in (hook.events or [])), None)
+        if name is None:
+            continue
+        message = outbox.enqueue_webhook(
+            dedupe_key=f"pwh:{hook.id}:{event.id}",
+            url=hook.url,
+            payload=payload(conflict, event, name),
+            secret_ref=f"{SECRET_PREFIX}{hook.id}",
+            conflict_id=conflict.id,
+            now=now,
+        )
+        queued += message is not None
+    return queued
