@@ -91,3 +91,19 @@ def test_requests_are_rate_limited_per_token(app, client) -> None:
     assert_problem(limited, 429)
     assert int(limited.headers["Retry-After"]) >= 1
     assert second.get("/api/v1/partners").status_code == 200
+
+
+def test_tokens_of_an_inactive_partners_users_stop_working(api) -> None:
+    from tests.factories import make_partner_user
+    from tracker.services import partners
+
+    user = make_partner_user()
+    client = api(user, "read")
+    assert client.get("/api/v1/conflicts").status_code == 200
+    partner = user.partner
+    partners.update_partner(
+        partner.id, name=partner.name, tier=partner.tier, timezone=partner.timezone,
+        country=partner.country, owner_id=partner.owner_id, active=False,
+    )  # fmt: skip
+    response = client.get("/api/v1/conflicts")
+    assert response.status_code == 401

@@ -218,3 +218,25 @@ def test_links_show_repeats_to_staff_only(api) -> None:
     assert staff_view["links"]["repeated_by"] == [{"id": second.id, "ref": second.ref}]
     partner_view = api(user).get(f"/api/v1/conflicts/{second.id}").get_json()
     assert partner_view["links"] == {"repeat_of": None, "repeated_by": []}
+
+
+def test_internal_activity_does_not_surface_a_conflict_for_partners(api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import make_conflict, make_manager, make_partner_user
+    from tracker.services import conflicts as service
+
+    user = make_partner_user()
+    manager = make_manager()
+    start = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    conflict = make_conflict(user, now=start)
+    service.comment(
+        manager, conflict.id, "internal only", internal=True, now=start + timedelta(days=2)
+    )
+    since = (start + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    partner_view = api(user, "read").get(f"/api/v1/conflicts?updated_since={since}").get_json()
+    assert partner_view["items"] == []
+    staff_view = api(manager, "read").get(f"/api/v1/conflicts?updated_since={since}").get_json()
+    assert [c["id"] for c in staff_view["items"]] == [conflict.id]
+    one = api(user, "read").get(f"/api/v1/conflicts/{conflict.id}").get_json()
+    assert one["updated_at"].startswith("2026-11-16T09:00")

@@ -134,40 +134,80 @@ def test_partner_timeline_says_escalated_without_internal_names(world) -> None:
 
 
 def test_reminders_follow_the_interval_and_never_every_sweep(world) -> None:
-    conflict = world["conflict"]
-    sweep(berlin(16, 10, 45))
-    warning = db.session.scalars(select(Escalation)).one()
-    assert warning.next_reminder_at == berlin(16, 14, 45)  # 4 business hours later
+    owner, user = world["owner"], world["user"]
+    # High: resolution target 24h from Mon 10:00; warning at 18h (Wed 12:00), breach Thu 10:00.
+    conflict = make_conflict(user, severity="high", now=berlin(16, 10))
+    triage(conflict, owner, now=berlin(16, 10, 30))
+    triage(world["conflict"], owner, now=berlin(16, 10, 30))  # keep the critical one quiet
+    sweep(berlin(18, 12))
+    warning = db.session.scalar(select(Escalation).where(Escalation.conflict_id == conflict.id))
+    assert (warning.clock, warning.level) == ("resolution", "warning")
+    assert warning.next_reminder_at == berlin(18, 16)  # 4 business hours later
     for minute in range(0, 60, 10):
-        sweep(berlin(16, 12, minute))
+        sweep(berlin(18, 13, minute))
     assert db.session.scalar(select(func.count(EscalationReminder.id))) == 0
-    sweep(berlin(16, 14, 45))
-    sweep(berlin(16, 14, 45))
-    warning_reminders = db.session.scalars(
+    sweep(berlin(18, 16))
+    sweep(berlin(18, 16))
+    reminders = db.session.scalars(
         select(EscalationReminder.sequence).where(EscalationReminder.escalation_id == warning.id)
     ).all()
-    assert warning_reminders == [1]
-    # Mon 14:45-17:00 is 2h15 of business time; the other 1h45 runs on Tuesday from 09:00.
-    assert db.session.get(Escalation, warning.id).next_reminder_at == berlin(17, 10, 45)
-    assert conflict.id
+    assert reminders == [1]
+    # Wed 16:00-17:00 is 1h of business time; the other 3h run on Thursday from 09:00.
+    assert db.session.get(Escalation, warning.id).next_reminder_at == berlin(19, 12)
+    assert db.session.get(Conflict, conflict.id).next_check_at == berlin(19, 10)  # the breach
+
+
+def test_a_higher_level_takes_over_the_reminders_of_the_lower(world) -> None:
+    owner, user = world["owner"], world["user"]
+    conflict = make_conflict(user, severity="high", now=berlin(16, 10))
+    triage(conflict, owner, now=berlin(16, 10, 30))
+    triage(world["conflict"], owner, now=berlin(16, 10, 30))
+    sweep(berlin(18, 12))
+    sweep(berlin(19, 10))  # breach
+    by_level = {
+        e.level: e
+        for e in db.session.scalars(select(Escalation).where(Escalation.conflict_id == conflict.id))
+    }
+    assert by_level["warning"].next_reminder_at is None
+    assert by_level["breach"].next_reminder_at == berlin(19, 14)
+    sweep(berlin(19, 14))
+    ours = [e.id for e in by_level.values()]
+    reminded = db.session.scalars(
+        select(EscalationReminder.escalation_id).where(EscalationReminder.escalation_id.in_(ours))
+    ).all()
+    assert reminded == [by_level["breach"].id]
 
 
 def test_acknowledging_stops_reminders_for_that_level_but_not_the_next(world) -> None:
-    sweep(berlin(16, 10, 45))
-    warning = db.session.scalars(select(Escalation)).one()
-    escalations.acknowledge(world["owner"], warning.id, "Calling them now.", now=berlin(16, 10, 50))
-    sweep(berlin(16, 11))
-    assert [e.level for e in db.session.scalars(select(Escalation).order_by(Escalation.id))] == [
-        "warning",
-        "breach",
-    ]
-    sweep(berlin(16, 14, 45))
-    sweep(berlin(16, 15, 0))
+    owner, user = world["owner"], world["user"]
+    conflict = make_conflict(user, severity="high", now=berlin(16, 10))
+    triage(conflict, owner, now=berlin(16, 10, 30))
+    triage(world["conflict"], owner, now=berlin(16, 10, 30))
+    sweep(berlin(18, 12))  # resolution warning
+    warning = db.session.scalar(select(Escalation).where(Escalation.conflict_id == conflict.id))
+    escalations.acknowledge(owner, warning.id, "Calling them now.", now=berlin(18, 12, 30))
+    sweep(berlin(18, 16))  # the warning's reminder time: nothing, it was acknowledged
+    sweep(berlin(19, 10))  # the breach still fires
+    sweep(berlin(19, 14))  # and reminds
+    ours = select(Escalation).where(Escalation.conflict_id == conflict.id).order_by(Escalation.id)
+    assert [e.level for e in db.session.scalars(ours)] == ["warning", "breach"]
     reminded = {
         db.session.get(Escalation, r.escalation_id).level
         for r in db.session.scalars(select(EscalationReminder))
+        if db.session.get(Escalation, r.escalation_id).conflict_id == conflict.id
     }
-    assert "warning" not in reminded and "breach" in reminded
+    assert reminded == {"breach"}
+
+
+def test_an_acknowledged_escalation_never_reminds_even_if_its_time_was_set(world) -> None:
+    sweep(berlin(16, 10, 45))
+    warning = db.session.scalars(select(Escalation)).one()
+    escalations.acknowledge(world["owner"], warning.id, "On it.", now=berlin(16, 10, 50))
+    warning.next_reminder_at = berlin(16, 10, 55)  # as a racing sweep might have left it
+    db.session.get(Conflict, world["conflict"].id).next_check_at = berlin(16, 10, 55)
+    db.session.commit()
+    assert sweep(berlin(16, 10, 56)).evaluated == 1
+    assert db.session.scalar(select(func.count(EscalationReminder.id))) == 0
 
 
 def test_triage_ends_the_triage_escalations(world) -> None:
@@ -225,3 +265,9 @@ def test_sweep_command_prints_what_it_did(world, runner) -> None:
     assert "escalated: warning 1, breach 1, critical 1" in result.output
     bad = runner.invoke(args=["sla", "sweep", "--now", "yesterday"])
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
+
+
+def test_backfill_command_reports_what_it_did(world, runner) -> None:
+    result = runner.invoke(args=["sla", "backfill", "--now", "2026-11-16T10:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "clocks started for 0 conflict(s)" in result.output  # every conflict has its clocks

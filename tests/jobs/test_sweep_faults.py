@@ -11,6 +11,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_admin, make_conflict, make_manager, make_partner, make_partner_user
@@ -18,7 +19,7 @@ from tests.servers import wait_for
 from tracker.channels.webhook import SIGNATURE_HEADER, verify
 from tracker.extensions import db
 from tracker.jobs.sweep import sweep
-from tracker.models import Escalation, Notification, OutboxMessage
+from tracker.models import Conflict, Escalation, Notification, OutboxMessage
 from tracker.services.outbox import deliver_due
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,15 @@ def _assert_every_alert_exactly_once(count: int, owner, admin) -> None:  # type:
     assert sorted(emails) == sorted(["ada@example.com", "maya@example.com"] * count)
 
 
-def test_two_sweeps_in_parallel_send_each_alert_once(app) -> None:
+# Small batches: several transactions per sweep, the lock taken again for each.
+BATCH_SIZES = [
+    pytest.param({}, id="one-batch"),
+    pytest.param({"batch_size": 2}, id="batches-of-2"),
+]
+
+
+@pytest.mark.parametrize("batching", BATCH_SIZES)
+def test_two_sweeps_in_parallel_send_each_alert_once(app, batching) -> None:
     owner, admin, _ = _world(8)
     errors: list[BaseException] = []
     reports = []
@@ -70,7 +79,7 @@ def test_two_sweeps_in_parallel_send_each_alert_once(app) -> None:
         try:
             with app.app_context():
                 start.wait()
-                reports.append(sweep(AFTER_CRITICAL))
+                reports.append(sweep(AFTER_CRITICAL, **batching))
                 db.session.remove()
         except BaseException as exc:  # noqa: BLE001  (reported below)
             errors.append(exc)
@@ -86,7 +95,17 @@ def test_two_sweeps_in_parallel_send_each_alert_once(app) -> None:
     _assert_every_alert_exactly_once(8, owner, admin)
 
 
-def test_sweep_killed_mid_way_then_rerun_loses_nothing_and_doubles_nothing(app, tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("batch_args", "committed"),
+    [
+        pytest.param([], 0, id="killed-in-the-only-batch"),
+        # Batches of 2, paused at the 3rd conflict: the first batch is committed, the second not.
+        pytest.param(["--batch-size", "2"], 2, id="killed-after-a-committed-batch"),
+    ],
+)
+def test_sweep_killed_mid_way_then_rerun_loses_nothing_and_doubles_nothing(
+    app, tmp_path, batch_args, committed
+) -> None:
     owner, admin, _ = _world(6)
     env = {
         **os.environ,
@@ -96,7 +115,7 @@ def test_sweep_killed_mid_way_then_rerun_loses_nothing_and_doubles_nothing(app, 
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "sla", "sweep",
-         "--now", AFTER_CRITICAL.isoformat(), "--pause-after", "3"],
+         "--now", AFTER_CRITICAL.isoformat(), "--pause-after", "3", *batch_args],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -110,9 +129,12 @@ def test_sweep_killed_mid_way_then_rerun_loses_nothing_and_doubles_nothing(app, 
         if process.poll() is None:
             process.kill()
     db.session.expire_all()
-    assert db.session.scalar(select(func.count(Escalation.id))) == 0  # nothing half-written
+    first = db.session.scalars(select(Conflict.id).order_by(Conflict.id).limit(committed)).all()
+    done = db.session.scalars(select(Escalation.conflict_id)).all()
+    # The committed batch is complete (three levels each); the killed one left nothing.
+    assert sorted(done) == sorted(first * 3)
     report = wait_for(lambda: (r := sweep(AFTER_CRITICAL)) and not r.skipped and r, timeout=20)
-    assert report.evaluated == 6
+    assert report.evaluated == 6 - committed
     assert sweep(AFTER_CRITICAL).evaluated == 0
     db.session.expire_all()
     _assert_every_alert_exactly_once(6, owner, admin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select as select_module
 import socket
@@ -37,6 +38,10 @@ def mail(app, smtp_server: SmtpServer) -> SmtpServer:
 def hooks(app, webhook_receiver: WebhookReceiver) -> WebhookReceiver:
     app.config["WEBHOOK_SECRET"] = SECRET
     return webhook_receiver
+
+
+def installation(app) -> str:  # type: ignore[no-untyped-def]
+    return hashlib.sha256(app.config["SECRET_KEY"].encode()).hexdigest()[:8]
 
 
 def queue_email(key: str = "esc-1-alice", *, now=NOW, **overrides) -> OutboxMessage:  # type: ignore[no-untyped-def]
@@ -103,7 +108,20 @@ def test_enqueue_twice_in_one_transaction_adds_one_row(app) -> None:
 # --- delivering email --------------------------------------------------------------------------
 
 
+def test_message_ids_differ_between_installations_and_fall_back_to_an_invalid_domain(app) -> None:
+    app.config.update(SECRET_KEY="first-installation-key", MAIL_FROM="alerts@one.example")
+    first = outbox.email_message_id(7)
+    assert first == f"<outbox-7.{installation(app)}@one.example>"
+    app.config["SECRET_KEY"] = "second-installation-key"
+    assert outbox.email_message_id(7) != first  # same outbox id, another installation
+    assert outbox.email_message_id(7) == outbox.email_message_id(7)  # stable
+    for sender in ("", "Trustomer", "Trustomer <no-domain>", "alerts@[192.0.2.1]"):
+        app.config["MAIL_FROM"] = sender
+        assert outbox.email_message_id(7).endswith("@trustomer.invalid>"), sender
+
+
 def test_email_is_delivered_once_as_plain_and_html_with_a_stable_message_id(app, mail) -> None:
+    app.config["MAIL_FROM"] = "Trustomer <alerts@trustomer.example>"
     message = queue_email()
 
     report = outbox.deliver_due(NOW)
@@ -111,7 +129,9 @@ def test_email_is_delivered_once_as_plain_and_html_with_a_stable_message_id(app,
     assert (report.sent, report.retried, report.gave_up) == (1, 0, 0)
     [received] = mail.messages
     assert received.rcpt_tos == ["alice@partner.test"]
-    assert received.message["Message-ID"] == f"<outbox-{message.id}@trustomer>"
+    assert received.message["Message-ID"] == (
+        f"<outbox-{message.id}.{installation(app)}@trustomer.example>"
+    )
     assert received.message["Subject"] == "TR-2026-00001 breached its resolution target"
     plain = received.message.get_body(preferencelist=("plain",))
     html = received.message.get_body(preferencelist=("html",))
@@ -408,7 +428,9 @@ def test_two_deliverers_in_parallel_send_every_message_exactly_once(app, mail) -
     assert errors == []
     assert sum(r.sent for r in reports) == 20
     message_ids = [m.message["Message-ID"] for m in mail.messages]
-    assert sorted(message_ids) == sorted(f"<outbox-{m.id}@trustomer>" for m in messages)
+    domain = app.config["MAIL_FROM"].rpartition("@")[2].rstrip(">")
+    expected = [f"<outbox-{m.id}.{installation(app)}@{domain}>" for m in messages]
+    assert sorted(message_ids) == sorted(expected)
     db.session.expire_all()
     assert outbox.summary() == {"pending": 0, "sending": 0, "sent": 20, "failed": 0}
 

@@ -110,7 +110,7 @@ def test_waiting_on_partner_pauses_and_charges_the_wait_to_the_partner(app) -> N
         8 * 3600,
         berlin(17, 12),
     )
-    assert pause.started_by_id == manager.id and pause.ended_by_id is None  # resumed by the reply
+    assert pause.started_by_id == manager.id and pause.ended_by_id == user.id  # their reply
     # 22h left from Tue 12:00: Tue 5h, Wed 8h, Thu 8h, Fri 1h.
     assert conflict.resolution_due_at == berlin(20, 10)
     conflicts.act(manager, conflict.id, "resolve", RESOLUTION, now=berlin(18, 12))
@@ -241,15 +241,41 @@ def test_manager_and_partner_see_the_same_due_time_each_in_their_timezone(app, n
     partner = make_partner(timezone="Europe/Berlin")
     user = make_partner_user(partner=partner)
     manager = make_manager(timezone="America/New_York")
-    conflict = make_conflict(user, severity="high")
-    due = conflict.resolution_due_at  # Thu 19 Nov 09:00 UTC
+    monday = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # in the future, so the promise still stands
+    conflict = make_conflict(user, severity="high", now=monday)
+    due = conflict.resolution_due_at  # 24 business hours from Mon 10:00 CET: Thu 10 Jan 09:00 UTC
+    assert due == datetime(2030, 1, 10, 9, 0, tzinfo=UTC)
     partner_view = new_browser()
     partner_view.login(user.email)
     page = partner_view.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
-    assert "We will resolve this by <strong>Thu 19 Nov 10:00 CET</strong> your time." in page
+    assert "We will resolve this by <strong>Thu 10 Jan 10:00 CET</strong> your time." in page
     manager_view = new_browser()
     manager_view.login(manager.email)
     console = manager_view.get(f"/console/conflicts/{conflict.id}").get_data(as_text=True)
-    assert "Thu 19 Nov 2026 04:00 EST" in console
+    assert "Thu 10 Jan 2030 04:00 EST" in console
     assert due.isoformat() in page and due.isoformat() in console
     assert re.search(r"Time to resolution</strong>", console)
+
+
+def test_backfill_starts_the_clocks_of_conflicts_from_before_sla(app) -> None:
+    manager = make_manager()
+    user = make_partner_user()
+    waiting = make_conflict(user, severity="high", title="Raised before the clocks")
+    triage(waiting, manager, now=berlin(16, 11))
+    conflicts.act(manager, waiting.id, "wait_on_partner", {"message": "?"}, now=berlin(16, 12))
+    open_one = make_conflict(user, severity="critical", title="Another old one")
+    for item in (waiting, open_one):  # as a database migrated from before 0003 would hold them
+        row = fresh(item)
+        row.sla_snapshot = None
+        row.triage_target_seconds = row.resolution_target_seconds = None
+        row.next_check_at = row.sla_due_at = row.triage_stopped_at = None
+        row.resolution_running_since = None
+        row.resolution_spent_seconds = 0
+    db.session.query(SlaPause).delete()
+    db.session.commit()
+    assert sla.backfill(berlin(17, 9)) == 2
+    waiting, open_one = fresh(waiting), fresh(open_one)
+    assert waiting.sla_snapshot and waiting.triage_stopped_at == berlin(16, 11)
+    assert waiting.resolution_spent_seconds == 2 * 3600 and waiting.sla_state == "paused"
+    assert open_one.triage_due_at == berlin(16, 11) and open_one.next_check_at == berlin(17, 9)
+    assert sla.backfill(berlin(17, 9)) == 0

@@ -155,3 +155,33 @@ def test_available_actions_offer_what_plan_allows() -> None:
 
 def test_reference_is_readable() -> None:
     assert wf.reference(2026, 42) == "TR-2026-00042"
+
+
+def test_a_withdrawn_conflict_cannot_be_reopened_by_anyone() -> None:
+    for actor in (wf.MANAGER, wf.PARTNER):
+        with pytest.raises(wf.WorkflowError, match="withdrawn"):
+            wf.plan(
+                "closed",
+                "reopen",
+                actor,
+                now=NOW,
+                fields={"reason": "x"},
+                closed_at=NOW,
+                withdrawn=True,
+            )
+        offered = wf.available_actions("closed", actor, now=NOW, closed_at=NOW, withdrawn=True)
+        assert "reopen" not in {t.action for t in offered}
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Invoice\r\nBcc: all@example.com", "Invoice Bcc: all@example.com"),
+        ("Line\u2028separator\x85here", "Line separator here"),
+        ("  tabs\tand   spaces ", "tabs and spaces"),
+        ("Zero\u200bwidth", "Zero width"),
+        ("Ünïcödé stays", "Ünïcödé stays"),
+    ],
+)
+def test_one_line_removes_breaks_and_controls(raw: str, clean: str) -> None:
+    assert wf.one_line(raw) == clean

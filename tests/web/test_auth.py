@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -124,10 +125,20 @@ def test_session_is_renewed_at_sign_in(browser) -> None:
         assert session.get("sid")
 
 
-def test_sign_in_never_redirects_off_site(browser) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/phish",
+        "/\\evil.example/phish",  # browsers read a backslash as a slash
+        "https://evil.example/phish",
+        "\t//evil.example/phish",  # browsers drop leading tabs and newlines
+    ],
+)
+def test_sign_in_never_redirects_off_site(browser, target) -> None:
     make_manager(email="maya@example.com")
     response = browser.post(
-        "/auth/login?next=//evil.example/phish", {"email": "maya@example.com", "password": PASSWORD}
+        f"/auth/login?{urlencode({'next': target})}",
+        {"email": "maya@example.com", "password": PASSWORD},
     )
     assert response.headers["Location"] in ("/", "http://localhost/")
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from tests.factories import WHEN, make_conflict, make_manager, make_partner_user, triage
 from tracker.extensions import db
 from tracker.models import Attachment, Conflict, Notification
-from tracker.services import conflicts
+from tracker.services import api_tokens, conflicts
 from tracker.services.attachments import MAX_ATTACHMENT_BYTES
 from tracker.services.attachments import Upload as FileUpload
 
 PDF = b"%PDF-1.4 minimal test file"
+_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")  # <converter(args):name>
 
 
 def _raise(browser, **overrides):  # type: ignore[no-untyped-def]
@@ -68,12 +69,11 @@ def test_another_partners_conflict_and_everything_under_it_answers_404(browser, 
     conflict = make_conflict(owner, uploads=[FileUpload("terms.pdf", PDF)])
     notification_id = db.session.scalars(select(Notification.id)).first()
     attachment = db.session.scalars(select(Attachment)).one()
-    event_id = conflicts.timeline(conflict, manager)[0].id
     stranger = make_partner_user()
     browser.login(stranger.email)
     assert conflict.ref not in browser.get("/portal/conflicts").get_data(as_text=True)
     assert browser.get(f"/portal/conflicts/{conflict.id}").status_code == 404
-    assert browser.get(f"/portal/conflicts/{conflict.id}#event-{event_id}").status_code == 404
+    _assert_no_route_shows_its_events(app, browser, stranger, conflict, manager)
     assert (
         browser.post(f"/portal/conflicts/{conflict.id}/comment", {"body": "hi"}).status_code == 404
     )
@@ -86,6 +86,28 @@ def test_another_partners_conflict_and_everything_under_it_answers_404(browser, 
     assert browser.post(f"/notifications/{notification_id}/open").status_code == 404
     assert browser.get("/portal/conflicts/999999").status_code == 404
     assert db.session.get(Conflict, conflict.id).status == "open"
+
+
+def _assert_no_route_shows_its_events(app, browser, stranger, conflict, manager) -> None:  # type: ignore[no-untyped-def]
+    """Every GET route, in the browser and through the API, keyed by the other partner's ids."""
+    marker = "EVENT-MARKER-7f3a"
+    conflicts.comment(manager, conflict.id, marker, now=WHEN)  # a public event of theirs
+    event_id = conflicts.timeline(conflict, manager)[-1].id
+    _, token = api_tokens.create(stranger, name="probe", scope="read", now=WHEN)
+    ids = {"partner_id": conflict.partner_id, "event_id": event_id}
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        kinds = {kind for kind, _ in _ARGUMENT.findall(rule.rule)}
+        if "GET" not in rule.methods or kinds - {"int"}:
+            continue  # static files, invitation tokens: no ids to steal
+        url = adapter.build(rule.endpoint, {a: ids.get(a, conflict.id) for a in rule.arguments})
+        for response in (
+            browser.get(url),
+            browser.client.get(url, headers={"Authorization": f"Bearer {token}"}),
+        ):
+            assert marker not in response.get_data(as_text=True), url
+            if rule.arguments:
+                assert response.status_code in (401, 403, 404), (url, response.status_code)
 
 
 def test_partners_cannot_enter_the_console(browser) -> None:
@@ -289,3 +311,26 @@ def test_partner_reads_its_own_agreement(browser) -> None:
     assert re.search(r"<th scope=\"row\">Low</th><td>24h</td><td>120h</td>", html)
     assert "09:00–17:00" in html and "public holidays of DE" in html
     assert "16h of business time" in html
+
+
+def test_internal_activity_does_not_move_the_partners_last_update(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(user, now=WHEN)
+    conflicts.comment(
+        manager, conflict.id, "internal only", internal=True, now=WHEN + timedelta(days=3)
+    )
+    conflicts.assign(manager, conflict.id, manager.id, now=WHEN + timedelta(days=3))
+    stored = db.session.get(Conflict, conflict.id)
+    assert stored.public_updated_at == WHEN and stored.updated_at == WHEN + timedelta(days=3)
+    conflicts.comment(manager, conflict.id, "public reply", now=WHEN + timedelta(days=4))
+    assert db.session.get(Conflict, conflict.id).public_updated_at == WHEN + timedelta(days=4)
+
+
+def test_an_overdue_resolution_is_said_plainly(browser) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user, severity="critical", now=WHEN)  # due Tue 10:00 Berlin, long past
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "We are past the time we agreed to resolve this" in html
+    assert "We will resolve this by" not in html

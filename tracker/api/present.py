@@ -41,7 +41,7 @@ def conflict(row: Conflict, viewer: User) -> s.Conflict:
         status=row.status,
         assignee=_user(row.assignee) if staff else None,
         created_at=row.created_at,
-        updated_at=row.updated_at,
+        updated_at=row.updated_at if staff else (row.public_updated_at or row.created_at),
         triaged_at=row.triaged_at,
         resolved_at=row.resolved_at,
         closed_at=row.closed_at,

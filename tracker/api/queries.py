@@ -26,7 +26,9 @@ def conflicts(user: User, query: s.ConflictQuery, after_id: int | None) -> list[
     if query.sla_state:
         statement = statement.where(Conflict.sla_state == query.sla_state.value)
     if query.updated_since:
-        statement = statement.where(Conflict.updated_at >= query.updated_since)
+        # Partners see only public changes: internal notes must not surface a conflict.
+        column = Conflict.updated_at if user.is_staff else Conflict.public_updated_at
+        statement = statement.where(column >= query.updated_since)
     return _page(statement, Conflict.id, after_id, query.limit, descending=True)
 
 

@@ -7,6 +7,7 @@ can act on. Nothing here touches the database: services apply what `plan()` allo
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -165,6 +166,7 @@ def plan(
     fields: Mapping[str, object] | None = None,
     closed_at: datetime | None = None,
     resolved_at: datetime | None = None,
+    withdrawn: bool = False,
 ) -> tuple[Transition, dict[str, object]]:
     """Check `action` by `role` from `state`; return the transition and its cleaned fields."""
     transition = TRANSITIONS.get(action)
@@ -184,6 +186,11 @@ def plan(
         raise WorkflowError(
             f"A conflict that is {STATE_LABELS.get(state, state).lower()} cannot be "
             f"{_past(action)}; this is possible only when it is {allowed}."
+        )
+    if action == "reopen" and withdrawn:
+        raise WorkflowError(
+            "A withdrawn conflict cannot be reopened. If the matter is back, raise a new "
+            "conflict and mention this one."
         )
     if action == "reopen" and actor == PARTNER and not _within_reopen_window(closed_at, now):
         raise WorkflowError(
@@ -216,7 +223,12 @@ def _past(action: str) -> str:
 
 
 def available_actions(
-    state: str, role: str, *, now: datetime, closed_at: datetime | None = None
+    state: str,
+    role: str,
+    *,
+    now: datetime,
+    closed_at: datetime | None = None,
+    withdrawn: bool = False,
 ) -> list[Transition]:
     """The actions `role` could take now (fields aside): what the page offers."""
     actor = actor_kind(role) if role not in (MANAGER, PARTNER, SYSTEM) else role
@@ -224,11 +236,23 @@ def available_actions(
     for transition in TRANSITIONS.values():
         if actor not in transition.roles or state not in transition.sources or actor == SYSTEM:
             continue
+        if transition.action == "reopen" and withdrawn:
+            continue
         reopen_too_late = transition.action == "reopen" and actor == PARTNER
         if reopen_too_late and not _within_reopen_window(closed_at, now):
             continue
         result.append(transition)
     return result
+
+
+def one_line(text: str) -> str:
+    """Text for a single line (a title, a mail subject): no line breaks or control characters.
+
+    Pasted titles carry CR/LF, U+2028 or tabs; in a mail header they would be refused as
+    header injection and the notice lost, so they become single spaces here.
+    """
+    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text or "")
+    return " ".join(kept.split())
 
 
 def reference(year: int, number: int) -> str:

@@ -34,7 +34,10 @@ class IsoDateTime(click.ParamType):
 @sla_cli.command("sweep")
 @click.option("--now", "now", type=IsoDateTime(), default=None, help="Evaluate as at this time.")
 @click.option("--pause-after", type=int, default=None, hidden=True, help="Fault-injection tests.")
-def sweep_command(now: datetime | None, pause_after: int | None) -> None:
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), default=None, hidden=True, help="Fault tests."
+)
+def sweep_command(now: datetime | None, pause_after: int | None, batch_size: int | None) -> None:
     """Run one SLA sweep and print what it did."""
     from tracker.jobs.sweep import sweep
 
@@ -43,9 +46,19 @@ def sweep_command(now: datetime | None, pause_after: int | None) -> None:
             click.echo(f"paused after {processed}", err=True)
             time.sleep(3600)
 
-    report = sweep(now or utcnow(), on_progress=pause)
+    options = {"batch_size": batch_size} if batch_size is not None else {}
+    report = sweep(now or utcnow(), on_progress=pause, **options)
     for line in report.lines():
         click.echo(line)
+
+
+@sla_cli.command("backfill")
+@click.option("--now", "now", type=IsoDateTime(), default=None, help="Evaluate as at this time.")
+def backfill_command(now: datetime | None) -> None:
+    """Start the clocks of conflicts raised before SLA clocks existed (run once after upgrade)."""
+    from tracker.services.sla import backfill
+
+    click.echo(f"clocks started for {backfill(now or utcnow())} conflict(s)")
 
 
 @scheduler_cli.command("run")

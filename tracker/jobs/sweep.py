@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracker.domain import workflow
 from tracker.extensions import db
@@ -15,6 +16,7 @@ from tracker.models import Conflict
 from tracker.services import conflicts, escalations
 
 LOCK_NAME = "sla_sweep"
+log = logging.getLogger("tracker.jobs")
 
 
 @dataclass
@@ -23,6 +25,7 @@ class SweepReport:
     escalated: dict[str, int] = field(default_factory=dict)
     reminders: int = 0
     auto_closed: int = 0
+    failed: int = 0
     skipped: bool = False
 
     def lines(self) -> list[str]:
@@ -34,6 +37,7 @@ class SweepReport:
             f"escalated: {levels}",
             f"reminders {self.reminders}",
             f"auto-closed {self.auto_closed}",
+            *([f"failed {self.failed} (logged; retried in 5 minutes)"] if self.failed else []),
         ]
 
 
@@ -65,7 +69,7 @@ def sweep(
             query = query.with_for_update(skip_locked=True, of=Conflict)
         due = list(db.session.scalars(query))
         for conflict in due:
-            _evaluate(conflict, now, counts)
+            _evaluate_safely(conflict, now, counts, report)
             processed += 1
             if on_progress is not None:
                 on_progress(processed)
@@ -77,6 +81,28 @@ def sweep(
     report.reminders = counts.reminders
     report.auto_closed = counts.auto_closed
     return report
+
+
+RETRY_FAILED_AFTER = timedelta(minutes=5)
+
+
+def _evaluate_safely(
+    conflict: Conflict, now: datetime, counts: escalations.SweepCounts, report: SweepReport
+) -> None:
+    """One conflict's failure must not stop the others: it is logged and looked at later."""
+    conflict_id = conflict.id
+    try:
+        with db.session.begin_nested():
+            _evaluate(conflict, now, counts)
+    except Exception:
+        log.exception("sweep: conflict %s failed; retrying in 5 minutes", conflict_id)
+        report.failed += 1
+        with db.session.begin_nested():
+            db.session.execute(
+                update(Conflict)
+                .where(Conflict.id == conflict_id)
+                .values(next_check_at=now + RETRY_FAILED_AFTER)
+            )
 
 
 def _evaluate(conflict: Conflict, now: datetime, counts: escalations.SweepCounts) -> None:

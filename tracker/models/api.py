@@ -40,7 +40,8 @@ class ApiToken(db.Model):
             return False
         if self.expires_at is not None and self.expires_at <= now:
             return False
-        return bool(self.user is not None and self.user.active)
+        # is_active: the user is active, has a password, and (partners) its partner is active.
+        return bool(self.user is not None and self.user.is_active)
 
     @property
     def may_write(self) -> bool:

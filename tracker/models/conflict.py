@@ -26,6 +26,8 @@ class Conflict(db.Model):
         Index("ix_conflicts_partner_updated", "partner_id", "updated_at"),
         Index("ix_conflicts_status_created", "status", "created_at"),
         Index("ix_conflicts_status_sla_due", "status", "sla_due_at"),
+        Index("ix_conflicts_partner_public_updated", "partner_id", "public_updated_at"),
+        Index("ix_conflicts_sla_due_at", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +43,8 @@ class Conflict(db.Model):
     status: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last change a partner can see: internal notes must not move "last update" for them.
+    public_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

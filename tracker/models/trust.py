@@ -15,7 +15,10 @@ class TrustEvent(db.Model):
     """One piece of evidence, or a fact of weight 0. Append-only: corrections are new rows."""
 
     __tablename__ = "trust_events"
-    __table_args__ = (Index("ix_trust_events_partner_at", "partner_id", "at"),)
+    __table_args__ = (
+        Index("ix_trust_events_partner_at", "partner_id", "at"),
+        Index("ix_trust_events_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
@@ -59,6 +62,8 @@ class TrustHistory(db.Model):
     __tablename__ = "trust_history"
     __table_args__ = (
         UniqueConstraint("partner_id", "side", "day", name="uq_trust_history_partner_side_day"),
+        # score_at(): the last row before a moment is one backward index step.
+        Index("ix_trust_history_partner_side_as_of", "partner_id", "side", "as_of"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

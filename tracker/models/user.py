@@ -42,7 +42,10 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
-        return self.active and self.password_hash is not None
+        """May sign in: not deactivated, invite accepted and (partners) organisation active."""
+        if not self.active or self.password_hash is None:
+            return False
+        return self.role != PARTNER or (self.partner is not None and self.partner.active)
 
     @property
     def is_admin(self) -> bool:

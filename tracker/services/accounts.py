@@ -90,7 +90,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
-    if not user.active:
+    if not user.is_active:
         return None
     user.last_login_at = now
     db.session.commit()
@@ -159,6 +159,11 @@ def user_for_invite(token: str, secret_key: str, max_age_seconds: int) -> User:
     user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
     if user is None or user.session_version != payload.get("v") or not user.active:
         raise InvalidInput("This invitation link has already been used or was withdrawn.")
+    if user.password_hash is not None:
+        raise InvalidInput(
+            "This invitation has already been used. Sign in with your password, "
+            "or ask an administrator to reset it."
+        )
     return user
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from tracker.domain import accounts as rules
 from tracker.domain import sla_clock as clock
@@ -515,22 +515,37 @@ def set_partner_policy(partner_id: int, policy_id: int | None) -> Partner:
     return partner
 
 
-def open_conflicts_under(policy: SlaPolicy) -> list[Conflict]:
-    """Active conflicts whose partner's agreement (override, else tier) is this policy."""
+def _open_under(policy: SlaPolicy) -> ColumnElement[bool]:
+    """Active, and the partner's own policy is this one, else its tier's is.
+
+    The same answer as sla.policy_row_for() per conflict (a tier has at most one policy,
+    a unique column), in one WHERE clause instead of a query per conflict.
+    """
     covers = Partner.sla_policy_id == policy.id
     if policy.tier:
         covers = or_(covers, and_(Partner.sla_policy_id.is_(None), Partner.tier == policy.tier))
-    candidates = db.session.scalars(
-        select(Conflict)
-        .join(Partner, Conflict.partner_id == Partner.id)
-        .where(Conflict.status.in_(workflow.ACTIVE_STATES), covers)
-        .order_by(Conflict.id)
+    return and_(Conflict.status.in_(workflow.ACTIVE_STATES), covers)
+
+
+def open_conflicts_under(policy: SlaPolicy) -> list[Conflict]:
+    """Active conflicts whose partner's agreement (override, else tier) is this policy."""
+    return list(
+        db.session.scalars(
+            select(Conflict)
+            .join(Partner, Conflict.partner_id == Partner.id)
+            .where(_open_under(policy))
+            .order_by(Conflict.id)
+        )
     )
-    return [
-        c
-        for c in candidates
-        if (row := sla.policy_row_for(c.partner)) is not None and row.id == policy.id
-    ]
+
+
+def count_open_conflicts_under(policy: SlaPolicy) -> int:
+    """How many conflicts re-applying this policy would touch, counted by the database."""
+    return db.session.scalar(
+        select(func.count(Conflict.id))
+        .join(Partner, Conflict.partner_id == Partner.id)
+        .where(_open_under(policy))
+    )
 
 
 def reapply_policy(actor: User, policy_id: int, now: datetime) -> int:

@@ -42,8 +42,8 @@ def create(
         errors["scope"] = "Choose read or write."
     if expires_at is not None and expires_at <= now:
         errors["expires_at"] = "The expiry must be in the future."
-    if not user.active:
-        errors["user"] = "A deactivated user cannot have tokens."
+    if not user.is_active:
+        errors["user"] = "A deactivated user (or a user of an inactive partner) cannot have tokens."
     if errors:
         raise InvalidInput("The token could not be created.", field_errors=errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
@@ -33,6 +34,23 @@ def visible_conflict(user: User, conflict_id: int) -> Conflict:
     return conflict
 
 
+def _locked_conflict(user: User | None, conflict_id: int) -> Conflict:
+    """Load the conflict for a change, locking its row (PostgreSQL) so two changes serialise.
+
+    Two managers resolving at once, or a partner accepting while the sweep auto-closes, would
+    otherwise both pass the workflow check and both write. SQLite has one writer anyway.
+    """
+    conflict = db.session.scalar(
+        select(Conflict)
+        .where(Conflict.id == conflict_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if conflict is None or (user is not None and not may_see(user, conflict)):
+        raise NotFound("No such conflict.")
+    return conflict
+
+
 def may_see(user: User, conflict: Conflict) -> bool:
     if user.is_staff:
         return True
@@ -48,11 +66,15 @@ def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
 
 
 def partner_conflicts(user: User, status: str | None = None) -> Select:
-    """The user's organisation's conflicts, most recently updated first."""
-    query = select(Conflict).where(Conflict.partner_id == user.partner_id)
+    """The user's organisation's conflicts, most recently changed (in ways they can see) first."""
+    query = (
+        select(Conflict)
+        .where(Conflict.partner_id == user.partner_id)
+        .options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
+    )
     if status in workflow.STATES:
         query = query.where(Conflict.status == status)
-    return query.order_by(Conflict.updated_at.desc(), Conflict.id.desc())
+    return query.order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
 
 
 @dataclass(frozen=True)
@@ -67,7 +89,9 @@ class QueueFilters:
 
 def queue(filters: QueueFilters) -> Select:
     """Every conflict not closed (or the chosen status), most urgent first."""
-    query = select(Conflict)
+    query = select(Conflict).options(
+        selectinload(Conflict.partner), selectinload(Conflict.assignee)
+    )
     if filters.status in workflow.STATES:
         query = query.where(Conflict.status == filters.status)
     else:
@@ -135,6 +159,8 @@ def record_event(
     )
     db.session.add(event)
     conflict.updated_at = now
+    if visibility == PUBLIC:
+        conflict.public_updated_at = now
     return event
 
 
@@ -206,7 +232,7 @@ def submit(
     partner = db.session.get(Partner, partner_id)
     if partner is None:
         raise InvalidInput("Unknown partner.", field_errors={"partner_id": "Choose a partner."})
-    title = _text(title, "title", "A title", MAX_TITLE)
+    title = _text(workflow.one_line(title), "title", "A title", MAX_TITLE)
     if len(title) < 5:
         raise InvalidInput(
             "The title is too short.", field_errors={"title": "At least 5 characters."}
@@ -261,11 +287,7 @@ def act(
 
     `commit=False` leaves the transaction open for a caller that commits a batch (the sweep).
     """
-    conflict = (
-        visible_conflict(actor, conflict_id) if actor else db.session.get(Conflict, conflict_id)
-    )
-    if conflict is None:
-        raise NotFound("No such conflict.")
+    conflict = _locked_conflict(actor, conflict_id)
     role = actor.role if actor else workflow.SYSTEM
     try:
         transition, clean = workflow.plan(
@@ -276,6 +298,7 @@ def act(
             fields=fields or {},
             closed_at=conflict.closed_at,
             resolved_at=conflict.resolved_at,
+            withdrawn=conflict.close_reason == "withdrawn",
         )
     except workflow.WorkflowError as exc:
         status_error = not exc.field_errors
@@ -362,7 +385,7 @@ def comment(
     A partner's reply to a conflict that waits on them resumes it: the answer is what we
     were waiting for.
     """
-    conflict = visible_conflict(actor, conflict_id)
+    conflict = _locked_conflict(actor, conflict_id)
     if internal and not actor.is_staff:
         raise PermissionDenied("Only alliance managers can write internal notes.")
     text = _text(body, "body", "A message", MAX_BODY)
@@ -378,7 +401,7 @@ def comment(
     notifications.fan_out(conflict, event, now)
     if actor.is_partner and conflict.status == workflow.WAITING_ON_PARTNER:
         conflict.status = workflow.TRIAGED
-        sla.on_transition(conflict, "resume", now)
+        sla.on_transition(conflict, "resume", now, actor=actor)
         trust.on_transition(conflict, "resume", now)
         resumed = record_event(
             conflict,
@@ -401,7 +424,7 @@ def comment(
 def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datetime) -> Conflict:
     """Give the conflict to a manager (or to nobody); recorded internally."""
     _require_staff(actor)
-    conflict = visible_conflict(actor, conflict_id)
+    conflict = _locked_conflict(actor, conflict_id)
     if not conflict.is_active:
         raise StateConflict("A closed conflict cannot be reassigned; reopen it first.")
     new = _check_assignee(assignee_id) if assignee_id is not None else None
@@ -437,7 +460,7 @@ def change_fields(
 ) -> Conflict:
     """Correct severity or category; each change is recorded with before and after."""
     _require_staff(actor)
-    conflict = visible_conflict(actor, conflict_id)
+    conflict = _locked_conflict(actor, conflict_id)
     if not conflict.is_active:
         raise StateConflict("A closed conflict cannot be edited; reopen it first.")
     changes = {}

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import case, select
+from sqlalchemy.orm import selectinload
 
 from tracker.domain import escalation as esc
 from tracker.domain import sla_clock as clock
+from tracker.domain import workflow
 from tracker.domain.accounts import ADMIN
 from tracker.domain.sla import add_business_time
 from tracker.extensions import db
@@ -61,7 +63,8 @@ def evaluate(conflict: Conflict, now: datetime, counts: SweepCounts) -> None:
                 fire(conflict, name, level, now, policy)
                 counts.escalated[level] += 1
     for escalation in _open_escalations(conflict):
-        if escalation.next_reminder_at is not None and escalation.next_reminder_at <= now:
+        due = escalation.next_reminder_at is not None and escalation.next_reminder_at <= now
+        if due and escalation.acknowledged_at is None:
             remind(escalation, now, policy)
             counts.reminders += 1
     sla.refresh(conflict, now)
@@ -98,6 +101,10 @@ def fire(
     )
     db.session.add(escalation)
     db.session.flush()
+    for lower in _open_escalations(conflict):
+        same_clock = lower.clock == clock_name and lower.cycle == escalation.cycle
+        if same_clock and esc.LEVEL_RANK[lower.level] < esc.LEVEL_RANK[level]:
+            lower.next_reminder_at = None  # the higher level speaks for it now
     current = conflict.escalation_level
     if current is None or esc.LEVEL_RANK[level] > esc.LEVEL_RANK.get(current, 0):
         conflict.escalation_level = level
@@ -144,7 +151,12 @@ def audience(conflict: Conflict, level: str) -> list[User]:
             ids.extend(db.session.scalars(select(User.id).where(User.role == ADMIN)))
     wanted = [i for i in dict.fromkeys(ids) if i is not None]
     users = db.session.scalars(select(User).where(User.id.in_(wanted))).all() if wanted else []
-    return [u for u in users if u.is_active and u.is_staff]
+    people = [u for u in users if u.is_active and u.is_staff]
+    if not people:
+        # Nobody to hear of it (no assignee, owner gone or deactivated): admins, never silence.
+        admins = db.session.scalars(select(User).where(User.role == ADMIN)).all()
+        people = [u for u in admins if u.is_active]
+    return people
 
 
 def _announce(escalation: Escalation, conflict: Conflict, now: datetime, *, sequence: int) -> None:
@@ -155,9 +167,9 @@ def _announce(escalation: Escalation, conflict: Conflict, now: datetime, *, sequ
         f"{conflict.ref} {label.lower()}: {esc.CLOCK_LABELS[escalation.clock]} "
         f"for {conflict.partner.name}{reminder}"
     )
-    subject = f"[Trustomer] {conflict.ref} {label} · {conflict.partner.name} · {conflict.title}"[
-        :300
-    ]
+    subject = workflow.one_line(
+        f"[Trustomer] {conflict.ref} {label} · {conflict.partner.name} · {conflict.title}"
+    )[:300]
     url = notifications.conflict_url(conflict, staff=True)
     key = f"esc:{escalation.id}:{sequence}"
     for user in audience(conflict, level):
@@ -206,11 +218,16 @@ def _announce(escalation: Escalation, conflict: Conflict, now: datetime, *, sequ
                 "reminder": sequence,
                 "due_at": escalation.due_at.isoformat() if escalation.due_at else None,
                 "url": url,
-                "text": f"{heading}: {conflict.title} <{url}|open {conflict.ref}>",
+                "text": f"{_slack(heading)}: {_slack(conflict.title)} <{url}|open {conflict.ref}>",
             },
             conflict_id=conflict.id,
             now=now,
         )  # fmt: skip
+
+
+def _slack(text: str) -> str:
+    """Slack reads <...> as links and mentions (<!channel>): partner text must not."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _in_app(user: User, conflict: Conflict, key: str, title: str, now: datetime) -> None:
@@ -269,8 +286,15 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None:
         raise NotFound("No such escalation.")
+    # Wait for a sweep working on this conflict, so it cannot undo the acknowledgement.
+    db.session.scalar(
+        select(Conflict.id).where(Conflict.id == escalation.conflict_id).with_for_update()
+    )
+    db.session.refresh(escalation)
     if escalation.acknowledged_at is not None:
         raise StateConflict("This escalation was already acknowledged.")
+    if escalation.closed_at is not None:
+        raise StateConflict("This escalation is over: its clock has stopped.")
     text = (note or "").strip()
     if len(text) > 2000:
         raise StateConflict("The note is too long (at most 2,000 characters).")
@@ -295,11 +319,19 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
 
 def active_query(level: str | None = None, acknowledged: str | None = None):  # type: ignore[no-untyped-def]
     """Open escalations, highest level first, oldest first within a level."""
-    query = select(Escalation).where(Escalation.closed_at.is_(None))
+    query = (
+        select(Escalation)
+        .where(Escalation.closed_at.is_(None))
+        .options(
+            selectinload(Escalation.conflict).selectinload(Conflict.partner),
+            selectinload(Escalation.acknowledged_by),
+        )
+    )
     if level in esc.LEVELS:
         query = query.where(Escalation.level == level)
     if acknowledged == "no":
         query = query.where(Escalation.acknowledged_at.is_(None))
     elif acknowledged == "yes":
         query = query.where(Escalation.acknowledged_at.is_not(None))
-    return query.order_by(Escalation.fired_at.asc(), Escalation.id.asc())
+    level_rank = case(esc.LEVEL_RANK, value=Escalation.level, else_=0)
+    return query.order_by(level_rank.desc(), Escalation.fired_at.asc(), Escalation.id.asc())

@@ -45,7 +45,8 @@ def recipients(conflict: Conflict, event: ConflictEvent) -> list[User]:
                 select(User).where(User.partner_id == conflict.partner_id, User.active.is_(True))
             )
         )
-    return [p for p in people if p.id != event.actor_id and p.active]
+    # is_active, not the column: invites never accepted and users of inactive partners hear nothing.
+    return [p for p in people if p.id != event.actor_id and p.is_active]
 
 
 def conflict_url(conflict: Conflict, *, staff: bool) -> str:
@@ -87,7 +88,7 @@ def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
             outbox.enqueue_email(
                 dedupe_key=f"event:{event.id}:email:{user.id}",
                 address=user.email,
-                subject=f"[Trustomer] {title}"[:300],
+                subject=workflow.one_line(f"[Trustomer] {title}")[:300],
                 text=render_template("email/update.txt", **context),
                 html=render_template("email/update.html", **context),
                 recipient_id=user.id,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +39,7 @@ DEFAULT_LEASE_SECONDS = 300
 BACKOFF_CAP_SECONDS = 3600
 _ERROR_LIMIT = 1000
 _BATCH = 20
+_MESSAGE_ID_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 SecretResolver = Callable[[str], str | None]
 _secret_resolvers: dict[str, SecretResolver] = {}
@@ -298,7 +302,7 @@ def _send(message: _Claimed) -> None:
             subject=message.subject or "",
             text=message.body_text or "",
             html=message.body_html,
-            message_id=f"<outbox-{message.id}@trustomer>",
+            message_id=email_message_id(message.id),
         )
         send_email(settings, config["MAIL_FROM"], email)
     elif message.channel == WEBHOOK:
@@ -306,6 +310,20 @@ def _send(message: _Claimed) -> None:
         post_json(message.address, message.payload or {}, secret=secret)
     else:
         raise DeliveryError(f"unknown channel {message.channel!r}", retryable=False)
+
+
+def email_message_id(message_id: int) -> str:
+    """`<outbox-{id}.{installation}@{domain}>`: unique across installations sharing a mailbox.
+
+    Outbox ids restart at 1 in every database, so the installation (a short hash of its
+    SECRET_KEY) and the sender's domain (from MAIL_FROM) keep two installations' ids apart.
+    """
+    config = current_app.config
+    installation = hashlib.sha256(str(config["SECRET_KEY"]).encode()).hexdigest()[:8]
+    _, at, domain = parseaddr(config.get("MAIL_FROM") or "")[1].rpartition("@")
+    if not at or not _MESSAGE_ID_DOMAIN.fullmatch(domain):
+        domain = "trustomer.invalid"
+    return f"<outbox-{message_id}.{installation}@{domain}>"
 
 
 def _resolve_secret(secret_ref: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tracker.domain import accounts as rules
 from tracker.extensions import db
@@ -81,7 +81,11 @@ def update_partner(
     active: bool = True,
     sla_policy_id: int | None | object = KEEP,
 ) -> Partner:
-    """Change a partner; `sla_policy_id` None goes back to the tier's agreement."""
+    """Change a partner; `sla_policy_id` None goes back to the tier's agreement.
+
+    Deactivating a partner signs its users out at once; they cannot sign in until it is
+    active again.
+    """
     partner = get_partner(partner_id)
     clean = _validated(name, tier, timezone, country, owner_id)
     clash = db.session.scalar(
@@ -97,9 +101,21 @@ def update_partner(
         agreements.assign_policy(partner, sla_policy_id)  # type: ignore[arg-type]
     for key, value in clean.items():
         setattr(partner, key, value)
+    if partner.active and not active:
+        _end_sessions_of(partner)
     partner.active = active
     db.session.commit()
     return partner
+
+
+def _end_sessions_of(partner: Partner) -> None:
+    """Sign out every user of a partner being deactivated (their session ids stop matching)."""
+    db.session.execute(
+        update(User)
+        .where(User.partner_id == partner.id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def get_partner(partner_id: int) -> Partner:

@@ -230,14 +230,20 @@ def _settle_escalations(
     clocks: dict[str, clock.Clock],
 ) -> None:
     """Escalations of a stopped clock (or an earlier cycle) are over; paused ones wait."""
-    for item in open_escalations(conflict):
+    items = open_escalations(conflict)
+    top = {}
+    for item in items:
+        key = (item.clock, item.cycle)
+        top[key] = max(top.get(key, 0), escalation.LEVEL_RANK[item.level])
+    for item in items:
         value = clocks[item.clock]
         cycle = 1 if item.clock == "triage" else conflict.resolution_cycle
+        superseded = escalation.LEVEL_RANK[item.level] < top[(item.clock, item.cycle)]
         if value.stopped or item.cycle != cycle:
             item.closed_at = now
             item.next_reminder_at = None
-        elif not value.running:
-            item.next_reminder_at = None
+        elif not value.running or superseded:
+            item.next_reminder_at = None  # paused, or a higher level reminds instead
         elif item.next_reminder_at is None and item.acknowledged_at is None:
             item.next_reminder_at = add_business_time(
                 now, policy.reminder_interval, policy.calendar
@@ -369,3 +375,46 @@ def live_state(conflict: Conflict, now: datetime) -> str:
         clock.state(resolution_clock(conflict), now, policy.calendar, policy.warning_percent),
     ]
     return clock.overall_state(states)
+
+
+def backfill(now: datetime) -> int:
+    """Start the clocks of conflicts raised before SLA clocks existed (they have no targets).
+
+    Each is measured from its submission under the partner's agreement of today: triage
+    stopped when it was triaged, resolution stopped when it was resolved or closed, paused
+    from the moment it started waiting on the partner. Returns how many were set.
+    """
+    from tracker.models import ConflictEvent
+
+    count = 0
+    # triage_target_seconds is set with the snapshot; a JSON column's None may be JSON null.
+    unset = select(Conflict).where(Conflict.triage_target_seconds.is_(None))
+    for conflict in db.session.scalars(unset):
+        start_clocks(conflict, conflict.created_at)
+        policy = snapshot_policy(conflict)
+        if conflict.triaged_at is not None or conflict.status == "closed":
+            conflict.triage_stopped_at = conflict.triaged_at or conflict.closed_at
+        resolution = resolution_clock(conflict)
+        if conflict.status in ("resolved", "closed"):
+            ended = conflict.resolved_at or conflict.closed_at or now
+            resolution = clock.stop(resolution, ended, policy.calendar)
+        elif conflict.status == "waiting_on_partner":
+            events = db.session.scalars(
+                select(ConflictEvent)
+                .where(
+                    ConflictEvent.conflict_id == conflict.id,
+                    ConflictEvent.kind == "status_changed",
+                )
+                .order_by(ConflictEvent.id.desc())
+            )
+            since = next(
+                (e.created_at for e in events if (e.data or {}).get("to") == "waiting_on_partner"),
+                now,
+            )
+            resolution = clock.pause(resolution, since, policy.calendar)
+            db.session.add(SlaPause(conflict_id=conflict.id, started_at=since, reason=""))
+        _store_resolution(conflict, resolution, now)
+        refresh(conflict, now)
+        count += 1
+    db.session.commit()
+    return count

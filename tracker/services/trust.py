@@ -314,8 +314,9 @@ def score_at(partner_id: int, side: str, moment: datetime) -> model.TrustTally:
 
 
 def change(partner_id: int, side: str, now: datetime, days: int = 30) -> float:
+    """The score now (the stored tally) minus the score `days` ago (from history)."""
     then = score_at(partner_id, side, now - timedelta(days=days)).score()
-    return score_at(partner_id, side, now).score() - then
+    return scores(partner_id, now)[side].score - then
 
 
 def trend(
@@ -374,13 +375,33 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def period_stats(partner_id: int, since: datetime, until: datetime) -> PeriodStats:
-    """Figures for the trust page over one period, from the ledger rows in it."""
-    rows = list(db.session.scalars(ledger(partner_id, since, until)))
-    closed = [r for r in rows if r.kind in ("accepted", "auto_accepted")]
+    """Figures for the trust page over one period: SQL counts, and narrow rows for percentiles."""
+    in_period = (
+        TrustEvent.partner_id == partner_id,
+        TrustEvent.at >= since,
+        TrustEvent.at < until,
+    )
+    counts = {
+        kind: (events, conflicts_)
+        for kind, events, conflicts_ in db.session.execute(
+            select(
+                TrustEvent.kind,
+                func.count(TrustEvent.id),
+                func.count(func.distinct(TrustEvent.conflict_id)),
+            )
+            .where(*in_period)
+            .group_by(TrustEvent.kind)
+        )
+    }
+    closed = db.session.execute(
+        select(
+            TrustEvent.severity, TrustEvent.resolution_business_seconds, TrustEvent.sla_met
+        ).where(*in_period, TrustEvent.kind.in_(("accepted", "auto_accepted")))
+    ).all()
     by_severity: dict[str, list[float]] = {s: [] for s in model.SEVERITIES}
-    for row in closed:
-        if row.severity in by_severity and row.resolution_business_seconds is not None:
-            by_severity[row.severity].append(row.resolution_business_seconds / 3600)
+    for severity, seconds, _ in closed:
+        if severity in by_severity and seconds is not None:
+            by_severity[severity].append(seconds / 3600)
     repeats = db.session.scalar(
         select(func.count(Conflict.id)).where(
             Conflict.partner_id == partner_id,
@@ -389,25 +410,26 @@ def period_stats(partner_id: int, since: datetime, until: datetime) -> PeriodSta
             Conflict.created_at < until,
         )
     )
-    ratings = [r for r in rows if r.kind == "rated"]
-    stars = db.session.scalars(
-        select(Rating.stars)
+    average = db.session.scalar(
+        select(func.avg(Rating.stars))
         .join(Conflict, Conflict.id == Rating.conflict_id)
         .where(
-            Conflict.partner_id == partner_id, Rating.created_at >= since, Rating.created_at < until
+            Conflict.partner_id == partner_id,
+            Rating.created_at >= since,
+            Rating.created_at < until,
         )
-    ).all()
+    )
     return PeriodStats(
         resolution_p50={s: _percentile(v, 50) for s, v in by_severity.items()},
         resolution_p90={s: _percentile(v, 90) for s, v in by_severity.items()},
         closed=len(closed),
-        met=sum(1 for r in closed if r.sla_met),
-        breaches=sum(1 for r in rows if r.kind == "breached"),
-        disputes=sum(1 for r in rows if r.kind == "disputed"),
-        reopens=sum(1 for r in rows if r.kind == "reopened"),
+        met=sum(1 for _, _, met in closed if met),
+        breaches=counts.get("breached", (0, 0))[1],  # conflicts that breached, not levels
+        disputes=counts.get("disputed", (0, 0))[0],
+        reopens=counts.get("reopened", (0, 0))[0],
         repeat_incidents=repeats or 0,
-        ratings=len(ratings),
-        average_rating=statistics.fmean(stars) if stars else None,
+        ratings=counts.get("rated", (0, 0))[0],
+        average_rating=float(average) if average is not None else None,
     )
 
 

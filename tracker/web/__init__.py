@@ -1,9 +1,24 @@
 """Server-rendered pages, one blueprint per area."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from tracker.web.paging import MAX_ID
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` for ASCII digits up to MAX_ID: a larger id is a 404, not a database overflow."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, url_map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_blueprints(app: Flask) -> None:
+    """Register every page blueprint; ids in their URLs are bounded first."""
+    app.url_map.converters["int"] = BoundedIntConverter
     from tracker.web.account import bp as account_bp
     from tracker.web.admin import bp as admin_bp
     from tracker.web.auth import bp as auth_bp

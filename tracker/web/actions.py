@@ -8,8 +8,23 @@ from flask_login import current_user
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.services import conflicts
-from tracker.services.errors import ServiceError
+from tracker.services.errors import NotFound, ServiceError
 from tracker.web.conflict_forms import ACTION_FORMS
+
+
+def _refusal(conflict_id: int, action: str) -> str | None:
+    """The domain's reason when the caller's role may never take `action`, else None."""
+    if workflow.actor_kind(current_user.role) in workflow.TRANSITIONS[action].roles:
+        return None
+    try:
+        conflict = conflicts.visible_conflict(current_user, conflict_id)
+    except NotFound:
+        abort(404)
+    try:
+        workflow.plan(conflict.status, action, current_user.role, now=utcnow())
+    except workflow.WorkflowError as exc:
+        return exc.message
+    return None
 
 
 def run_action(conflict_id: int, action: str, assignee_choices: list | None = None) -> bool:
@@ -17,9 +32,14 @@ def run_action(conflict_id: int, action: str, assignee_choices: list | None = No
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
         abort(404)
+    refusal = _refusal(conflict_id, action)
+    if refusal:
+        flash(refusal, "error")
+        return False
     form = form_class()
-    if assignee_choices is not None and hasattr(form, "assignee_id"):
-        form.assignee_id.choices = assignee_choices
+    if hasattr(form, "assignee_id"):
+        # A SelectField without choices raises on validation instead of failing it.
+        form.assignee_id.choices = assignee_choices or []
     if not form.validate_on_submit():
         problems = "; ".join(
             f"{getattr(form, name).label.text}: {' '.join(errors)}"

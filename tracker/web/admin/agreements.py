@@ -127,7 +127,7 @@ def edit_policy(policy_id: int):
         policy=policy,
         preview=preview,
         saved_preview=agreements.preview(policy, utcnow()),
-        open_conflicts=len(agreements.open_conflicts_under(policy)),
+        open_conflicts=agreements.count_open_conflicts_under(policy),
         reapply_form=ConfirmForm(),
     )
 

@@ -12,13 +12,16 @@ from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.admin import bp
 from tracker.web.admin.forms import ConfirmForm
+from tracker.web.paging import page_arg
 
 
 @bp.route("/outbox")
 @role_required(ADMIN)
 def outbox():
     status = request.args.get("status", "")
-    page = db.paginate(outbox_service.messages_query(status), per_page=50, error_out=False)
+    page = db.paginate(
+        outbox_service.messages_query(status), page=page_arg(), per_page=50, error_out=False
+    )
     return render_template(
         "admin/outbox.html",
         page=page,

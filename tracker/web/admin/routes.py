@@ -17,6 +17,7 @@ from tracker.web.access import role_required
 from tracker.web.admin import bp
 from tracker.web.admin.forms import ConfirmForm, PartnerForm, UserForm
 from tracker.web.forms_util import apply_field_errors
+from tracker.web.paging import page_arg
 
 
 def _partner_choices() -> list[tuple[int | None, str]]:
@@ -45,7 +46,7 @@ def users():
     query = select(User).order_by(User.role, User.name)
     if role in ROLES:
         query = query.where(User.role == role)
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
     return render_template("admin/users.html", page=page, role=role, roles=ROLES)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -15,18 +14,7 @@ from tracker.services.errors import ServiceError
 from tracker.web.auth import bp
 from tracker.web.auth.forms import AcceptInviteForm, ChangePasswordForm, LoginForm
 from tracker.web.forms_util import apply_field_errors
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site relative paths: an open redirect would help phishing."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("main.index")
+from tracker.web.redirects import safe_target
 
 
 def _start_session(user) -> None:  # type: ignore[no-untyped-def]
@@ -60,7 +48,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         throttle.clear_account(form.email.data)
         _start_session(user)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_target(request.args.get("next"), "main.index"))
     return render_template("auth/login.html", form=form)
 
 

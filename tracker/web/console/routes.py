@@ -27,6 +27,8 @@ from tracker.web.conflict_forms import (
     uploads_from_request,
 )
 from tracker.web.console import bp
+from tracker.web.paging import page_arg, strict_int
+from tracker.web.redirects import safe_target
 
 
 def _staff_choices() -> list[tuple[int, str]]:
@@ -46,8 +48,7 @@ def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return strict_int(request.args.get(name))
 
 
 def _filters() -> conflicts.QueueFilters:
@@ -65,7 +66,7 @@ def _filters() -> conflicts.QueueFilters:
 @bp.route("/queue")
 @role_required(*STAFF_ROLES)
 def queue():
-    page = db.paginate(conflicts.queue(_filters()), per_page=25, error_out=False)
+    page = db.paginate(conflicts.queue(_filters()), page=page_arg(), per_page=25, error_out=False)
     triage_form = TriageForm()
     triage_form.assignee_id.choices = _staff_choices()
     return render_template(
@@ -86,7 +87,7 @@ def queue():
 def bulk():
     form = TriageForm()
     form.assignee_id.choices = _staff_choices()
-    ids = [int(v) for v in request.form.getlist("conflict_ids") if v.isdigit()]
+    ids = [n for n in map(strict_int, request.form.getlist("conflict_ids")) if n is not None]
     operation = request.form.get("operation")
     if not ids:
         flash("Select at least one conflict.", "error")
@@ -109,7 +110,7 @@ def bulk():
             flash(f"{operation.capitalize()}: {', '.join(done)}.", "success")
         for message in failed:
             flash(message, "error")
-    return redirect(request.form.get("back") or url_for("console.queue"))
+    return redirect(safe_target(request.form.get("back"), "console.queue"))
 
 
 @bp.route("/conflicts/<int:conflict_id>")
@@ -117,7 +118,9 @@ def bulk():
 def conflict(conflict_id: int):
     item = _conflict_or_404(conflict_id)
     now = utcnow()
-    actions = workflow.available_actions(item.status, workflow.MANAGER, now=now)
+    actions = workflow.available_actions(
+        item.status, workflow.MANAGER, now=now, withdrawn=item.close_reason == "withdrawn"
+    )
     staff = _staff_choices()
     action_forms = {}
     for transition in actions:
@@ -254,7 +257,9 @@ def link(conflict_id: int):
 def escalations_page():
     level = request.args.get("level") or None
     acknowledged = request.args.get("acknowledged") or None
-    page = db.paginate(escalations.active_query(level, acknowledged), per_page=30, error_out=False)
+    page = db.paginate(
+        escalations.active_query(level, acknowledged), page=page_arg(), per_page=30, error_out=False
+    )
     return render_template(
         "console/escalations.html",
         page=page,
@@ -287,4 +292,4 @@ def acknowledge(escalation_id: int):
                 f"Acknowledged: reminders for this {item.level} stop; a higher level still fires.",
                 "success",
             )
-    return redirect(request.form.get("back") or url_for("console.escalations_page"))
+    return redirect(safe_target(request.form.get("back"), "console.escalations_page"))

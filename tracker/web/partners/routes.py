@@ -9,6 +9,7 @@ from tracker.domain.accounts import STAFF_ROLES, TIERS
 from tracker.extensions import db
 from tracker.models import Partner
 from tracker.web.access import role_required
+from tracker.web.paging import page_arg
 from tracker.web.partners import bp
 
 
@@ -19,7 +20,7 @@ def index():
     query = select(Partner).order_by(Partner.name)
     if tier in TIERS:
         query = query.where(Partner.tier == tier)
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
     return render_template("partners/index.html", page=page, tier=tier, tiers=TIERS)
 
 

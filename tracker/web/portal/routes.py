@@ -22,6 +22,7 @@ from tracker.web.conflict_forms import (
     uploads_from_request,
 )
 from tracker.web.forms_util import apply_field_errors
+from tracker.web.paging import page_arg
 from tracker.web.portal import bp
 from tracker.web.trust.forms import RatingForm
 
@@ -40,7 +41,10 @@ def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
 def conflicts_list():
     status = request.args.get("status", "")
     page = db.paginate(
-        conflicts.partner_conflicts(current_user, status), per_page=20, error_out=False
+        conflicts.partner_conflicts(current_user, status),
+        page=page_arg(),
+        per_page=20,
+        error_out=False,
     )
     return render_template(
         "portal/conflicts.html",
@@ -79,7 +83,13 @@ def new_conflict():
 def conflict(conflict_id: int):
     item = _conflict_or_404(conflict_id)
     now = utcnow()
-    actions = workflow.available_actions(item.status, PARTNER, now=now, closed_at=item.closed_at)
+    actions = workflow.available_actions(
+        item.status,
+        PARTNER,
+        now=now,
+        closed_at=item.closed_at,
+        withdrawn=item.close_reason == "withdrawn",
+    )
     return render_template(
         "portal/conflict.html",
         conflict=item,

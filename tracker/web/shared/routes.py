@@ -11,6 +11,7 @@ from tracker.models import Notification
 from tracker.services import attachments, conflicts, notifications, preferences
 from tracker.services.errors import NotFound
 from tracker.web.admin.forms import ConfirmForm
+from tracker.web.paging import page_arg
 from tracker.web.shared import bp
 
 
@@ -33,7 +34,9 @@ def attachment(attachment_id: int):
 @bp.route("/notifications")
 @login_required
 def notifications_page():
-    page = db.paginate(notifications.for_user(current_user), per_page=30, error_out=False)
+    page = db.paginate(
+        notifications.for_user(current_user), page=page_arg(), per_page=30, error_out=False
+    )
     return render_template("shared/notifications.html", page=page, form=ConfirmForm())
 
 

@@ -16,10 +16,11 @@ from tracker.domain import trust as model
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER, STAFF_ROLES
 from tracker.extensions import db
-from tracker.models import CheckIn, Conflict, Partner, TrustEvent
+from tracker.models import CheckIn, Conflict, Partner, TrustEvent, TrustHistory, TrustScore
 from tracker.services import trust
 from tracker.services.errors import ServiceError
 from tracker.web.access import role_required
+from tracker.web.paging import page_arg
 from tracker.web.trust import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
 
@@ -45,7 +46,9 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             for moment, point in trust.trend(partner.id, side, now)
         )
         series.append(Series(trust.SIDE_LABELS[side], points, SIDE_COLORS[side]))
-    events = db.paginate(trust.ledger(partner.id, since, until), per_page=25, error_out=False)
+    events = db.paginate(
+        trust.ledger(partner.id, since, until), page=page_arg(), per_page=25, error_out=False
+    )
     return {
         "partner": partner,
         "scores": trust.scores(partner.id, now),
@@ -200,26 +203,68 @@ def portfolio_rows(now: datetime) -> list[dict]:
     )
     breach_counts = dict(
         db.session.execute(
-            select(TrustEvent.partner_id, func.count(TrustEvent.id))
+            select(TrustEvent.partner_id, func.count(func.distinct(TrustEvent.conflict_id)))
             .where(TrustEvent.kind == "breached", TrustEvent.at >= month_start)
             .group_by(TrustEvent.partner_id)
         ).all()
     )
+    half_life = trust.weights().half_life
+    stored = {(row.partner_id, row.side): row for row in db.session.scalars(select(TrustScore))}
+    shown = list(db.session.scalars(select(Partner).where(Partner.active.is_(True))))
+    month_ago = _history_at(now - timedelta(days=30), half_life, [p.id for p in shown])
     rows = []
-    for partner in db.session.scalars(select(Partner).where(Partner.active.is_(True))):
-        sides = trust.scores(partner.id, now)
-        rows.append(
-            {
-                "partner": partner,
-                "delivery": sides[model.SIDE_DELIVERY],
-                "responsiveness": sides[model.SIDE_RESPONSIVENESS],
-                "delivery_change": trust.change(partner.id, model.SIDE_DELIVERY, now),
-                "responsiveness_change": trust.change(partner.id, model.SIDE_RESPONSIVENESS, now),
-                "open": open_counts.get(partner.id, 0),
-                "breaches": breach_counts.get(partner.id, 0),
-            }
-        )
+    for partner in shown:
+        row = {
+            "partner": partner,
+            "open": open_counts.get(partner.id, 0),
+            "breaches": breach_counts.get(partner.id, 0),
+        }
+        for side in model.SIDES:
+            # As trust.scores() and trust.change(), from rows read once for every partner.
+            score = stored.get((partner.id, side))
+            tally = model.TrustTally(score.r, score.s, score.as_of) if score else model.TrustTally()
+            tally = tally.decayed_to(now, half_life)
+            low, high = tally.interval()
+            events = score.events if score else 0
+            row[side] = trust.SideScore(side, tally.score(), low, high, tally.r, tally.s, events)
+            then = month_ago.get((partner.id, side), model.TrustTally())  # no history: prior
+            row[f"{side}_change"] = tally.score() - then.score()
+        rows.append(row)
     return rows
+
+
+def _history_at(
+    moment: datetime, half_life: timedelta, partner_ids: list[int]
+) -> dict[tuple[int, str], model.TrustTally]:
+    """Each (partner, side)'s tally as it stood at `moment`, as trust.score_at() reads it.
+
+    One query: per partner and side, a correlated look-up that steps back once along
+    ix_trust_history_partner_side_as_of, so the cost follows the partners shown, not history.
+    """
+    if not partner_ids:
+        return {}
+    columns = []
+    for side in model.SIDES:
+        columns.append(
+            select(TrustHistory.id)
+            .where(
+                TrustHistory.partner_id == Partner.id,
+                TrustHistory.side == side,
+                TrustHistory.as_of <= moment,
+            )
+            .order_by(TrustHistory.as_of.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+    found = db.session.execute(select(Partner.id, *columns).where(Partner.id.in_(partner_ids)))
+    ids = [history_id for _, *history_ids in found for history_id in history_ids if history_id]
+    rows = db.session.scalars(select(TrustHistory).where(TrustHistory.id.in_(ids))) if ids else []
+    return {
+        (row.partner_id, row.side): model.TrustTally(row.r, row.s, row.as_of).decayed_to(
+            moment, half_life
+        )
+        for row in rows
+    }
 
 
 SORTS = {

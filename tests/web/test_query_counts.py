@@ -1,0 +1,215 @@
+"""List pages read a constant number of SQL statements, however many rows they show,
+and show them in the order they promise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.factories import (
+    WHEN,
+    make_admin,
+    make_conflict,
+    make_manager,
+    make_partner,
+    make_partner_user,
+)
+from tracker.domain import trust as model
+from tracker.domain import workflow
+from tracker.extensions import db
+from tracker.jobs.sweep import sweep
+from tracker.models import Conflict
+from tracker.services import agreements, conflicts, escalations, sla, trust
+from tracker.web.trust.routes import portfolio_rows
+
+MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+AFTER_CRITICAL = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)  # warning, breach and critical
+# Loading the signed-in user and the bell's count may vary a little; rows must not.
+SLACK = 2
+
+
+@contextmanager
+def counting_statements() -> Iterator[list[str]]:
+    """Every SQL statement sent to the database inside the block."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def statements_for(browser, url: str) -> int:  # type: ignore[no-untyped-def]
+    browser.get(url)  # warm up: first-request work is not the page's
+    with counting_statements() as statements:
+        response = browser.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def _conflicts(count: int, **overrides) -> None:  # type: ignore[no-untyped-def]
+    for i in range(count):
+        owner = make_manager()
+        partner = make_partner(owner_id=owner.id)
+        user = make_partner_user(partner=partner)
+        conflict = make_conflict(user, title=f"Conflict number {i}", **overrides)
+        conflicts.assign(owner, conflict.id, owner.id, now=conflict.created_at)
+
+
+@pytest.fixture
+def signed_in_manager(new_browser):  # type: ignore[no-untyped-def]
+    def sign_in():  # type: ignore[no-untyped-def]
+        browser = new_browser()
+        browser.login(make_manager().email)
+        return browser
+
+    return sign_in
+
+
+def test_queue_reads_the_same_number_of_statements_for_5_and_25_conflicts(
+    signed_in_manager,
+) -> None:
+    browser = signed_in_manager()
+    _conflicts(5)
+    few = statements_for(browser, "/console/queue")
+    _conflicts(20)
+    many = statements_for(browser, "/console/queue")
+    assert many - few <= SLACK, (few, many)
+
+
+def test_escalations_page_reads_the_same_number_of_statements_for_few_and_many(
+    signed_in_manager,
+) -> None:
+    browser = signed_in_manager()
+    _conflicts(2, severity="critical", now=MONDAY_10_BERLIN)
+    sweep(AFTER_CRITICAL)
+    few = statements_for(browser, "/console/escalations")
+    _conflicts(8, severity="critical", now=MONDAY_10_BERLIN)
+    sweep(AFTER_CRITICAL)
+    many = statements_for(browser, "/console/escalations")  # 30 escalations: a full page
+    assert many - few <= SLACK, (few, many)
+
+
+def test_escalations_are_listed_by_level_then_age(signed_in_manager) -> None:
+    browser = signed_in_manager()
+    _conflicts(1, severity="critical", now=MONDAY_10_BERLIN)
+    _conflicts(1, severity="critical", now=MONDAY_10_BERLIN + timedelta(minutes=10))
+    for minutes in (45, 55, 100):  # warnings at 10:45 and 10:55 Berlin, the rest at 11:40
+        sweep(MONDAY_10_BERLIN + timedelta(minutes=minutes))
+    listed = db.session.scalars(escalations.active_query()).all()
+    order = [(e.level, e.fired_at, e.conflict_id) for e in listed]
+    rank = {"critical": 0, "breach": 1, "warning": 2}
+    assert order == sorted(order, key=lambda o: (rank[o[0]], o[1], o[2]))
+    assert [level for level, _, _ in order] == ["critical"] * 2 + ["breach"] * 2 + ["warning"] * 2
+    assert order[-2][1] < order[-1][1]  # the older warning first
+    page = browser.get("/console/escalations").get_data(as_text=True)
+    badges = [page.index(f">{label}</span>") for label in ("Critical", "Breach", "Warning")]
+    assert badges == sorted(badges)
+
+
+def _evidence(partner_id: int, now: datetime, n: int) -> None:
+    """Evidence on both sides, before and after the 30-day mark, so changes are not zero."""
+    rating = model.rating_evidence(1 + n % 5)
+    for days_ago in (200, 45, 31, 10, 1):
+        at = now - timedelta(days=days_ago, hours=n)
+        trust.record(partner_id, model.SIDE_DELIVERY, "rated", at, evidence=rating)
+    wait = model.partner_wait_evidence("high", timedelta(hours=2 + n), timedelta(hours=16))
+    for days_ago in (90, 20):
+        at = now - timedelta(days=days_ago)
+        trust.record(partner_id, model.SIDE_RESPONSIVENESS, "partner_answered", at, evidence=wait)
+    db.session.commit()
+
+
+def _partners_with_evidence(count: int, now: datetime) -> list[int]:
+    ids = []
+    for n in range(count):
+        partner = make_partner()
+        _evidence(partner.id, now, n)
+        ids.append(partner.id)
+    return ids
+
+
+def test_portfolio_reads_the_same_number_of_statements_for_3_and_15_partners(
+    signed_in_manager,
+) -> None:
+    browser = signed_in_manager()
+    now = datetime.now(UTC)
+    _partners_with_evidence(3, now)
+    few = statements_for(browser, "/console/portfolio")
+    _partners_with_evidence(12, now)
+    many = statements_for(browser, "/console/portfolio")
+    assert many - few <= SLACK, (few, many)
+
+
+def test_portfolio_numbers_are_those_of_the_trust_service(app) -> None:
+    now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    with_evidence = _partners_with_evidence(2, now)
+    without = make_partner().id  # no evidence at all: the prior, no change
+    rows = {row["partner"].id: row for row in portfolio_rows(now)}
+    assert set(rows) == {*with_evidence, without}
+    for partner_id, row in rows.items():
+        expected = trust.scores(partner_id, now)
+        for side, change_key in (
+            (model.SIDE_DELIVERY, "delivery_change"),
+            (model.SIDE_RESPONSIVENESS, "responsiveness_change"),
+        ):
+            assert row[side] == expected[side]
+            assert row[change_key] == pytest.approx(trust.change(partner_id, side, now), abs=1e-9)
+    assert any(abs(rows[p]["delivery_change"]) > 0.1 for p in with_evidence)
+    assert any(abs(rows[p]["responsiveness_change"]) > 0.1 for p in with_evidence)
+    assert rows[without]["delivery_change"] == 0
+
+
+def _policy(**overrides):  # type: ignore[no-untyped-def]
+    targets = {
+        severity: {"triage_minutes": 60, "resolution_minutes": 480}
+        for severity in ("critical", "high", "medium", "low")
+    }
+    return agreements.create_policy(now=MONDAY_10_BERLIN, targets=targets, **overrides)
+
+
+def test_policy_page_counts_open_conflicts_in_a_constant_number_of_statements(browser) -> None:
+    browser.login(make_admin().email)
+    policy = _policy(name="Standard agreement", tier="standard")
+    _conflicts(3)
+    few = statements_for(browser, f"/admin/agreements/policies/{policy.id}/edit")
+    _conflicts(20)
+    many = statements_for(browser, f"/admin/agreements/policies/{policy.id}/edit")
+    assert many - few <= SLACK, (few, many)
+
+
+def test_open_conflicts_under_a_policy_are_counted_by_override_then_tier(app) -> None:
+    policy = _policy(name="Standard agreement", tier="standard")
+    own = _policy(name="Own terms")
+    by_tier = make_partner_user(partner=make_partner(tier="standard"))
+    for _ in range(2):
+        make_conflict(by_tier)
+    withdrawn = make_conflict(by_tier)
+    conflicts.act(by_tier, withdrawn.id, "withdraw", {"reason": "raised_in_error"}, now=WHEN)
+    make_conflict(make_partner_user(partner=make_partner(tier="preferred")))
+    overridden = make_partner(tier="standard")
+    agreements.set_partner_policy(overridden.id, own.id)
+    make_conflict(make_partner_user(partner=overridden))
+    chose_it = make_partner(tier="preferred")
+    agreements.set_partner_policy(chose_it.id, policy.id)
+    make_conflict(make_partner_user(partner=chose_it))
+
+    assert agreements.count_open_conflicts_under(policy) == 3
+    assert agreements.count_open_conflicts_under(own) == 1
+    assert len(agreements.open_conflicts_under(policy)) == 3
+    expected = sum(
+        1
+        for conflict in db.session.scalars(select(Conflict))
+        if conflict.status in workflow.ACTIVE_STATES
+        and (row := sla.policy_row_for(conflict.partner)) is not None
+        and row.id == policy.id
+    )
+    assert expected == 3  # the per-conflict reading agrees
