@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 
+from tracker.clock import utcnow
+
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -61,13 +63,13 @@ def configure_logging(app: Flask) -> None:
     def assign_request_id() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        g.request_started = datetime.now(UTC)
+        g.request_started = utcnow()
 
     @app.after_request
     def log_request(response):  # type: ignore[no-untyped-def]
         response.headers["X-Request-ID"] = g.get("request_id", "")
         started = g.get("request_started")
-        duration = (datetime.now(UTC) - started).total_seconds() * 1000 if started else 0.0
+        duration = (utcnow() - started).total_seconds() * 1000 if started else 0.0
         if request.path.startswith("/static/"):
             return response
         logging.getLogger("tracker.request").info(

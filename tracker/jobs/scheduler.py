@@ -43,10 +43,13 @@ def run_outbox_delivery(app: Flask) -> None:
 
 
 def run_trust_watch(app: Flask) -> None:
+    from tracker.jobs import locks
     from tracker.services.trust import watch_silence
 
     with app.app_context():
-        watch_silence(utcnow())
+        now = utcnow()
+        if locks.acquire("trust_watch", now):  # one process at a time, like the sweep
+            watch_silence(now)
 
 
 RUNNERS = {

@@ -1,0 +1,32 @@
+"""The scheduler is data: fixed ids, intervals, coalescing, one instance per job."""
+
+from tracker.jobs.scheduler import JOBS, build_scheduler, run_trust_watch
+
+
+def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
+    scheduler = build_scheduler(app)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"sla_sweep", "outbox_delivery", "trust_watch"}
+    assert jobs["sla_sweep"].trigger.interval.total_seconds() == 60
+    assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 10
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+    assert JOBS["trust_watch"] == 3600
+
+
+def test_trust_watch_runs_under_its_lock_and_alerts_once(app) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from tests.factories import make_manager, make_partner
+    from tracker.extensions import db
+    from tracker.models import JobLock, Notification
+
+    owner = make_manager()
+    make_partner(name="Long Quiet", owner_id=owner.id, now=datetime(2020, 1, 1, tzinfo=UTC))
+    run_trust_watch(app)
+    run_trust_watch(app)
+    alerts = select(func.count(Notification.id)).where(Notification.kind == "trust_alert")
+    assert db.session.scalar(alerts) == 1
+    assert db.session.get(JobLock, "trust_watch").holder
