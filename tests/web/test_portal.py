@@ -334,3 +334,20 @@ def test_an_overdue_resolution_is_said_plainly(browser) -> None:
     html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
     assert "We are past the time we agreed to resolve this" in html
     assert "We will resolve this by" not in html
+
+
+def test_a_rolled_back_upload_leaves_no_file_behind(app) -> None:
+    import os
+
+    from tracker.services import attachments as files
+    from tracker.services.attachments import upload_dir
+
+    user = make_partner_user()
+    conflict = make_conflict(user)
+    before = set(os.listdir(upload_dir()))
+    event = conflicts.record_event(conflict, user, "comment", WHEN, body="with a file")
+    checked = files.check_uploads([FileUpload("terms.pdf", PDF)])
+    conflicts._attach(conflict, event, user, checked, WHEN)
+    assert len(set(os.listdir(upload_dir())) - before) == 1
+    db.session.rollback()
+    assert set(os.listdir(upload_dir())) == before

@@ -139,3 +139,11 @@ def test_manager_logs_a_check_in(browser) -> None:
     html = browser.get(f"/partners/{partner.id}/trust").get_data(as_text=True)
     assert "Quarterly review: all good." in html
     assert db.session.get(type(partner), partner.id).last_contact_at is not None
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
+    from tracker.web.trust.routes import _csv_safe
+
+    for risky in ("=1+1", "+SUM(A1)", "-2", "@cmd", "\t=1", "\r=1", "  =HYPERLINK(x)"):
+        assert _csv_safe(risky).startswith("'"), risky
+    assert _csv_safe("Northwind Logistics") == "Northwind Logistics"

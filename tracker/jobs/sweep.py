@@ -44,7 +44,7 @@ class SweepReport:
 def sweep(
     now: datetime,
     *,
-    batch_size: int = 200,
+    batch_size: int | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> SweepReport:
     """Evaluate every conflict due by `now`, batch by batch, each batch one transaction.
@@ -52,6 +52,9 @@ def sweep(
     Idempotent: a second sweep at the same `now` finds nothing due. A sweep killed
     mid-batch leaves that batch uncommitted; the next sweep does it again, once.
     """
+    if batch_size is None:
+        # SQLite has one writer: short batches keep web requests from waiting on the sweep.
+        batch_size = 50 if db.engine.dialect.name == "sqlite" else 200
     counts = escalations.SweepCounts()
     report = SweepReport()
     processed = 0

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from tracker.extensions import db
 from tracker.services.errors import InvalidInput
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
@@ -110,10 +113,30 @@ def upload_dir() -> Path:
 
 
 def store(upload: CheckedUpload) -> str:
-    """Write the bytes under a random key; the user's filename never becomes a path."""
+    """Write the bytes under a random key; the user's filename never becomes a path.
+
+    The file is written before the row commits; should the transaction roll back instead,
+    the file is removed again (see the session hooks below), so no orphan stays behind.
+    """
     key = secrets.token_hex(16)
-    (upload_dir() / key).write_bytes(upload.data)
+    path = upload_dir() / key
+    path.write_bytes(upload.data)
+    db.session.info.setdefault(_PENDING_FILES, []).append(path)
     return key
+
+
+_PENDING_FILES = "tracker.pending_attachment_files"
+
+
+@event.listens_for(Session, "after_commit")
+def _files_are_kept(session: Session) -> None:
+    session.info.pop(_PENDING_FILES, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _files_are_removed(session: Session) -> None:
+    for path in session.info.pop(_PENDING_FILES, []):
+        path.unlink(missing_ok=True)
 
 
 def path_for(storage_key: str) -> Path:

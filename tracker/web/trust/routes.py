@@ -139,7 +139,12 @@ def _ledger_csv(partner: Partner) -> Response:
 
 def _csv_safe(value: str) -> str:
     """Spreadsheets run cells starting with = + - @ as formulas: neutralise them."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    stripped = value.lstrip(" \t\r\n")
+    return (
+        "'" + value
+        if stripped[:1] in ("=", "+", "-", "@", "\t", "\r") or value[:1] in ("\t", "\r")
+        else value
+    )
 
 
 @bp.route("/partners/<int:partner_id>/trust.csv")
