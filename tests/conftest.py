@@ -178,3 +178,25 @@ def new_browser(app: Flask):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
+
+
+PUBLIC_TEST_ADDRESS = "93.184.216.34"  # a globally routable address (no traffic is sent)
+TEST_NAMES = {"internal.example.com": "10.1.2.3"}
+
+
+@pytest.fixture(autouse=True)
+def invented_hosts(monkeypatch):  # type: ignore[no-untyped-def]
+    """Tests name hosts like erp.example.com; this machine has no DNS, so answer for them."""
+    import socket
+
+    from tracker.services import partner_webhooks
+
+    real = partner_webhooks.resolve
+
+    def fake(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host in TEST_NAMES or host.endswith(("example.com", ".example")):
+            address = TEST_NAMES.get(host, PUBLIC_TEST_ADDRESS)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(partner_webhooks, "resolve", fake)

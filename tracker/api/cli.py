@@ -20,7 +20,9 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 @click.argument("email")
 @click.option("--scope", type=click.Choice(SCOPES), required=True, help="read or write.")
 @click.option("--name", default="CLI token", show_default=True, help="To recognise it later.")
-@click.option("--expires-days", type=click.IntRange(min=1), default=None, help="Expire after.")
+@click.option(
+    "--expires-days", type=click.IntRange(min=1, max=730), default=None, help="Expire after."
+)
 def create_token(email: str, scope: str, name: str, expires_days: int | None) -> None:
     """Create a token for EMAIL; the token is printed alone on the last line."""
     user = accounts.find_user_by_email(email)

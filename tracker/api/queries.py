@@ -8,6 +8,7 @@ from tracker.api import schemas as s
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, Notification, Partner, User
 from tracker.services import escalations, notifications
+from tracker.services.errors import InvalidInput
 
 
 def conflicts(user: User, query: s.ConflictQuery, after_id: int | None) -> list[Conflict]:
@@ -22,6 +23,11 @@ def conflicts(user: User, query: s.ConflictQuery, after_id: int | None) -> list[
     if query.severity:
         statement = statement.where(Conflict.severity == query.severity.value)
     if query.assignee_id:
+        if not user.is_staff:  # who is assigned is internal: no filtering on it either
+            raise InvalidInput(
+                "Filtering by assignee is for alliance managers.",
+                field_errors={"assignee_id": "Not available to partner users."},
+            )
         statement = statement.where(Conflict.assignee_id == query.assignee_id)
     if query.sla_state:
         statement = statement.where(Conflict.sla_state == query.sla_state.value)

@@ -16,6 +16,7 @@ from tracker.services.errors import InvalidInput, NotFound
 TOKEN_PREFIX = "trk_"  # noqa: S105 - a marker, not a secret
 SHOWN_PREFIX_LENGTH = 8
 MAX_NAME = 100
+MAX_LIFETIME = timedelta(days=730)  # a token lives two years at most: rotate long-lived ones
 # Recording every use would write on every request; a minute's precision is enough to show.
 LAST_USED_PRECISION = timedelta(minutes=1)
 
@@ -42,6 +43,10 @@ def create(
         errors["scope"] = "Choose read or write."
     if expires_at is not None and expires_at <= now:
         errors["expires_at"] = "The expiry must be in the future."
+    elif expires_at is not None and expires_at > now + MAX_LIFETIME:
+        errors["expires_at"] = "The expiry can be at most two years ahead."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name or ""):
+        errors["name"] = "Use letters, digits and punctuation only."
     if not user.is_active:
         errors["user"] = "A deactivated user (or a user of an inactive partner) cannot have tokens."
     if errors:

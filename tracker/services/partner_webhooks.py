@@ -6,7 +6,9 @@ send time through the "partner_webhook:" resolver registered below.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
+import socket
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from tracker.channels import DeliveryError
 from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, PartnerWebhook, User
@@ -35,6 +38,7 @@ EVENTS = {
 }
 SECRET_PREFIX = "partner_webhook:"  # noqa: S105 - a name, not a secret
 MAX_URL = 500
+MAX_ACTIVE_HOOKS = 5
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -44,7 +48,14 @@ def _secret_for(secret_ref: str) -> str | None:
     except ValueError:
         return None
     hook = db.session.get(PartnerWebhook, hook_id)
-    return hook.secret if hook is not None and hook.active else None
+    if hook is None or not hook.active or not hook.partner.active:
+        return None
+    if not deliverable(hook.url):
+        # Checked at send time: the host may have come to resolve to an internal address.
+        raise DeliveryError(
+            "the endpoint no longer resolves to a public address; not sent", retryable=False
+        )
+    return hook.secret
 
 
 outbox.register_secret_resolver(SECRET_PREFIX, _secret_for)
@@ -65,12 +76,26 @@ def _loopback_http_allowed() -> bool:
 
 
 def check_url(url: str) -> str:
-    """An https:// URL with a host (plain http only to this machine, in tests and development)."""
+    """An https:// URL to a public host (plain http only to this machine, in tests and development).
+
+    Webhooks are requests made from inside our network with partner-written text in them:
+    a host that is, or resolves to, a loopback, private, link-local or other non-global
+    address (cloud metadata, databases, admin consoles) is refused. `deliverable()` checks
+    again just before each delivery, since DNS answers can change.
+    """
     text = (url or "").strip()
     parts = urlsplit(text)
     problem = None
-    if not text or len(text) > MAX_URL:
+    try:
+        port = parts.port
+    except ValueError:
+        port, problem = None, "The URL's port is not a number between 1 and 65535."
+    if problem:
+        pass
+    elif not text or len(text) > MAX_URL:
         problem = f"Give the endpoint's URL (at most {MAX_URL} characters)."
+    elif any(ord(ch) < 33 or ord(ch) == 127 for ch in text) or not text.isprintable():
+        problem = "The URL contains spaces or control characters."
     elif not parts.hostname or parts.scheme not in ("https", "http"):
         problem = "The URL must start with https:// and name a host."
     elif parts.scheme == "http" and not (
@@ -79,9 +104,40 @@ def check_url(url: str) -> str:
         problem = "The URL must use https://."
     elif parts.username or parts.password:
         problem = "Put no user name or password in the URL."
+    elif port is not None and port == 0:
+        problem = "The URL's port is not a number between 1 and 65535."
+    elif not (_loopback_http_allowed() and parts.hostname in _LOOPBACK_HOSTS):
+        problem = _public_host_problem(parts.hostname, port or 443)
     if problem:
         raise InvalidInput(problem, field_errors={"url": problem})
     return text
+
+
+# Name resolution, as a module attribute so tests can answer for hosts they invent.
+resolve = socket.getaddrinfo
+
+
+def _public_host_problem(host: str, port: int) -> str | None:
+    """None when every address the host resolves to is globally routable."""
+    try:
+        infos = resolve(host, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return f"The host {host!r} could not be resolved."
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        mapped = getattr(address, "ipv4_mapped", None)
+        if not (mapped or address).is_global:
+            return "The URL must point to a public internet address, not an internal one."
+    return None
+
+
+def deliverable(url: str) -> bool:
+    """Checked at send time too: the host must still resolve to public addresses only."""
+    try:
+        check_url(url)
+    except InvalidInput:
+        return False
+    return True
 
 
 def create(
@@ -90,6 +146,19 @@ def create(
     """Register an endpoint for the actor's organisation; returns it and its signing secret."""
     partner_id = _require_partner(actor)
     clean_url = check_url(url)
+    active = db.session.scalars(
+        select(PartnerWebhook.url).where(
+            PartnerWebhook.partner_id == partner_id, PartnerWebhook.active.is_(True)
+        )
+    ).all()
+    if clean_url in active:
+        problem = "This endpoint is already registered."
+        raise InvalidInput(problem, field_errors={"url": problem})
+    if len(active) >= MAX_ACTIVE_HOOKS:
+        problem = (
+            f"At most {MAX_ACTIVE_HOOKS} active webhooks per organisation: deactivate one first."
+        )
+        raise InvalidInput(problem, field_errors={"url": problem})
     chosen = list(dict.fromkeys(events)) if events else list(EVENTS)
     unknown = [e for e in chosen if e not in EVENTS]
     if unknown:
@@ -193,7 +262,7 @@ def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
     Public events only; runs in the caller's transaction. Returns how many were queued.
     """
     names = event_names(event)
-    if not names:
+    if not names or not conflict.partner.active:
         return 0
     hooks = db.session.scalars(
         select(PartnerWebhook).where(

@@ -93,7 +93,10 @@ def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | 
     """Format an aware UTC datetime in the viewer's zone, with the zone's abbreviation."""
     if value is None:
         return "—"
-    local = value.astimezone(ZoneInfo(tz or viewer_timezone()))
+    try:
+        local = value.astimezone(ZoneInfo(tz or viewer_timezone()))
+    except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
+        local = value
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 

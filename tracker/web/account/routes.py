@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
@@ -33,14 +33,18 @@ def tokens():
             )[1]
         except InvalidInput as exc:
             form.expires_on.errors = list(form.expires_on.errors) + list(exc.field_errors.values())
-    return render_template(
-        "account/tokens.html",
-        form=form,
-        created=created,
-        tokens=api_tokens.for_user(current_user),
-        confirm=ConfirmForm(),
-        now=utcnow(),
+    response = make_response(
+        render_template(
+            "account/tokens.html",
+            form=form,
+            created=created,
+            tokens=api_tokens.for_user(current_user),
+            confirm=ConfirmForm(),
+            now=utcnow(),
+        )
     )
+    response.headers["Cache-Control"] = "no-store"  # the page may show a new token
+    return response
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -68,14 +72,18 @@ def webhooks():
             )
         except InvalidInput as exc:
             form.url.errors = list(form.url.errors) + [exc.message]
-    return render_template(
-        "account/webhooks.html",
-        form=form,
-        created=created,
-        hooks=partner_webhooks.for_partner(current_user),
-        events=partner_webhooks.EVENTS,
-        confirm=ConfirmForm(),
+    response = make_response(
+        render_template(
+            "account/webhooks.html",
+            form=form,
+            created=created,
+            hooks=partner_webhooks.for_partner(current_user),
+            events=partner_webhooks.EVENTS,
+            confirm=ConfirmForm(),
+        )
     )
+    response.headers["Cache-Control"] = "no-store"  # the page may show a new secret
+    return response
 
 
 @bp.route("/webhooks/<int:hook_id>/deactivate", methods=["POST"])
