@@ -303,3 +303,13 @@ def test_scheduler_auto_closes_after_seven_days(app) -> None:
         conflicts.act(None, conflict.id, "auto_close", {}, now=WHEN + timedelta(days=6))
     conflicts.act(None, conflict.id, "auto_close", {}, now=WHEN + timedelta(days=7))
     assert db.session.get(Conflict, conflict.id).close_reason == "auto_accepted"
+
+
+def test_partners_cannot_comment_on_a_closed_conflict_but_staff_can_note(app) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(user)
+    conflicts.act(user, conflict.id, "withdraw", {"reason": "settled_elsewhere"}, now=WHEN)
+    with pytest.raises(StateConflict, match="closed"):
+        conflicts.comment(user, conflict.id, "one more thing", now=WHEN)
+    conflicts.comment(manager, conflict.id, "for the record", internal=True, now=WHEN)

@@ -214,3 +214,55 @@ def test_missing_conflict_is_404_for_managers_too(browser) -> None:
     browser.login(make_manager().email)
     assert browser.get("/console/conflicts/424242").status_code == 404
     assert browser.post("/console/conflicts/424242/message", {"body": "x"}).status_code == 404
+
+
+def test_bulk_triage_keeps_each_conflicts_own_severity_and_category_unless_chosen(browser) -> None:
+    manager = make_manager()
+    a = make_conflict(severity="critical", category="delivery")
+    b = make_conflict(severity="low", category="contract")
+    browser.login(manager.email)
+    page = browser.get("/console/queue").get_data(as_text=True)
+    assert (
+        "— keep each conflict&#39;s —" in page
+        and '<option selected value="">— choose —</option>' in page
+    )
+    response = browser.post(
+        "/console/queue/bulk",
+        {
+            "conflict_ids": [a.id, b.id],
+            "operation": "triage",
+            "assignee_id": "",
+            "severity": "",
+            "category": "",
+        },
+        follow_redirects=True,
+    )
+    assert "Choose who the selected conflicts go to." in response.get_data(as_text=True)
+    assert {db.session.get(Conflict, x.id).status for x in (a, b)} == {"open"}
+    browser.post(
+        "/console/queue/bulk",
+        {
+            "conflict_ids": [a.id, b.id],
+            "operation": "triage",
+            "assignee_id": manager.id,
+            "severity": "",
+            "category": "",
+        },
+    )
+    a, b = db.session.get(Conflict, a.id), db.session.get(Conflict, b.id)
+    assert (a.status, a.severity, a.category) == ("triaged", "critical", "delivery")
+    assert (b.status, b.severity, b.category) == ("triaged", "low", "contract")
+    again = browser.post(
+        "/console/queue/bulk",
+        {
+            "conflict_ids": [a.id],
+            "operation": "triage",
+            "assignee_id": manager.id,
+            "severity": "",
+            "category": "",
+        },
+        follow_redirects=True,
+    )
+    assert "already triaged; bulk triage applies to open conflicts only" in again.get_data(
+        as_text=True
+    )

@@ -49,7 +49,16 @@ def test_invalid_submission_shows_errors_and_creates_nothing(browser) -> None:
     response = _raise(browser, title="", category="gossip")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "This field is required" in html and "Not a valid choice" in html
+    assert "Give the conflict a title." in html and "Not a valid choice" in html
+    assert db.session.scalar(select(Conflict.id)) is None
+
+
+def test_the_category_must_be_chosen_not_defaulted(browser) -> None:
+    browser.login(make_partner_user().email)
+    page = browser.get("/portal/conflicts/new").get_data(as_text=True)
+    assert '<option value="">— choose what it is about —</option>' in page  # the first, shown
+    response = _raise(browser, category="")
+    assert "Choose what the conflict is about." in response.get_data(as_text=True)
     assert db.session.scalar(select(Conflict.id)) is None
 
 

@@ -27,18 +27,34 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def rate_limit_key() -> str:
-    """One bucket per token (its hash identifies it without a lookup); else per address."""
+_UNSET = object()
+
+
+def request_token() -> ApiToken | None:
+    """The request's usable token, or None; looked up once per request (cached in `g`)."""
+    cached = g.get("_api_bearer_token", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
     raw = bearer_token()
-    if raw:
-        return "api-token:" + api_tokens.hash_token(raw)
+    token = api_tokens.authenticate(raw, utcnow()) if raw else None
+    g._api_bearer_token = token
+    return token
+
+
+def rate_limit_key() -> str:
+    """One bucket per token that authenticates; anything else (no token, or an unknown,
+    revoked or expired one) shares its client address's bucket, so that inventing tokens
+    does not buy fresh buckets."""
+    token = request_token()
+    if token is not None:
+        return f"api-token:{token.id}"
     return "api-address:" + (get_remote_address() or "unknown")
 
 
 def authenticate(scope: str) -> ApiToken:
     """The request's usable token with `scope`; 401 without one, 403 when read-only."""
     raw = bearer_token()
-    token = api_tokens.authenticate(raw, utcnow()) if raw else None
+    token = request_token()
     if token is None:
         challenge = _CHALLENGE + (', error="invalid_token"' if raw else "")
         detail = (

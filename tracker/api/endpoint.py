@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
+import types
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from functools import cache, wraps
+from typing import Any, Union, get_args, get_origin
 
 from flask import Response, current_app, request
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from tracker.api import bp
 from tracker.api.auth import authenticate, staff_only
-from tracker.api.errors import ApiError
+from tracker.api.errors import ApiError, validation_errors
 from tracker.api.openapi import Operation, register
 from tracker.api.schemas import MAX_ID
 from tracker.clock import utcnow
 from tracker.services import idempotency
 
 JSON = "application/json"
+INVALID = "The request is not valid."
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -39,6 +43,68 @@ def _json_body() -> bytes:
     return raw
 
 
+@cache
+def _integer_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The query model's fields that are integers (`int` or `int | None`, constraints aside)."""
+    names = set()
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if get_origin(annotation) in (Union, types.UnionType):
+            options = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = options[0] if len(options) == 1 else None
+        if annotation is int:
+            names.add(info.alias or name)
+    return frozenset(names)
+
+
+def _query_args(model: type[BaseModel]) -> dict[str, str]:
+    """The query string as one value per name: a name given twice, or an integer written
+    other than as plain ASCII digits ("5.0", "1_0", " 5"), is a 422."""
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    integers = _integer_fields(model)
+    for name in request.args:
+        given = request.args.getlist(name)
+        if len(given) > 1:
+            errors[name] = "given more than once"
+        elif name in integers and not _DIGITS.fullmatch(given[0]):
+            errors[name] = "Input should be a whole number written with the digits 0-9"
+        else:
+            values[name] = given[0]
+    if errors:
+        raise ApiError(422, INVALID, errors=errors)
+    return values
+
+
+def _validated(validate: Callable[[], BaseModel]) -> BaseModel:
+    """A request model: its validation errors are the client's (422). Only here: a
+    ValidationError anywhere else is a bug of ours and becomes a logged 500."""
+    try:
+        return validate()
+    except ValidationError as exc:
+        raise ApiError(422, INVALID, errors=validation_errors(exc)) from None
+
+
+def _secret_replay(body: Any, headers: dict[str, str]) -> ApiError:
+    """A replay of a response that carried a secret: the secret is not kept, so say so."""
+    what = f" (id {body['id']})" if isinstance(body, dict) and "id" in body else ""
+    return ApiError(
+        409,
+        f"This request already succeeded{what}; its secret is shown only once, so the "
+        "response cannot be replayed. If the secret was lost, deactivate it and create "
+        "another.",
+        headers=headers,
+    )
+
+
+def _release_quietly(claimed: idempotency.Claim) -> None:
+    """Give the key back after the view failed; the view's own error is the one to report."""
+    try:
+        idempotency.release(claimed)
+    except Exception:
+        current_app.logger.exception("could not release an idempotency key")
+
+
 def endpoint(
     rule: str,
     method: str = "GET",
@@ -51,12 +117,17 @@ def endpoint(
     scope: str | None = None,
     staff: bool = False,
     description: str = "",
+    secret_fields: tuple[str, ...] = (),
 ) -> Callable:
     """Register `view` at `rule` on the API blueprint and in the OpenAPI document.
 
     The view gets `user` (the token's), `body` and `query` (validated models) and the path
     values; it returns a response model, or (model, status). POSTs need the write scope and
     honour an Idempotency-Key header.
+
+    `secret_fields` name response fields shown once (a signing secret): the response is sent
+    with Cache-Control: no-store, the idempotency record keeps the body without them, and a
+    replay is a 409 that says so instead of a body without its secret.
     """
     scope = scope or ("write" if method == "POST" else "read")
     success = min(responses)
@@ -87,37 +158,48 @@ def endpoint(
                 staff_only(user)
             raw = _json_body() if body is not None else b""
             key = request.headers.get("Idempotency-Key") if method == "POST" else None
-            fingerprint = ""
             if key is not None:
                 key = idempotency.check_key(key)
-                fingerprint = idempotency.fingerprint(method, request.path, raw)
-                replay = idempotency.previous(user, key, fingerprint)
-                if replay is not None:
-                    return json_response(
-                        replay.body, replay.status, {"Idempotent-Replayed": "true"}
-                    )
             kwargs: dict[str, Any] = dict(path, user=user)
             if query is not None:
-                kwargs["query"] = query.model_validate(request.args.to_dict())
+                args = _query_args(query)
+                kwargs["query"] = _validated(lambda: query.model_validate(args))
             if body is not None:
-                kwargs["body"] = body.model_validate_json(raw, strict=True)
-            result = view(**kwargs)
-            status = success
-            if isinstance(result, tuple):
-                result, status = result
-            payload = result.model_dump(mode="json", by_alias=True)
-            if key is not None and 200 <= status < 300:
-                idempotency.remember(
+                kwargs["body"] = _validated(lambda: body.model_validate_json(raw, strict=True))
+            claimed: idempotency.Claim | None = None
+            if key is not None:
+                outcome = idempotency.claim(
                     user,
                     key,
                     method=method,
                     path=request.path,
-                    request_hash=fingerprint,
-                    status=status,
-                    body=payload,
+                    request_hash=idempotency.fingerprint(method, request.path, raw),
                     now=utcnow(),
                 )
-            return json_response(payload, status)
+                if isinstance(outcome, idempotency.Replay):
+                    replayed = {"Idempotent-Replayed": "true"}
+                    if secret_fields:
+                        raise _secret_replay(outcome.body, replayed)
+                    return json_response(outcome.body, outcome.status, replayed)
+                claimed = outcome
+            try:
+                result = view(**kwargs)
+                status = success
+                if isinstance(result, tuple):
+                    result, status = result
+                payload = result.model_dump(mode="json", by_alias=True)
+            except BaseException:
+                if claimed is not None:
+                    _release_quietly(claimed)
+                raise
+            if claimed is not None:
+                if 200 <= status < 300:
+                    kept = {k: v for k, v in payload.items() if k not in secret_fields}
+                    idempotency.complete(claimed, status=status, body=kept)
+                else:
+                    idempotency.release(claimed)
+            headers = {"Cache-Control": "no-store"} if secret_fields else None
+            return json_response(payload, status, headers)
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=handler, methods=[method])
         return handler

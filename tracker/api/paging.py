@@ -1,29 +1,64 @@
-"""Opaque cursors for keyset pagination by id, and the `next` link that carries them."""
+"""Opaque cursors for keyset pagination by id, and the `next` link that carries them.
+
+A cursor is `<base64url("after:<id>")>.<base64url(HMAC-SHA256 of that, keyed by SECRET_KEY)>`:
+only cursors this API made are accepted, and their content is checked strictly.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import re
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 
 from tracker.api.schemas import MAX_ID
 from tracker.services.errors import InvalidInput
 
 _PREFIX = "after:"
+_PAYLOAD = re.compile(r"after:[1-9][0-9]{0,9}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_SIGNATURE_BYTES = 16
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    """Strict base64url without padding: only its alphabet, and only the canonical form."""
+    if not _BASE64URL.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical")
+    return data
+
+
+def _signature(payload: bytes) -> bytes:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"api-cursor:" + payload, hashlib.sha256).digest()
+    return digest[:_SIGNATURE_BYTES]
 
 
 def encode(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{_PREFIX}{last_id}".encode()).decode().rstrip("=")
+    payload = f"{_PREFIX}{last_id}".encode()
+    return f"{_b64(payload)}.{_b64(_signature(payload))}"
 
 
 def decode(cursor: str | None) -> int | None:
     """The id the page continues after; a cursor we did not make is a 422."""
     if not cursor:
         return None
+    value = None
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        value = int(text.removeprefix(_PREFIX)) if text.startswith(_PREFIX) else None
+        encoded, dot, signed = cursor.partition(".")
+        payload, signature = _unb64(encoded), _unb64(signed) if dot else b""
+        text = payload.decode("ascii")
+        if _PAYLOAD.fullmatch(text) and hmac.compare_digest(signature, _signature(payload)):
+            value = int(text.removeprefix(_PREFIX))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         value = None
     if value is None or not 0 < value <= MAX_ID:
@@ -33,9 +68,15 @@ def decode(cursor: str | None) -> int | None:
 
 
 def next_link(items: list, limit: int) -> str | None:
-    """The URL of the page after `items` (fetched with limit + 1), or None on the last page."""
+    """The URL of the page after `items` (fetched with limit + 1), or None on the last page.
+
+    Absolute on the configured BASE_URL, never on the request's Host header (which a client
+    or a proxy may set to anything).
+    """
     if len(items) <= limit:
         return None
     args = request.args.to_dict()
     args["cursor"] = encode(items[limit - 1].id)
-    return url_for(request.endpoint or "", _external=True, **(request.view_args or {}), **args)
+    path = url_for(request.endpoint or "", **(request.view_args or {}), **args)
+    path = path.removeprefix(request.script_root)  # BASE_URL includes any mount point
+    return current_app.config["BASE_URL"].rstrip("/") + path

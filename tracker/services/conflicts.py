@@ -388,6 +388,11 @@ def comment(
     conflict = _locked_conflict(actor, conflict_id)
     if internal and not actor.is_staff:
         raise PermissionDenied("Only alliance managers can write internal notes.")
+    if actor.is_partner and conflict.status == workflow.CLOSED:
+        raise StateConflict(
+            "This conflict is closed, so a comment would go unread. Reopen it with a reason, "
+            "or raise a new conflict and mention it."
+        )
     text = _text(body, "body", "A message", MAX_BODY)
     checked = files.check_uploads(list(uploads))
     kind = "internal_note" if internal else ("reply" if actor.is_staff else "comment")
@@ -537,14 +542,28 @@ def bulk(
     assignee_id: int | None = None,
     triage: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Assign or triage several conflicts; returns (done refs, "ref: why not" messages)."""
+    """Assign or triage several conflicts; returns (done refs, "ref: why not" messages).
+
+    For triage, a severity or category left blank keeps each conflict's own.
+    """
     _require_staff(actor)
     done: list[str] = []
     failed: list[str] = []
     for conflict_id in conflict_ids:
         try:
             if triage is not None:
-                conflict = act(actor, conflict_id, "triage", triage, now=now)
+                current = db.session.get(Conflict, conflict_id)
+                if current is not None and current.status != workflow.OPEN:
+                    raise StateConflict(
+                        f"already {workflow.STATE_LABELS[current.status].lower()}; "
+                        "bulk triage applies to open conflicts only."
+                    )
+                fields = {  # a blank choice keeps each conflict's own value
+                    "severity": triage.get("severity") or (current and current.severity),
+                    "category": triage.get("category") or (current and current.category),
+                    "assignee_id": triage.get("assignee_id"),
+                }
+                conflict = act(actor, conflict_id, "triage", fields, now=now)
             else:
                 conflict = assign(actor, conflict_id, assignee_id, now=now)
             done.append(conflict.ref or str(conflict_id))

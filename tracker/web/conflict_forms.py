@@ -34,12 +34,22 @@ def uploads_from_request(field_name: str = "attachments") -> list[Upload]:
 
 
 class ConflictForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(min=5, max=200)])
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired(message="Give the conflict a title."),
+            Length(min=5, max=200, message="The title needs 5 to 200 characters."),
+        ],
+    )
     description = TextAreaField(
         "What happened, and what would resolve it?",
         validators=[DataRequired(), Length(max=BODY_MAX)],
     )
-    category = SelectField("Category", choices=_choices(workflow.CATEGORIES))
+    category = SelectField(
+        "Category",
+        choices=[("", "— choose what it is about —"), *_choices(workflow.CATEGORIES)],
+        validators=[DataRequired(message="Choose what the conflict is about.")],
+    )
     severity = SelectField(
         "How severe is it for you?", choices=_choices(workflow.SEVERITIES), default="medium"
     )
@@ -139,3 +149,17 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
 class AcknowledgeForm(FlaskForm):
     note = TextAreaField("Note (what you are doing about it)", validators=[Length(max=2000)])
     submit = SubmitField("Acknowledge")
+
+
+class BulkForm(FlaskForm):
+    """Queue bulk actions: nothing is pre-chosen, so nothing changes by accident."""
+
+    assignee_id = SelectField("Assignee", coerce=lambda v: int(v) if v not in ("", None) else None)
+    severity = SelectField(
+        "Severity",
+        choices=[("", "— keep each conflict's —"), *_choices(workflow.SEVERITIES)],
+    )
+    category = SelectField(
+        "Category",
+        choices=[("", "— keep each conflict's —"), *_choices(workflow.CATEGORIES)],
+    )

@@ -28,10 +28,17 @@ def list_webhooks(user: User) -> s.WebhookList:
     tag="webhooks",
     body=s.WebhookCreate,
     responses={201: s.WebhookCreated},
+    secret_fields=("secret",),
 )
 def create_webhook(user: User, body: s.WebhookCreate):  # type: ignore[no-untyped-def]
     """Partner users only. Deliveries are POSTs signed with the secret, shown only now:
-    `X-Trustomer-Signature: sha256=<hex HMAC-SHA256 of the body>`."""
+    `X-Trustomer-Signature: sha256=<hex HMAC-SHA256 of the body>`. The response is sent with
+    `Cache-Control: no-store`.
+
+    The secret is not kept for idempotent replays: a retry with the same Idempotency-Key and
+    body after the webhook was created is a 409 problem naming the webhook's id (with
+    `Idempotent-Replayed: true`), never a second copy of the secret. If the secret was lost,
+    deactivate that webhook and register another."""
     events = [e.value for e in body.events] if body.events else None
     hook, secret = partner_webhooks.create(user, url=body.url, events=events, now=utcnow())
     created = s.WebhookCreated(**present.webhook(hook).model_dump(), secret=secret)

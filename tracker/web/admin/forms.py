@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.domain.accounts import ROLES, TIERS, timezone_choices
+from tracker.domain.accounts import TIERS, timezone_choices
 from tracker.domain.sla_clock import (
     DEFAULT_CRITICAL_PERCENT,
     DEFAULT_TARGETS,
@@ -38,7 +38,15 @@ def _optional_int(value: str | int | None) -> int | None:
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in ROLES])
+    role = SelectField(
+        "Role",
+        choices=[
+            ("partner", "Partner user"),
+            ("manager", "Alliance manager"),
+            ("admin", "Admin (full access)"),
+        ],
+        default="partner",
+    )
     partner_id = SelectField("Partner organisation (partner users only)", coerce=_optional_int)
     submit = SubmitField("Create and invite")
 

@@ -20,10 +20,10 @@ from tracker.web.conflict_forms import (
     ACTION_FORMS,
     AcknowledgeForm,
     AssignForm,
+    BulkForm,
     FieldsForm,
     LinkForm,
     StaffMessageForm,
-    TriageForm,
     uploads_from_request,
 )
 from tracker.web.console import bp
@@ -67,8 +67,8 @@ def _filters() -> conflicts.QueueFilters:
 @role_required(*STAFF_ROLES)
 def queue():
     page = db.paginate(conflicts.queue(_filters()), page=page_arg(), per_page=25, error_out=False)
-    triage_form = TriageForm()
-    triage_form.assignee_id.choices = _staff_choices()
+    triage_form = BulkForm()
+    triage_form.assignee_id.choices = [("", "— choose —"), *_staff_choices()]
     return render_template(
         "console/queue.html",
         page=page,
@@ -85,14 +85,16 @@ def queue():
 @bp.route("/queue/bulk", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def bulk():
-    form = TriageForm()
-    form.assignee_id.choices = _staff_choices()
+    form = BulkForm()
+    form.assignee_id.choices = [(None, "— choose —"), *_staff_choices()]
     ids = [n for n in map(strict_int, request.form.getlist("conflict_ids")) if n is not None]
     operation = request.form.get("operation")
     if not ids:
         flash("Select at least one conflict.", "error")
     elif not form.validate_on_submit() or operation not in ("assign", "triage"):
-        flash("Choose an assignee (and for triage, a severity and category).", "error")
+        flash("The form expired or was not complete: reload the queue and try again.", "error")
+    elif form.assignee_id.data is None:
+        flash("Choose who the selected conflicts go to.", "error")
     else:
         triage = (
             {
