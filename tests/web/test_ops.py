@@ -71,3 +71,37 @@ def test_each_role_sees_its_own_navigation(new_browser) -> None:
             assert ">Users</a>" not in nav and ">Settings</a>" not in nav
         if factory is make_partner_user:
             assert ">Queue</a>" not in nav and ">Partners</a>" not in nav
+
+
+def test_staff_choose_the_timezone_they_read_times_in(browser) -> None:
+    from tracker.extensions import db
+    from tracker.models import User
+
+    manager = make_manager()
+    browser.login(manager.email)
+    page = browser.get("/account/").get_data(as_text=True)
+    assert "shown in <strong>UTC</strong>" in page
+    browser.post("/account/", {"timezone": "America/New_York"})
+    assert db.session.get(User, manager.id).timezone == "America/New_York"
+    assert "shown in <strong>America/New_York</strong>" in browser.get("/account/").get_data(
+        as_text=True
+    )
+    response = browser.post("/account/", {"timezone": "Mars/Olympus"})
+    assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
+    assert db.session.get(User, manager.id).timezone == "America/New_York"
+
+
+def test_favicon_is_served_from_the_app(client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith(
+        "/static/favicon.svg"
+    )
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_deactivation_asks_for_confirmation_first(browser) -> None:
+    admin = make_admin()
+    target = make_manager(name="Leo Brandt")
+    browser.login(admin.email)
+    page = browser.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert '<details class="confirm">' in page and "Yes, deactivate" in page

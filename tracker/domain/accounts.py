@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
+
+import holidays
 
 ADMIN = "admin"
 MANAGER = "manager"
@@ -57,7 +60,17 @@ def check_country(code: str | None) -> str | None:
     value = code.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", value):
         raise AccountRuleError("Country must be a two-letter ISO code such as DE or US.")
+    if value not in _countries():
+        raise AccountRuleError(
+            f"{value}: unknown holiday country. Use the country's ISO code, such as DE, GB or US."
+        )
     return value
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    """Countries with a public-holiday calendar: a partner's country decides its days off."""
+    return frozenset(holidays.list_supported_countries())
 
 
 def check_password(password: str) -> str:

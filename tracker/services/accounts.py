@@ -192,3 +192,12 @@ def reissue_invite(user_id: int) -> User:
 
 def count_users() -> int:
     return db.session.scalar(select(func.count(User.id))) or 0
+
+
+def set_timezone(user: User, timezone: str | None) -> User:
+    """The zone a person reads times in; None falls back to their organisation's, else UTC."""
+    if timezone:
+        _rule(rules.check_timezone, timezone, field="timezone")
+    user.timezone = timezone or None
+    db.session.commit()
+    return user

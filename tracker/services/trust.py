@@ -437,7 +437,17 @@ def explain(event: TrustEvent) -> str:
     """ "-2.1: TR-2026-00042 resolution 9h late against the 8h target, accountable: us"."""
     ref = event.conflict.ref if event.conflict else ""
     weight = f"{event.weight:+.1f}" if event.weight else "±0"
-    accountable = f", accountable: {event.accountable_side}" if event.accountable_side else ""
+    side = {
+        "us": "us",
+        "partner": "the partner",
+        "shared": "shared",
+        "third_party": "a third party",
+    }
+    accountable = (
+        f", accountable: {side.get(event.accountable_side, event.accountable_side)}"
+        if event.accountable_side
+        else ""
+    )
     return f"{weight}: {ref} {event.explanation}{accountable}".replace("  ", " ")
 
 

@@ -29,3 +29,16 @@ class WebhookForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
     )
     submit = SubmitField("Add webhook")
+
+
+class TimezoneForm(FlaskForm):
+    timezone = SelectField("Show times in", choices=[])
+    submit = SubmitField("Save")
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        from tracker.domain.accounts import timezone_choices
+
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [("", "— my organisation's timezone, else UTC —")] + [
+            (z, z) for z in timezone_choices()
+        ]

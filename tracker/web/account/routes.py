@@ -8,11 +8,11 @@ from flask import abort, flash, make_response, redirect, render_template, url_fo
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
-from tracker.services import api_tokens, partner_webhooks
+from tracker.services import accounts, api_tokens, partner_webhooks
 from tracker.services.errors import InvalidInput, NotFound
 from tracker.web.access import role_required
 from tracker.web.account import bp
-from tracker.web.account.forms import TokenForm, WebhookForm
+from tracker.web.account.forms import TimezoneForm, TokenForm, WebhookForm
 from tracker.web.admin.forms import ConfirmForm
 
 
@@ -102,3 +102,19 @@ def deactivate_webhook(hook_id: int):
 def _end_of_day(day) -> datetime | None:  # type: ignore[no-untyped-def]
     """A token "expiring on" a date works through that whole day (UTC)."""
     return datetime.combine(day, time.max, tzinfo=UTC) if day else None
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def overview():
+    """Everything about one's own account in one place: timezone, password, tokens, hooks."""
+    form = TimezoneForm(timezone=current_user.timezone or "")
+    if form.validate_on_submit():
+        try:
+            accounts.set_timezone(current_user, form.timezone.data or None)
+        except InvalidInput as exc:
+            form.timezone.errors = [exc.message]
+        else:
+            flash("Times are now shown in " + current_user.display_timezone + ".", "success")
+            return redirect(url_for("account.overview"))
+    return render_template("account/overview.html", form=form)

@@ -1,6 +1,6 @@
 """Health and readiness probes for load balancers and orchestrators (no login)."""
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, redirect, url_for
 
 from tracker.services.health import readiness
 
@@ -11,6 +11,12 @@ bp = Blueprint("ops", __name__)
 def healthz():
     """The process answers: nothing else is checked, so a slow database never kills workers."""
     return jsonify(status="ok")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; answer with the app's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.route("/readyz")

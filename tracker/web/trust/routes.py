@@ -56,6 +56,7 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
         "stats": trust.period_stats(partner.id, since, until),
         "events": events,
         "explain": trust.explain,
+        "half_life_days": trust.weights().half_life.days,
         "period": key,
         "periods": PERIODS,
         "severities": workflow.SEVERITIES,
