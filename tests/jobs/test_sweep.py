@@ -271,3 +271,10 @@ def test_backfill_command_reports_what_it_did(world, runner) -> None:
     result = runner.invoke(args=["sla", "backfill", "--now", "2026-11-16T10:00:00Z"])
     assert result.exit_code == 0, result.output
     assert "clocks started for 0 conflict(s)" in result.output  # every conflict has its clocks
+
+
+def test_acknowledging_a_level_takes_the_lower_levels_with_it(world) -> None:
+    sweep(berlin(16, 11, 30))  # warning, breach and critical of the triage clock at once
+    critical = db.session.scalar(select(Escalation).where(Escalation.level == "critical"))
+    escalations.acknowledge(world["owner"], critical.id, "Taking it.", now=berlin(16, 11, 35))
+    assert all(e.acknowledged_at is not None for e in db.session.scalars(select(Escalation)))

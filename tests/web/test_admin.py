@@ -267,3 +267,17 @@ def _now():  # type: ignore[no-untyped-def]
     from tests.factories import WHEN
 
     return WHEN
+
+
+def test_an_invitation_is_e_mailed_through_the_outbox(app, browser) -> None:
+    from tracker.models import OutboxMessage
+
+    admin = make_admin()
+    browser.login(admin.email)
+    _invite(browser, app, role="manager", partner_id="")
+    message = (
+        db.session.query(OutboxMessage).filter_by(address="new.person@northwind.example").one()
+    )
+    assert (
+        "/auth/invite/" in message.body_text and message.subject == "You are invited to Trustomer"
+    )

@@ -266,3 +266,11 @@ def test_bulk_triage_keeps_each_conflicts_own_severity_and_category_unless_chose
     assert "already triaged; bulk triage applies to open conflicts only" in again.get_data(
         as_text=True
     )
+
+
+def test_the_deadline_is_summarised_under_the_title(browser) -> None:
+    conflict = make_conflict(severity="critical", now=WHEN)
+    browser.login(make_manager().email)
+    html = browser.get(f"/console/conflicts/{conflict.id}").get_data(as_text=True)
+    summary = html[html.index('<p class="sla-summary">') :][:600]
+    assert "time to triage due" in summary and "Breached" in summary

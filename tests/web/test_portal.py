@@ -360,3 +360,9 @@ def test_a_rolled_back_upload_leaves_no_file_behind(app) -> None:
     assert len(set(os.listdir(upload_dir())) - before) == 1
     db.session.rollback()
     assert set(os.listdir(upload_dir())) == before
+
+
+def test_a_rejected_form_asks_for_the_files_again(browser) -> None:
+    browser.login(make_partner_user().email)
+    response = _raise(browser, title="", attachments=(io.BytesIO(PDF), "terms.pdf"))
+    assert "Please choose your files again." in response.get_data(as_text=True)

@@ -201,3 +201,21 @@ def set_timezone(user: User, timezone: str | None) -> User:
     user.timezone = timezone or None
     db.session.commit()
     return user
+
+
+def queue_invitation(user: User, url: str, *, now: datetime) -> None:
+    """E-mail the invitation link through the outbox (delivered when SMTP is configured)."""
+    from flask import render_template
+
+    from tracker.services import outbox
+
+    outbox.enqueue_email(
+        dedupe_key=f"invite:{user.id}:{user.session_version}",
+        address=user.email,
+        subject="You are invited to Trustomer",
+        text=render_template("email/invite.txt", user=user, url=url),
+        html=None,
+        recipient_id=user.id,
+        now=now,
+    )
+    db.session.commit()

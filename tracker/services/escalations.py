@@ -298,10 +298,15 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
     text = (note or "").strip()
     if len(text) > 2000:
         raise StateConflict("The note is too long (at most 2,000 characters).")
-    escalation.acknowledged_at = now
-    escalation.acknowledged_by_id = actor.id
-    escalation.acknowledgement_note = text or None
-    escalation.next_reminder_at = None
+    # Taking a level takes the lower ones of the same clock with it: one answer, not three.
+    for item in [escalation, *_open_escalations(escalation.conflict)]:
+        same_clock = item.clock == escalation.clock and item.cycle == escalation.cycle
+        lower_or_same = esc.LEVEL_RANK[item.level] <= esc.LEVEL_RANK[escalation.level]
+        if same_clock and lower_or_same and item.acknowledged_at is None:
+            item.acknowledged_at = now
+            item.acknowledged_by_id = actor.id
+            item.acknowledgement_note = text or None
+            item.next_reminder_at = None
     conflict = escalation.conflict
     conflict_service.record_event(
         conflict,

@@ -33,6 +33,8 @@ def tokens():
             )[1]
         except InvalidInput as exc:
             form.expires_on.errors = list(form.expires_on.errors) + list(exc.field_errors.values())
+        else:
+            form = TokenForm(formdata=None)  # an empty form: a second click makes no twin
     response = make_response(
         render_template(
             "account/tokens.html",

@@ -67,7 +67,12 @@ def new_user():
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(f"{user.name} was created. Send them the invitation link below.", "success")
+            accounts.queue_invitation(user, _invite_url(user), now=utcnow())
+            flash(
+                f"{user.name} was created and an invitation e-mail is on its way to {user.email}. "
+                "The link below works too.",
+                "success",
+            )
             return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
     return render_template("admin/user_form.html", form=form)
 
@@ -110,7 +115,8 @@ def reissue_invite(user_id: int):
         flash("This user has already set a password.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     accounts.reissue_invite(user.id)
-    flash("A new invitation link was made; earlier links no longer work.", "success")
+    accounts.queue_invitation(user, _invite_url(user), now=utcnow())
+    flash("A new invitation was sent; earlier links no longer work.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
 
 

@@ -291,7 +291,8 @@ def acknowledge(escalation_id: int):
             flash(exc.message, "error")
         else:
             flash(
-                f"Acknowledged: reminders for this {item.level} stop; a higher level still fires.",
+                f"Acknowledged: reminders for this {item.level} (and any lower level) stop."
+                + ("" if item.level == "critical" else " A higher level would still fire."),
                 "success",
             )
     return redirect(safe_target(request.form.get("back"), "console.escalations_page"))

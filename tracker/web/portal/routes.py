@@ -75,6 +75,9 @@ def new_conflict():
         else:
             flash(f"Conflict {conflict.ref} was raised. Your alliance team is on it.", "success")
             return redirect(url_for("portal.conflict", conflict_id=conflict.id))
+    if request.method == "POST" and any(f.filename for f in request.files.getlist("attachments")):
+        # Browsers cannot keep chosen files across a re-shown form: say so.
+        form.attachments.errors = [*form.attachments.errors, "Please choose your files again."]
     return render_template("portal/new_conflict.html", form=form)
 
 
