@@ -170,3 +170,14 @@ def test_receiver_that_never_answers_times_out_as_retryable() -> None:
 def test_only_http_and_https_urls_are_accepted(url: str) -> None:
     with pytest.raises(ValueError, match="http"):
         post_json(url, PAYLOAD)
+
+
+def test_a_delivery_id_travels_with_every_attempt(webhook_receiver) -> None:
+    from tracker.channels.webhook import DELIVERY_HEADER
+
+    webhook_receiver.respond_with(500, 200)
+    with pytest.raises(DeliveryError):
+        post_json(webhook_receiver.url, {"a": 1}, delivery_id="outbox-7.abcd1234")
+    assert post_json(webhook_receiver.url, {"a": 1}, delivery_id="outbox-7.abcd1234") == 200
+    ids = [r.headers[DELIVERY_HEADER] for r in webhook_receiver.requests]
+    assert ids == ["outbox-7.abcd1234", "outbox-7.abcd1234"]

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from tracker.channels import DeliveryError
 
 SIGNATURE_HEADER = "X-Trustomer-Signature"
+DELIVERY_HEADER = "X-Trustomer-Delivery"
 _SIGNATURE_PREFIX = "sha256="
 _RETRYABLE_STATUSES = frozenset({408, 429})
 
@@ -58,8 +59,13 @@ def post_json(
     secret: str = "",
     timeout: float = 5.0,
     user_agent: str = "Trustomer-Webhook/1",
+    delivery_id: str | None = None,
 ) -> int:
-    """POST `payload`, signed when `secret` is set; the 2xx status, or DeliveryError."""
+    """POST `payload`, signed when `secret` is set; the 2xx status, or DeliveryError.
+
+    `delivery_id` goes out as X-Trustomer-Delivery and stays the same on every retry of one
+    message, so a receiver can drop a repeat (delivery is at least once).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = f"{parts.scheme}:" if parts.scheme else "a URL without a scheme"
@@ -70,6 +76,8 @@ def post_json(
     headers = {"Content-Type": "application/json", "User-Agent": user_agent}
     if secret:
         headers[SIGNATURE_HEADER] = sign(body, secret)
+    if delivery_id:
+        headers[DELIVERY_HEADER] = delivery_id
     request = urllib.request.Request(url, body, headers, method="POST")  # noqa: S310 - scheme checked
     try:
         with _opener.open(request, timeout=timeout) as response:

@@ -307,7 +307,12 @@ def _send(message: _Claimed) -> None:
         send_email(settings, config["MAIL_FROM"], email)
     elif message.channel == WEBHOOK:
         secret = _resolve_secret(message.secret_ref)
-        post_json(message.address, message.payload or {}, secret=secret)
+        post_json(
+            message.address,
+            message.payload or {},
+            secret=secret,
+            delivery_id=email_message_id(message.id).strip("<>").split("@")[0],
+        )
     else:
         raise DeliveryError(f"unknown channel {message.channel!r}", retryable=False)
 
