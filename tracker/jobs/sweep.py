@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -20,11 +20,9 @@ log = logging.getLogger("tracker.jobs")
 
 
 @dataclass
-class SweepReport:
-    evaluated: int = 0
-    escalated: dict[str, int] = field(default_factory=dict)
-    reminders: int = 0
-    auto_closed: int = 0
+class SweepReport(escalations.SweepCounts):
+    """What one sweep did: the evaluation counts, plus what only the sweep knows."""
+
     failed: int = 0
     skipped: bool = False
 
@@ -55,7 +53,6 @@ def sweep(
     if batch_size is None:
         # SQLite has one writer: short batches keep web requests from waiting on the sweep.
         batch_size = 50 if db.engine.dialect.name == "sqlite" else 200
-    counts = escalations.SweepCounts()
     report = SweepReport()
     processed = 0
     while True:
@@ -72,31 +69,25 @@ def sweep(
             query = query.with_for_update(skip_locked=True, of=Conflict)
         due = list(db.session.scalars(query))
         for conflict in due:
-            _evaluate_safely(conflict, now, counts, report)
+            _evaluate_safely(conflict, now, report)
             processed += 1
             if on_progress is not None:
                 on_progress(processed)
         db.session.commit()
         if len(due) < batch_size:
             break
-    report.evaluated = counts.evaluated
-    report.escalated = dict(counts.escalated)
-    report.reminders = counts.reminders
-    report.auto_closed = counts.auto_closed
     return report
 
 
 RETRY_FAILED_AFTER = timedelta(minutes=5)
 
 
-def _evaluate_safely(
-    conflict: Conflict, now: datetime, counts: escalations.SweepCounts, report: SweepReport
-) -> None:
+def _evaluate_safely(conflict: Conflict, now: datetime, report: SweepReport) -> None:
     """One conflict's failure must not stop the others: it is logged and looked at later."""
     conflict_id = conflict.id
     try:
         with db.session.begin_nested():
-            _evaluate(conflict, now, counts)
+            _evaluate(conflict, now, report)
     except Exception:
         log.exception("sweep: conflict %s failed; retrying in 5 minutes", conflict_id)
         report.failed += 1

@@ -62,7 +62,7 @@ def evaluate(conflict: Conflict, now: datetime, counts: SweepCounts) -> None:
             if _find(conflict, name, level) is None:
                 fire(conflict, name, level, now, policy)
                 counts.escalated[level] += 1
-    for escalation in _open_escalations(conflict):
+    for escalation in sla.open_escalations(conflict):
         due = escalation.next_reminder_at is not None and escalation.next_reminder_at <= now
         if due and escalation.acknowledged_at is None:
             remind(escalation, now, policy)
@@ -81,10 +81,6 @@ def _find(conflict: Conflict, clock_name: str, level: str) -> Escalation | None:
     )
 
 
-def _open_escalations(conflict: Conflict) -> list[Escalation]:
-    return sla.open_escalations(conflict)
-
-
 def fire(
     conflict: Conflict, clock_name: str, level: str, now: datetime, policy: clock.Policy
 ) -> Escalation:
@@ -101,13 +97,10 @@ def fire(
     )
     db.session.add(escalation)
     db.session.flush()
-    for lower in _open_escalations(conflict):
+    for lower in sla.open_escalations(conflict):
         same_clock = lower.clock == clock_name and lower.cycle == escalation.cycle
         if same_clock and esc.LEVEL_RANK[lower.level] < esc.LEVEL_RANK[level]:
             lower.next_reminder_at = None  # the higher level speaks for it now
-    current = conflict.escalation_level
-    if current is None or esc.LEVEL_RANK[level] > esc.LEVEL_RANK.get(current, 0):
-        conflict.escalation_level = level
     conflict_service.record_event(
         conflict,
         None,
@@ -299,7 +292,7 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
     if len(text) > 2000:
         raise StateConflict("The note is too long (at most 2,000 characters).")
     # Taking a level takes the lower ones of the same clock with it: one answer, not three.
-    for item in [escalation, *_open_escalations(escalation.conflict)]:
+    for item in [escalation, *sla.open_escalations(escalation.conflict)]:
         same_clock = item.clock == escalation.clock and item.cycle == escalation.cycle
         lower_or_same = esc.LEVEL_RANK[item.level] <= esc.LEVEL_RANK[escalation.level]
         if same_clock and lower_or_same and item.acknowledged_at is None:

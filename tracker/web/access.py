@@ -24,3 +24,14 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
+    """The conflict if the signed-in user may see it; 404 otherwise (never say it exists)."""
+    from tracker.services import conflicts
+    from tracker.services.errors import NotFound
+
+    try:
+        return conflicts.visible_conflict(current_user, conflict_id)
+    except NotFound:
+        abort(404)

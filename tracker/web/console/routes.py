@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.models import Partner, User
 from tracker.services import conflicts, escalations, sla
 from tracker.services.errors import NotFound, ServiceError
-from tracker.web.access import role_required
+from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
     ACTION_FORMS,
@@ -38,13 +38,6 @@ def _staff_choices() -> list[tuple[int, str]]:
         .order_by(User.name)
     ).all()
     return [(uid, name) for uid, name in rows]
-
-
-def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return conflicts.visible_conflict(current_user, conflict_id)
-    except NotFound:
-        abort(404)
 
 
 def _int_arg(name: str) -> int | None:
@@ -118,7 +111,7 @@ def bulk():
 @bp.route("/conflicts/<int:conflict_id>")
 @role_required(*STAFF_ROLES)
 def conflict(conflict_id: int):
-    item = _conflict_or_404(conflict_id)
+    item = conflict_or_404(conflict_id)
     now = utcnow()
     actions = workflow.available_actions(
         item.status, workflow.MANAGER, now=now, withdrawn=item.close_reason == "withdrawn"
@@ -159,7 +152,7 @@ def _back(conflict_id: int, anchor: str = ""):  # type: ignore[no-untyped-def]
 @bp.route("/conflicts/<int:conflict_id>/message", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def message(conflict_id: int):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     form = StaffMessageForm()
     if not form.validate_on_submit():
         flash("Please write a message and choose who sees it.", "error")
@@ -184,7 +177,7 @@ def message(conflict_id: int):
 @bp.route("/conflicts/<int:conflict_id>/actions/<action>", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def action(conflict_id: int, action: str):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     run_action(conflict_id, action, assignee_choices=_staff_choices())
     return _back(conflict_id)
 
@@ -206,7 +199,7 @@ def _submit(form, call, *, done: str, invalid: str) -> bool:  # type: ignore[no-
 @bp.route("/conflicts/<int:conflict_id>/assign", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def assign(conflict_id: int):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     form = AssignForm()
     form.assignee_id.choices = [(None, "nobody"), *_staff_choices()]
     _submit(
@@ -221,7 +214,7 @@ def assign(conflict_id: int):
 @bp.route("/conflicts/<int:conflict_id>/fields", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def fields(conflict_id: int):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     form = FieldsForm()
     _submit(
         form,
@@ -241,7 +234,7 @@ def fields(conflict_id: int):
 @bp.route("/conflicts/<int:conflict_id>/link", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def link(conflict_id: int):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     form = LinkForm()
     _submit(
         form,

@@ -12,8 +12,8 @@ from tracker.domain.accounts import PARTNER
 from tracker.extensions import db
 from tracker.models import Rating
 from tracker.services import conflicts, sla, trust
-from tracker.services.errors import NotFound, ServiceError
-from tracker.web.access import role_required
+from tracker.services.errors import ServiceError
+from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
     ACTION_FORMS,
@@ -25,15 +25,6 @@ from tracker.web.forms_util import apply_field_errors
 from tracker.web.paging import page_arg
 from tracker.web.portal import bp
 from tracker.web.trust.forms import RatingForm
-
-
-def _conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
-    try:
-        return conflicts.visible_conflict(current_user, conflict_id)
-    except NotFound:
-        from flask import abort
-
-        abort(404)
 
 
 @bp.route("/conflicts")
@@ -84,7 +75,7 @@ def new_conflict():
 @bp.route("/conflicts/<int:conflict_id>")
 @role_required(PARTNER)
 def conflict(conflict_id: int):
-    item = _conflict_or_404(conflict_id)
+    item = conflict_or_404(conflict_id)
     now = utcnow()
     actions = workflow.available_actions(
         item.status,
@@ -127,7 +118,7 @@ def _may_rate(conflict, now) -> bool:  # type: ignore[no-untyped-def]
 @bp.route("/conflicts/<int:conflict_id>/comment", methods=["POST"])
 @role_required(PARTNER)
 def comment(conflict_id: int):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     form = MessageForm()
     if form.validate_on_submit():
         try:
@@ -150,6 +141,6 @@ def comment(conflict_id: int):
 @bp.route("/conflicts/<int:conflict_id>/actions/<action>", methods=["POST"])
 @role_required(PARTNER)
 def action(conflict_id: int, action: str):
-    _conflict_or_404(conflict_id)
+    conflict_or_404(conflict_id)
     run_action(conflict_id, action)
     return redirect(url_for("portal.conflict", conflict_id=conflict_id))
