@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -282,3 +283,15 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
     """A running HTTP receiver on 127.0.0.1; `.url`, `.requests`, `.respond_with()`."""
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+# --- processes to kill ------------------------------------------------------------------
+
+
+def read_until(process: subprocess.Popen, marker: str) -> None:
+    """Read the process's stderr until a line holds `marker` (it says where it stopped)."""
+    assert process.stderr is not None
+    line = ""
+    while marker not in line:
+        line = process.stderr.readline()
+        assert line or process.poll() is None, f"the process ended before saying {marker!r}"

@@ -1,9 +1,16 @@
-"""Engine settings that must hold on every connection."""
+"""The database layer's rules: engine settings, write locks, upserts and held commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def configure_engine_events(engine: Engine) -> None:
@@ -18,3 +25,87 @@ def configure_engine_events(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def lock_for_write(session: Session) -> None:
+    """Take the database's write lock before reading what a write will depend on.
+
+    PostgreSQL locks rows (`SELECT … FOR UPDATE`) and needs nothing here. SQLite ignores
+    `FOR UPDATE`, and pysqlite only opens a transaction at the first INSERT/UPDATE/DELETE,
+    so a status read before that write may be stale by the time it is written: two requests
+    would both pass the same check. `BEGIN IMMEDIATE` takes the single write lock first (a
+    second writer waits out the busy timeout), so whatever is read next is the latest state
+    and stays so until commit. Inside a transaction that has already written, the lock is
+    held already.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_if_absent(session: Session, model: type, values: dict, keys: list[str]) -> None:
+    """`INSERT … ON CONFLICT DO NOTHING` on the unique `keys`: the first row wins, a twin
+    writes nothing and raises nothing (select-then-insert would race into a UniqueViolation).
+    """
+    dialect = session.connection().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+class TrackerSession(FlaskSession):
+    """Flask-SQLAlchemy's session, whose commit() can be held by `one_transaction()`."""
+
+    def commit(self) -> None:
+        if self.info.get(_HELD):
+            self.flush()  # the use case's work stays in the caller's transaction
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if self.info.get(_HELD):
+            self.info[_ROLLED_BACK] = True
+        super().rollback()
+
+
+_HELD = "tracker.commit_held"
+_ROLLED_BACK = "tracker.rolled_back_while_held"
+
+
+@contextmanager
+def one_transaction(session: Session) -> Iterator[None]:
+    """Run use cases, which commit as they finish, as one transaction with the caller's work.
+
+    Inside, a use case's commit() only flushes; leaving the block commits everything at once,
+    and an error rolls everything back. An idempotency key is stored this way in the same
+    transaction as the work it stands for: a worker killed half-way leaves neither behind.
+    """
+    session.info[_HELD] = True
+    session.info.pop(_ROLLED_BACK, None)
+    try:
+        yield
+    except BaseException:
+        session.info.pop(_HELD, None)
+        session.rollback()
+        raise
+    session.info.pop(_HELD, None)
+    if session.info.pop(_ROLLED_BACK, False):
+        session.rollback()
+        raise RuntimeError("a use case rolled back inside one_transaction(); nothing was kept")
+    session.commit()
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached now (down, restarting, pool full).
+
+    The web answers these with 503 and Retry-After, not 500: nothing is wrong with the request.
+    """
+    from sqlalchemy import exc
+
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)
+    )

@@ -76,11 +76,11 @@ def test_two_concurrent_retries_with_one_key_create_one_conflict(app, monkeypatc
     assert errors == []
     assert responses["first"].status_code == 201  # type: ignore[attr-defined]
     other = responses["second"]
-    if other.status_code == 409:  # type: ignore[attr-defined]
-        assert "still being processed" in assert_problem(other, 409)["detail"]
-    else:
-        assert other.status_code == 201  # type: ignore[attr-defined]
-        assert other.headers["Idempotent-Replayed"] == "true"  # type: ignore[attr-defined]
+    # The twin waits for the first's transaction (claim and work commit together) and then
+    # gets its response: never a second conflict, and no "retry later" either.
+    assert other.status_code == 201  # type: ignore[attr-defined]
+    assert other.headers["Idempotent-Replayed"] == "true"  # type: ignore[attr-defined]
+    assert other.get_json() == responses["first"].get_json()  # type: ignore[attr-defined]
     assert _conflicts() == 1
     # Once the first has finished, a retry gets its response.
     again = ApiClient(app.test_client(), token).post(
@@ -91,32 +91,69 @@ def test_two_concurrent_retries_with_one_key_create_one_conflict(app, monkeypatc
     assert _conflicts() == 1
 
 
-def test_a_key_still_in_progress_is_409(api) -> None:
+def test_a_claim_left_by_an_interrupted_request_never_blocks_its_retry(app, api) -> None:
+    """A worker killed mid-request leaves an uncommitted claim: its transaction ends with
+    the connection, taking the claim and the half-done work with it; the retry, which waited
+    on the key meanwhile, then does the work once."""
     user = make_partner_user()
     client = api(user)
+    user_id = user.id
     raw = json.dumps(NEW).encode()
-    claimed = idempotency.claim(
-        user,
-        "busy",
-        method="POST",
-        path="/api/v1/conflicts",
-        request_hash=idempotency.fingerprint("POST", "/api/v1/conflicts", raw),
-        now=utcnow(),
-    )
-    assert isinstance(claimed, idempotency.Claim)
-    assert [r.response_status for r in _records()] == [idempotency.IN_PROGRESS]
-    headers = {"Content-Type": "application/json", "Idempotency-Key": "busy"}
-    busy = assert_problem(client.post("/api/v1/conflicts", data=raw, headers=headers), 409)
-    assert busy["detail"] == (
-        "A request with this Idempotency-Key is still being processed; retry shortly."
-    )
+    held, release = threading.Event(), threading.Event()
+
+    def interrupted_request() -> None:
+        with app.app_context():
+            claimed = idempotency.claim(
+                db.session.get(type(user), user_id),
+                "interrupted",
+                method="POST",
+                path="/api/v1/conflicts",
+                request_hash=idempotency.fingerprint("POST", "/api/v1/conflicts", raw),
+                now=utcnow(),
+            )
+            assert isinstance(claimed, idempotency.Claim)
+            held.set()
+            release.wait(10)
+            db.session.rollback()  # what the database does when the worker's connection dies
+            db.session.remove()
+
+    holder = threading.Thread(target=interrupted_request)
+    holder.start()
+    assert held.wait(10)
+    threading.Timer(0.3, release.set).start()
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "interrupted"}
+    retried = client.post("/api/v1/conflicts", data=raw, headers=headers)
+    holder.join(10)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert _conflicts() == 1
+    again = client.post("/api/v1/conflicts", data=raw, headers=headers)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["id"] == retried.get_json()["id"]
+    assert _conflicts() == 1
     other = json.dumps({**NEW, "severity": "low"}).encode()
     problem = assert_problem(client.post("/api/v1/conflicts", data=other, headers=headers), 422)
     assert "Idempotency-Key" in problem["errors"]
-    assert _conflicts() == 0
-    idempotency.release(claimed)
-    assert _records() == []
-    assert client.post("/api/v1/conflicts", data=raw, headers=headers).status_code == 201
+
+
+def test_a_claim_is_never_committed_without_its_response(api, monkeypatch) -> None:
+    client = api(make_partner_user())
+    seen_by_others: list[int] = []
+    original = idempotency.complete
+
+    def spy(claimed, *, status, body):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as other:  # another process's view while the work runs
+            seen_by_others.extend(
+                other.execute(select(IdempotencyRecord.response_status)).scalars()
+            )
+            seen_by_others.append(other.execute(select(func.count(Conflict.id))).scalar_one())
+        return original(claimed, status=status, body=body)
+
+    monkeypatch.setattr(idempotency, "complete", spy)
+    response = client.post("/api/v1/conflicts", json=NEW, headers={"Idempotency-Key": "k"})
+    assert response.status_code == 201
+    assert seen_by_others == [0]  # no claim row and no conflict visible before the commit
+    assert [r.response_status for r in _records()] == [201]
+    assert _conflicts() == 1
 
 
 def test_the_claim_is_given_back_when_the_view_fails(api, monkeypatch) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import make_admin, make_conflict, make_manager, make_partner, make_partner_user
-from tests.servers import wait_for
+from tests.servers import read_until, wait_for
 from tracker.channels.webhook import SIGNATURE_HEADER, verify
 from tracker.extensions import db
 from tracker.jobs.sweep import sweep
@@ -119,10 +119,7 @@ def test_sweep_killed_mid_way_then_rerun_loses_nothing_and_doubles_nothing(
         cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        line = ""
-        while "paused after 3" not in line:
-            line = process.stderr.readline()
-            assert line or process.poll() is None, "the sweep process ended before pausing"
+        read_until(process, "paused after 3")
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     finally:

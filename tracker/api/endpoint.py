@@ -18,6 +18,8 @@ from tracker.api.errors import ApiError, validation_errors
 from tracker.api.openapi import Operation, register
 from tracker.api.schemas import MAX_ID
 from tracker.clock import utcnow
+from tracker.database import one_transaction
+from tracker.extensions import db
 from tracker.services import idempotency
 
 JSON = "application/json"
@@ -97,12 +99,13 @@ def _secret_replay(body: Any, headers: dict[str, str]) -> ApiError:
     )
 
 
-def _release_quietly(claimed: idempotency.Claim) -> None:
-    """Give the key back after the view failed; the view's own error is the one to report."""
-    try:
-        idempotency.release(claimed)
-    except Exception:
-        current_app.logger.exception("could not release an idempotency key")
+def _run(view: Callable, kwargs: dict[str, Any], success: int) -> tuple[int, Any]:
+    """Call the view; its (status, JSON-ready body)."""
+    result = view(**kwargs)
+    status = success
+    if isinstance(result, tuple):
+        result, status = result
+    return status, result.model_dump(mode="json", by_alias=True)
 
 
 def endpoint(
@@ -166,8 +169,9 @@ def endpoint(
                 kwargs["query"] = _validated(lambda: query.model_validate(args))
             if body is not None:
                 kwargs["body"] = _validated(lambda: body.model_validate_json(raw, strict=True))
-            claimed: idempotency.Claim | None = None
-            if key is not None:
+            if key is None:
+                status, payload = _run(view, kwargs, success)
+            else:
                 outcome = idempotency.claim(
                     user,
                     key,
@@ -181,23 +185,13 @@ def endpoint(
                     if secret_fields:
                         raise _secret_replay(outcome.body, replayed)
                     return json_response(outcome.body, outcome.status, replayed)
-                claimed = outcome
-            try:
-                result = view(**kwargs)
-                status = success
-                if isinstance(result, tuple):
-                    result, status = result
-                payload = result.model_dump(mode="json", by_alias=True)
-            except BaseException:
-                if claimed is not None:
-                    _release_quietly(claimed)
-                raise
-            if claimed is not None:
-                if 200 <= status < 300:
-                    kept = {k: v for k, v in payload.items() if k not in secret_fields}
-                    idempotency.complete(claimed, status=status, body=kept)
-                else:
-                    idempotency.release(claimed)
+                with one_transaction(db.session):  # the key commits with the work, or neither
+                    status, payload = _run(view, kwargs, success)
+                    if 200 <= status < 300:
+                        kept = {k: v for k, v in payload.items() if k not in secret_fields}
+                        idempotency.complete(outcome, status=status, body=kept)
+                    else:
+                        idempotency.forget(outcome)
             headers = {"Cache-Control": "no-store"} if secret_fields else None
             return json_response(payload, status, headers)
 

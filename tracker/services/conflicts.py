@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
+from tracker.database import lock_for_write
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
 from tracker.extensions import db
@@ -35,11 +36,13 @@ def visible_conflict(user: User, conflict_id: int) -> Conflict:
 
 
 def _locked_conflict(user: User | None, conflict_id: int) -> Conflict:
-    """Load the conflict for a change, locking its row (PostgreSQL) so two changes serialise.
+    """Load the conflict for a change under a write lock, so two changes serialise.
 
     Two managers resolving at once, or a partner accepting while the sweep auto-closes, would
-    otherwise both pass the workflow check and both write. SQLite has one writer anyway.
+    otherwise both pass the workflow check and both write. PostgreSQL locks the row; SQLite
+    takes its write lock before the read (it ignores FOR UPDATE).
     """
+    lock_for_write(db.session)
     conflict = db.session.scalar(
         select(Conflict)
         .where(Conflict.id == conflict_id)
@@ -499,7 +502,7 @@ def change_fields(
 def link_repeat(actor: User, conflict_id: int, earlier_ref: str, *, now: datetime) -> Conflict:
     """Mark a conflict as a repeat of an earlier one of the same partner."""
     _require_staff(actor)
-    conflict = visible_conflict(actor, conflict_id)
+    conflict = _locked_conflict(actor, conflict_id)
     ref = (earlier_ref or "").strip().upper()
     earlier = db.session.scalar(select(Conflict).where(Conflict.ref == ref)) if ref else None
     problem = None

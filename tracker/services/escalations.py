@@ -14,6 +14,7 @@ from flask import current_app, render_template
 from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
+from tracker.database import lock_for_write
 from tracker.domain import escalation as esc
 from tracker.domain import sla_clock as clock
 from tracker.domain import workflow
@@ -276,10 +277,12 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
     """A manager takes it: reminders for this level stop; the next level still fires."""
     if not actor.is_staff:
         raise PermissionDenied("Only alliance managers can acknowledge escalations.")
+    # Judge "already acknowledged" under the write lock (the conflict's row on PostgreSQL,
+    # the database on SQLite): two managers, or a sweep working on this conflict, wait.
+    lock_for_write(db.session)
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None:
         raise NotFound("No such escalation.")
-    # Wait for a sweep working on this conflict, so it cannot undo the acknowledgement.
     db.session.scalar(
         select(Conflict.id).where(Conflict.id == escalation.conflict_id).with_for_update()
     )

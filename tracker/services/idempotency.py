@@ -1,10 +1,11 @@
 """Idempotency keys: a retried POST gets the first response instead of doing it twice.
 
-A request with a key first *claims* it: it inserts the key's row, marked in progress, and
-commits, before doing anything. The (user_id, key) unique constraint lets one request win;
-a twin that arrives meanwhile reads the row and is told to retry (409), or gets the stored
-response once the winner has finished. A request that fails gives its claim back, so the
-client may retry with the same key. Rows older than RETENTION are purged.
+A request with a key *claims* it by inserting the key's row, and the row is committed in
+the same transaction as the work and its response (`database.one_transaction`): a worker
+killed half-way leaves neither the work nor the key behind, and a retry simply runs. A twin
+that arrives meanwhile waits on the key's unique index (PostgreSQL) or the write lock
+(SQLite) until the first has committed, then gets the stored response. A key used for a
+different request is a 422. Rows older than RETENTION are purged.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tracker.database import lock_for_write
 from tracker.extensions import db
 from tracker.models import IdempotencyRecord, User
 from tracker.services.errors import InvalidInput, StateConflict
 
 MAX_KEY = 200
-# response_status of a claimed key whose request is still running (the column is NOT NULL).
+# response_status of a claim until its response is stored (never committed so since 0008).
 IN_PROGRESS = 0
 RETENTION = timedelta(hours=24)
 PURGE_EVERY = timedelta(hours=1)
@@ -81,7 +83,7 @@ def _maybe_purge(now: datetime) -> None:
 
 
 def _existing(user: User, key: str, request_hash: str) -> Replay | None:
-    """The key's finished response; StateConflict while it runs; InvalidInput if not ours."""
+    """The key's stored response, or None; InvalidInput if it was for another request."""
     record = db.session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key
@@ -91,7 +93,7 @@ def _existing(user: User, key: str, request_hash: str) -> Replay | None:
         return None
     if record.request_hash != request_hash:
         raise InvalidInput(OTHER_REQUEST, field_errors={"Idempotency-Key": OTHER_REQUEST})
-    if record.response_status == IN_PROGRESS:
+    if record.response_status == IN_PROGRESS:  # only rows written before revision 0008
         raise StateConflict(STILL_PROCESSING)
     return Replay(record.response_status, record.response_body)
 
@@ -99,16 +101,19 @@ def _existing(user: User, key: str, request_hash: str) -> Replay | None:
 def claim(
     user: User, key: str, *, method: str, path: str, request_hash: str, now: datetime
 ) -> Claim | Replay:
-    """Claim `key` for this request (committed), or the finished response to replay.
+    """Claim `key` for this request inside an open transaction, or the response to replay.
 
-    Raises StateConflict (409) while another request holds the key, and InvalidInput (422)
-    when the key was used for a different request.
+    The claim is flushed, not committed: run the work and `complete()` in the same
+    transaction (`database.one_transaction`). Raises InvalidInput (422) when the key was used
+    for a different request.
     """
     _maybe_purge(now)
     user_id = user.id
-    for _ in range(3):  # the holder may give its claim back between our insert and read
+    for _ in range(3):  # a twin's transaction may roll back between our insert and read
+        lock_for_write(db.session)  # SQLite: a twin's claim and work finish before we look
         replay = _existing(user, key, request_hash)
         if replay is not None:
+            db.session.rollback()
             return replay
         record = IdempotencyRecord(
             user_id=user_id,
@@ -122,7 +127,7 @@ def claim(
         )
         db.session.add(record)
         try:
-            db.session.commit()
+            db.session.flush()  # PostgreSQL: waits here while a twin's claim is uncommitted
         except IntegrityError:
             db.session.rollback()
             continue
@@ -131,17 +136,15 @@ def claim(
 
 
 def complete(claimed: Claim, *, status: int, body: Any) -> None:
-    """Store the response of the request that holds `claimed`."""
+    """Store the response in the claim's transaction; it commits with the work."""
     db.session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == claimed.record_id)
         .values(response_status=status, response_body=body)
     )
-    db.session.commit()
 
 
-def release(claimed: Claim) -> None:
-    """Give the key back after a failure, so that the client may retry with it."""
-    db.session.rollback()
+def forget(claimed: Claim) -> None:
+    """Drop the claim of a request answered other than 2xx (in its transaction), so that
+    the client may retry with the key."""
     db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claimed.record_id))
-    db.session.commit()

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from tracker.database import insert_if_absent, lock_for_write
 from tracker.domain import trust as model
 from tracker.domain import workflow
 from tracker.domain.sla import business_time_between
@@ -51,13 +53,25 @@ def weights() -> model.TrustWeights:
 
 
 def _score_row(partner_id: int, side: str) -> TrustScore:
-    row = db.session.scalar(
-        select(TrustScore).where(TrustScore.partner_id == partner_id, TrustScore.side == side)
+    """The side's tally row, created if missing and locked until commit.
+
+    The tally is read, decayed and written back in Python, so two evidence events at once
+    must not both start from the same row: the row lock (PostgreSQL) or the database's write
+    lock (SQLite) serialises them, and an upsert lets the first event of a side create it.
+    """
+    lock_for_write(db.session)
+    insert_if_absent(
+        db.session,
+        TrustScore,
+        {"partner_id": partner_id, "side": side, "r": 0.0, "s": 0.0, "events": 0},
+        ["partner_id", "side"],
     )
-    if row is None:
-        row = TrustScore(partner_id=partner_id, side=side, r=0.0, s=0.0, events=0)
-        db.session.add(row)
-    return row
+    return db.session.scalar(
+        select(TrustScore)
+        .where(TrustScore.partner_id == partner_id, TrustScore.side == side)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def record(
@@ -104,18 +118,30 @@ def _tally(row: TrustScore | TrustHistory | None) -> model.TrustTally:
 
 
 def _remember_day(partner_id: int, side: str, tally: model.TrustTally) -> None:
+    """Keep the tally as it stands at the end of its day (under the tally's lock)."""
     day = tally.as_of.astimezone(UTC).date()
-    row = db.session.scalar(
-        select(TrustHistory).where(
+    insert_if_absent(
+        db.session,
+        TrustHistory,
+        {
+            "partner_id": partner_id,
+            "side": side,
+            "day": day,
+            "r": tally.r,
+            "s": tally.s,
+            "as_of": tally.as_of,
+        },
+        ["partner_id", "side", "day"],
+    )
+    db.session.execute(
+        update(TrustHistory)
+        .where(
             TrustHistory.partner_id == partner_id,
             TrustHistory.side == side,
             TrustHistory.day == day,
         )
+        .values(r=tally.r, s=tally.s, as_of=tally.as_of)
     )
-    if row is None:
-        row = TrustHistory(partner_id=partner_id, side=side, day=day)
-        db.session.add(row)
-    row.r, row.s, row.as_of = tally.r, tally.s, tally.as_of
 
 
 def _times(conflict: Conflict) -> dict[str, object]:
@@ -209,6 +235,7 @@ def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetim
 
     if not user.is_partner:
         raise PermissionDenied("Only the partner's people rate a resolution.")
+    lock_for_write(db.session)  # SQLite: judge "already rated" with the write lock held
     conflict = visible_conflict(user, conflict_id)
     if conflict.status != workflow.CLOSED or conflict.close_reason == "withdrawn":
         raise StateConflict("Only a closed, resolved conflict can be rated.")
@@ -228,6 +255,11 @@ def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetim
         conflict_id=conflict.id, user_id=user.id, stars=stars, comment=text or None, created_at=now
     )
     db.session.add(rating)
+    try:
+        db.session.flush()  # PostgreSQL: a twin's insert waits here, then finds ours
+    except IntegrityError:
+        db.session.rollback()
+        raise StateConflict("You have already rated this resolution.") from None
     record(
         conflict.partner_id, model.SIDE_DELIVERY, "rated", now,
         evidence=model.rating_evidence(stars, weights()), conflict=conflict,
