@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint format bench clean-venv
+.PHONY: run serve test lint format bench soak clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ format: $(VENV)/.dev-deps
 ## bench: the benchmarks under bench/, a table each and JSON under bench/results/
 bench: $(VENV)/.dev-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## soak: a bounded reliability run (gunicorn on PostgreSQL and SQLite, 32 API clients, sweeps,
+##       deliveries and SIGKILLs for SOAK_SECONDS=60); a table per engine, JSON under soak/results/
+soak: $(VENV)/.dev-deps
+	$(BIN)/python soak/run.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -31,6 +31,13 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
 
 
+def _env_positive_int(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _development_secret_key() -> str:
     """Keep one generated key under instance/ so sessions survive restarts."""
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -69,6 +76,8 @@ class Config:
     MAX_CONTENT_LENGTH = 26 * 1024 * 1024  # five 5 MB attachments and the form around them
     JSON_LOGS = False
     LOG_LEVEL = "INFO"
+    # Strict-Transport-Security max-age; 0 sends none (development and tests run over http).
+    HSTS_SECONDS = 0
 
     def __init__(self) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url()
@@ -76,6 +85,8 @@ class Config:
         self.LOGIN_FAILURES_PER_ACCOUNT = _env_int("TRACKER_LOGIN_FAILURES_PER_ACCOUNT", 5)
         self.LOGIN_FAILURES_PER_ADDRESS = _env_int("TRACKER_LOGIN_FAILURES_PER_ADDRESS", 20)
         self.LOGIN_LOCKOUT_MINUTES = _env_int("TRACKER_LOGIN_LOCKOUT_MINUTES", 15)
+        self.SESSION_IDLE_MINUTES = _env_positive_int("TRACKER_SESSION_IDLE_MINUTES", 480)
+        self.SESSION_MAX_HOURS = _env_positive_int("TRACKER_SESSION_MAX_HOURS", 12)
         self.INVITE_MAX_AGE_HOURS = _env_int("TRACKER_INVITE_MAX_AGE_HOURS", 72)
         self.BASE_URL = os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000")
         self.SMTP_HOST = os.environ.get("TRACKER_SMTP_HOST", "")
@@ -113,6 +124,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     JSON_LOGS = True
+    HSTS_SECONDS = 31536000  # one year, subdomains included: production is served over HTTPS
 
     def __init__(self) -> None:
         super().__init__()

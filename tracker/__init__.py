@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response, request, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, INSTANCE_DIR, Config, load_config
@@ -24,6 +24,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
             app.config.update(config)
     configure_proxies(app)
     register_logging(app)
+    warn_about_process_local_limits(app)
+    register_security_headers(app)  # early: after_request hooks run last-registered first
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -45,12 +47,24 @@ def register_logging(app: Flask) -> None:
     configure_logging(app)
 
 
+def warn_about_process_local_limits(app: Flask) -> None:
+    """Several production workers with memory:// storage each count on their own."""
+    from tracker.services.health import configuration_warnings
+
+    for warning in configuration_warnings(app.config):
+        app.logger.warning("CONFIGURATION WARNING: %s", warning)
+
+
 def register_extensions(app: Flask) -> None:
     from tracker import models  # noqa: F401  (the models must be known to Alembic)
+    from tracker.clock import utcnow
     from tracker.database import configure_engine_events
     from tracker.extensions import csrf, db, limiter, login_manager, migrate
     from tracker.services.accounts import load_session_user
     from tracker.services.login_throttle import LoginThrottle
+
+    def load_user(token: str):  # type: ignore[no-untyped-def]
+        return load_session_user(token, now=utcnow())
 
     db.init_app(app)
     migrate.init_app(
@@ -63,7 +77,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
-    login_manager.user_loader(load_session_user)
+    login_manager.user_loader(load_user)
     app.extensions["login_throttle"] = LoginThrottle.from_uri(
         app.config["RATELIMIT_STORAGE_URI"],
         per_account=app.config["LOGIN_FAILURES_PER_ACCOUNT"],
@@ -72,6 +86,24 @@ def register_extensions(app: Flask) -> None:
     )
     with app.app_context():
         configure_engine_events(db.engine)
+
+
+def register_security_headers(app: Flask) -> None:
+    """HSTS in production; nothing private (signed-in pages, exports, API answers) is stored
+    by browsers or proxies."""
+    hsts_seconds = int(app.config.get("HSTS_SECONDS", 0) or 0)
+
+    @app.after_request
+    def transport_and_caching_headers(response: Response) -> Response:
+        if hsts_seconds:
+            response.headers["Strict-Transport-Security"] = (
+                f"max-age={hsts_seconds}; includeSubDomains"
+            )
+        if request.endpoint != "static" and (
+            request.path.startswith("/api/") or "_user_id" in session
+        ):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,12 +1,14 @@
-"""Flask commands for operators: `flask --app wsgi partners|users|demo|notifications ...`."""
+"""Flask commands for operators: `flask --app wsgi partners|users|demo|notifications ...`,
+and `db backup` / `db restore` beside Flask-Migrate's `db` commands."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from tracker.clock import utcnow
 from tracker.services import accounts, partners
@@ -82,14 +84,7 @@ def create_user(
         _fail(exc)
     click.echo(user.id)
     if password is None:
-        from flask import current_app, url_for
-
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            token = accounts.invite_token(user, current_app.config["SECRET_KEY"])
-            click.echo(
-                "Invitation link: " + url_for("auth.accept_invite", token=token, _external=True),
-                err=True,
-            )
+        click.echo("Invitation link: " + accounts.invite_url(user), err=True)
 
 
 @demo_cli.command("seed")
@@ -135,6 +130,50 @@ def deliver_notifications(limit: int, now: datetime) -> None:
     click.echo(report.summary_line)
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup_database(path: Path, force: bool) -> None:
+    """Write a consistent backup of the database to PATH while the app keeps running."""
+    from tracker.services import backup
+
+    try:
+        report = backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path, force=force)
+    except ServiceError as exc:
+        _fail(exc)
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm: replace everything in the database.")
+def restore_database(path: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup at PATH (stop the app first)."""
+    from tracker.services import backup
+
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        if not yes:
+            contents = backup.inspect_backup(url, path)
+            click.echo(f"{path}: a Trustomer backup at revision {contents.revision}")
+            raise click.ClickException(
+                f"This replaces everything in {backup.describe_target(url)}. Stop the app "
+                "and the scheduler, then run again with --yes."
+            )
+        report = backup.restore(url, path)
+    except ServiceError as exc:
+        _fail(exc)
+    for line in report.lines():
+        click.echo(line)
+
+
 def register_commands(app: Flask) -> None:
     for group in (partners_cli, users_cli, demo_cli, notifications_cli):
         app.cli.add_command(group)
+    migrate_group = app.cli.commands.get("db")  # Flask-Migrate's, added with the extension
+    if isinstance(migrate_group, click.Group):
+        migrate_group.add_command(backup_database)
+        migrate_group.add_command(restore_database)

@@ -57,7 +57,7 @@ def test_an_expired_token_stops_working(client) -> None:
 def test_a_deactivated_users_token_stops_working(client) -> None:
     user = make_partner_user()
     token = token_for(user)
-    accounts.set_active(user.id, False)
+    accounts.set_active(user.id, False, now=utcnow())
     assert_problem(ApiClient(client, token).get("/api/v1/conflicts"), 401)
 
 
@@ -107,3 +107,21 @@ def test_tokens_of_an_inactive_partners_users_stop_working(api) -> None:
     )  # fmt: skip
     response = client.get("/api/v1/conflicts")
     assert response.status_code == 401
+
+
+def test_reactivating_a_partner_does_not_revive_its_users_tokens(api) -> None:
+    from tests.factories import make_partner_user
+    from tracker.services import partners
+
+    user = make_partner_user()
+    client = api(user, "read")
+    partner = user.partner
+    fields = dict(
+        name=partner.name, tier=partner.tier, timezone=partner.timezone,
+        country=partner.country, owner_id=partner.owner_id,
+    )  # fmt: skip
+    partners.update_partner(partner.id, active=False, **fields)
+    assert client.get("/api/v1/conflicts").status_code == 401
+    partners.update_partner(partner.id, active=True, **fields)
+    assert client.get("/api/v1/conflicts").status_code == 401  # revoked for good
+    assert api(user, "read").get("/api/v1/conflicts").status_code == 200  # a new one works

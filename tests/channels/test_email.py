@@ -89,7 +89,6 @@ def test_message_id_and_date_are_generated_when_not_given() -> None:
     ("field", "value"),
     [
         ("to", "ana@partner.test\r\nBcc: everyone@partner.test"),
-        ("subject", "Hello\nBcc: everyone@partner.test"),
         ("reply_to", "team@x.test\rBcc: everyone@partner.test"),
         ("message_id", "<outbox-42@trustomer>\u2028Bcc: everyone@partner.test"),
     ],

@@ -18,11 +18,20 @@ from tests.factories import (
 )
 from tracker.extensions import db
 from tracker.models import Notification, User
-from tracker.services import accounts, conflicts, partners
+from tracker.services import accounts, conflicts, partners, sessions
 from tracker.services.errors import InvalidInput
 
 SECRET = "test-secret-key-for-invites-0123456789"
 DAY = 24 * 3600
+
+
+def _sign_in(user: User) -> str:
+    """A server-side session for `user`, as the sign-in page opens one; its token."""
+    return sessions.start(user, now=WHEN, lifetime=timedelta(hours=12))
+
+
+def _loaded(token: str) -> User | None:
+    return accounts.load_session_user(token, now=WHEN)
 
 
 def _set_partner_active(partner, active: bool) -> None:  # type: ignore[no-untyped-def]
@@ -40,31 +49,31 @@ def _set_partner_active(partner, active: bool) -> None:  # type: ignore[no-untyp
 def test_users_of_an_inactive_partner_are_inactive_and_cannot_sign_in(app) -> None:
     partner = make_partner()
     user = make_partner_user(partner=partner)
-    session_id = user.get_id()
-    assert accounts.load_session_user(session_id) is user
+    session_id = _sign_in(user)
+    assert _loaded(session_id) is user
     _set_partner_active(partner, False)
     assert not user.is_active
     assert accounts.authenticate(user.email, PASSWORD, now=WHEN) is None
-    assert accounts.load_session_user(session_id) is None
+    assert _loaded(session_id) is None
 
 
 def test_reactivating_a_partner_lets_its_users_sign_in_again_with_a_fresh_session(app) -> None:
     partner = make_partner()
     user = make_partner_user(partner=partner)
-    old_session = user.get_id()
+    old_session = _sign_in(user)
     _set_partner_active(partner, False)
     _set_partner_active(partner, True)
     assert accounts.authenticate(user.email, PASSWORD, now=WHEN) is user
-    assert accounts.load_session_user(user.get_id()) is user
-    assert accounts.load_session_user(old_session) is None  # deactivation ended it for good
+    assert _loaded(_sign_in(user)) is user
+    assert _loaded(old_session) is None  # deactivation ended it for good
 
 
 def test_editing_an_active_partner_keeps_its_users_signed_in(app) -> None:
     partner = make_partner()
     user = make_partner_user(partner=partner)
-    session_id = user.get_id()
+    session_id = _sign_in(user)
     _set_partner_active(partner, True)
-    assert accounts.load_session_user(session_id) is user
+    assert _loaded(session_id) is user
 
 
 def test_deactivating_a_partner_leaves_other_partners_and_staff_alone(app) -> None:
@@ -72,10 +81,10 @@ def test_deactivating_a_partner_leaves_other_partners_and_staff_alone(app) -> No
     make_partner_user(partner=partner)
     other = make_partner_user()
     manager = make_manager()
-    sessions = {u.id: u.get_id() for u in (other, manager)}
+    tokens = {u.id: _sign_in(u) for u in (other, manager)}
     _set_partner_active(partner, False)
     for user in (other, manager):
-        assert accounts.load_session_user(sessions[user.id]) is user
+        assert _loaded(tokens[user.id]) is user
 
 
 def test_an_invitation_is_refused_once_a_password_is_set(app) -> None:

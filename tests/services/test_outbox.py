@@ -19,6 +19,7 @@ from sqlalchemy import select
 from tests.conftest import NOW
 from tests.servers import LOOPBACK, SmtpServer, WebhookReceiver, wait_for
 from tracker.channels.webhook import SIGNATURE_HEADER, verify
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OutboxMessage
 from tracker.services import outbox
@@ -293,7 +294,7 @@ def test_a_stale_claim_is_picked_up_again(app, mail) -> None:
 
 def test_a_fresh_claim_is_left_to_its_deliverer(app, mail) -> None:
     message = queue_email()
-    _claimed_by_someone_else(message, NOW + timedelta(minutes=5))
+    _claimed_by_someone_else(message, utcnow() + timedelta(minutes=5))  # leases: the DB's clock
 
     report = outbox.deliver_due(NOW)
     assert (report.sent, report.skipped) == (0, 0)
@@ -314,8 +315,12 @@ def test_a_message_being_sent_is_claimed_for_the_configured_lease(app, hooks) ->
     outbox.register_secret_resolver("test_lease:", resolver)
     message = queue_webhook(hooks.url, secret_ref="test_lease:1")
 
+    before = utcnow()
     assert outbox.deliver_due(NOW).sent == 1
-    assert seen_while_sending == [("sending", NOW + timedelta(seconds=60))]
+    [(status, until)] = seen_while_sending
+    # Counted on the database's clock (the one deliverers share), not from the caller's NOW.
+    assert status == "sending"
+    assert before + timedelta(seconds=59) <= until <= utcnow() + timedelta(seconds=61)
     assert reloaded(message).claimed_until is None
 
 
@@ -357,7 +362,9 @@ def test_a_deliverer_killed_mid_send_leaves_a_claim_another_takes_over(app, tmp_
         "TRACKER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "TRACKER_INSTANCE_PATH": str(tmp_path),
         "TRACKER_WEBHOOK_SECRET": SECRET,
+        "TRACKER_DELIVERY_LEASE_SECONDS": "5",  # leases run on the database's (real) clock
     }
+    app.config["DELIVERY_LEASE_SECONDS"] = 5
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "notifications", "deliver",
          "--now", NOW.isoformat()],
@@ -372,12 +379,9 @@ def test_a_deliverer_killed_mid_send_leaves_a_claim_another_takes_over(app, tmp_
             process.kill()
 
     row = reloaded(message)
-    assert (row.status, row.attempts, row.claimed_until) == (
-        "sending",
-        0,
-        NOW + timedelta(seconds=300),
-    )
-    assert outbox.deliver_due(NOW + timedelta(minutes=1)).sent == 0  # its lease still holds
+    assert (row.status, row.attempts) == ("sending", 0)
+    assert row.claimed_until > utcnow()
+    assert outbox.deliver_due(NOW + timedelta(days=1)).sent == 0  # its lease still holds
 
     _Answering.bodies = []
     server = ThreadingHTTPServer(hole.getsockname(), _Answering, bind_and_activate=False)
@@ -385,7 +389,7 @@ def test_a_deliverer_killed_mid_send_leaves_a_claim_another_takes_over(app, tmp_
     server.socket = hole  # answer on the same address, including the dead process's request
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}).start()
     try:
-        assert outbox.deliver_due(NOW + timedelta(seconds=301)).sent == 1
+        wait_for(lambda: outbox.deliver_due(NOW).sent == 1, timeout=30)  # once the lease ran out
     finally:
         server.shutdown()
         server.server_close()

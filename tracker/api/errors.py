@@ -11,10 +11,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from tracker.clock import utcnow
+from tracker.database import is_unavailable
 from tracker.extensions import db, limiter
 from tracker.services.errors import ServiceError
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_UNAVAILABLE = 30  # seconds; a restarting database is usually back within that
 DOCS_PATH = "/api/v1/docs"
 
 
@@ -107,9 +109,25 @@ def register_handlers(bp: Any) -> None:
 
     @bp.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
+        if is_unavailable(error):
+            return database_unavailable(error)
         current_app.logger.exception("unhandled error in the API")
         db.session.rollback()
         return problem(500, "We could not complete the request. It has been logged.")
+
+
+def database_unavailable(error: BaseException) -> Response:
+    """503 problem+json with Retry-After: the database is down, the request may be fine."""
+    current_app.logger.error("database unavailable: %s", type(error).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the session is reset anyway
+        db.session.close()
+    return problem(
+        503,
+        "The service cannot reach its database right now; try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+    )
 
 
 def register_fallback(app: Flask) -> None:

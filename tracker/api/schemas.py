@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -10,6 +11,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -64,7 +66,29 @@ Timestamp = Annotated[
     PlainSerializer(lambda v: v.astimezone(UTC).isoformat(), return_type=str, when_used="json"),
     Field(json_schema_extra={"format": "date-time"}),
 ]
-AwareTime = Annotated[AwareDatetime, AfterValidator(_utc)]
+# RFC 3339 date-time, as the document says: pydantic alone would also take Unix times ("0.5").
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("an RFC 3339 date-time with an offset, e.g. 2026-11-16T09:00:00Z")
+    return value
+
+
+def _query_bool(value: Any) -> Any:
+    # A query string's boolean is "true" or "false" (OpenAPI's form), not "yes", "1" or "on".
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("true or false")
+    return value
+
+
+AwareTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_utc)]
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # No NUL characters: PostgreSQL cannot store them in text.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
@@ -147,22 +171,23 @@ class ConflictQuery(Paging):
     assignee_id: Id | None = None
     sla_state: SlaState | None = None
     updated_since: AwareTime | None = Field(
-        default=None, description="ISO 8601 with offset, e.g. 2026-11-16T09:00:00Z."
+        default=None, description="RFC 3339 date-time with offset, e.g. 2026-11-16T09:00:00Z."
     )
 
 
 class EscalationQuery(Paging):
     level: EscalationLevel | None = None
-    acknowledged: bool | None = None
+    acknowledged: QueryBool | None = None
 
 
 class NotificationQuery(Paging):
-    unread: bool | None = None
+    unread: QueryBool | None = None
 
 
 class TrustQuery(Strict):
     since: AwareTime | None = Field(
-        default=None, description="Only ledger events at or after this time (ISO 8601 with offset)."
+        default=None,
+        description="Only ledger events at or after this time (RFC 3339, with offset).",
     )
     limit: int = Field(default=50, ge=1, le=500, description="Newest ledger events first.")
 

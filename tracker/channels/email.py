@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
 from tracker.channels import DeliveryError
 from tracker.clock import utcnow
@@ -41,29 +42,58 @@ class OutgoingEmail:
     message_id: str | None = None
 
 
+_ANGLE_ADDRESS = re.compile(r"(?P<name>.*)<(?P<address>[^<>]*)>\s*", re.DOTALL)
+
+
 def _header_value(name: str, value: str) -> str:
     if _LINE_BREAK.search(value):
         raise ValueError(f"{name} header must not contain line breaks (header injection)")
     return value
 
 
+def one_line(text: str) -> str:
+    """Text for one header line: line breaks and other control characters become one space.
+
+    Subjects and display names carry what people typed (a conflict's title, a partner's
+    name), possibly stored before it was checked; one line keeps such a mail sendable.
+    """
+    kept = "".join(
+        " " if unicodedata.category(ch)[0] == "C" or _LINE_BREAK.match(ch) else ch for ch in text
+    )
+    return " ".join(kept.split())
+
+
+def _address_header(name: str, value: str) -> str:
+    """An address header: its display name put on one line, the address itself left strict."""
+    match = _ANGLE_ADDRESS.fullmatch(value)
+    if match is None:
+        return _header_value(name, value)
+    address = _header_value(name, match.group("address").strip())
+    display = one_line(match.group("name")).strip().strip('"').strip()
+    return formataddr((display, address)) if display else address
+
+
 def build_message(
     mail_from: str, email: OutgoingEmail, *, now: datetime | None = None
 ) -> EmailMessage:
-    """Plain text, plus an HTML alternative when given; refuses header values with line breaks."""
+    """Plain text, plus an HTML alternative when given.
+
+    Subject and display names are put on one line; a line break in an address or the
+    Message-ID is refused (header injection).
+    """
     message = EmailMessage()
-    message["From"] = _header_value("From", mail_from)
-    message["To"] = _header_value("To", email.to)
-    message["Subject"] = _header_value("Subject", email.subject)
+    message["From"] = _address_header("From", mail_from)
+    message["To"] = _address_header("To", email.to)
+    message["Subject"] = one_line(email.subject)
     message["Date"] = format_datetime(now or utcnow())
     if email.message_id is not None:
         message["Message-ID"] = _header_value("Message-ID", email.message_id)
     else:
         # An explicit domain: make_msgid's default asks DNS for this host's FQDN.
-        domain = parseaddr(mail_from)[1].rpartition("@")[2] or "trustomer.invalid"
+        domain = parseaddr(str(message["From"]))[1].rpartition("@")[2] or "trustomer.invalid"
         message["Message-ID"] = make_msgid(domain=domain)
     if email.reply_to is not None:
-        message["Reply-To"] = _header_value("Reply-To", email.reply_to)
+        message["Reply-To"] = _address_header("Reply-To", email.reply_to)
     message.set_content(email.text)
     if email.html is not None:
         message.add_alternative(email.html, subtype="html")

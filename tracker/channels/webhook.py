@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
+import socket
 import ssl
-import urllib.error
-import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from tracker.channels import DeliveryError
+from tracker.channels.addresses import IPAddress
 
 SIGNATURE_HEADER = "X-Trustomer-Signature"
 DELIVERY_HEADER = "X-Trustomer-Delivery"
@@ -43,13 +46,25 @@ def encode(payload: dict[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect would re-send a signed body to a place nobody configured.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+@dataclass(frozen=True)
+class Targets:
+    """How a webhook's host is resolved, and which of its addresses may be called.
+
+    The host is resolved once; every address it resolves to must pass `allows(host, address)`,
+    and the connection goes to one of exactly those addresses (no second lookup a DNS answer
+    could change in between). The default allows anything: the admin-configured escalation
+    webhook may point at this machine.
+    """
+
+    resolve: Resolver = socket.getaddrinfo
+    allows: Callable[[str, IPAddress], bool] = lambda host, address: True
+
+
+ANY_ADDRESS = Targets()
+_MAX_RESPONSE_BYTES = 64 * 1024
 
 
 def post_json(
@@ -60,52 +75,157 @@ def post_json(
     timeout: float = 5.0,
     user_agent: str = "Trustomer-Webhook/1",
     delivery_id: str | None = None,
+    targets: Targets = ANY_ADDRESS,
 ) -> int:
     """POST `payload`, signed when `secret` is set; the 2xx status, or DeliveryError.
 
     `delivery_id` goes out as X-Trustomer-Delivery and stays the same on every retry of one
-    message, so a receiver can drop a repeat (delivery is at least once).
+    message, so a receiver can drop a repeat (delivery is at least once). Redirects are not
+    followed: they would re-send a signed body to a place nobody configured.
     """
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == -1:
         shown = f"{parts.scheme}:" if parts.scheme else "a URL without a scheme"
         raise ValueError(f"webhook URL must be http:// or https:// with a host, not {shown}")
+    host = parts.hostname
+    port = port or (443 if parts.scheme == "https" else 80)
     # Only the host in messages: webhook URLs often carry a token in the path or query.
-    where = f"webhook at {parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    where = f"webhook at {host}" + (f":{parts.port}" if parts.port else "")
+    addresses = _checked_addresses(host, port, targets, where)
     body = encode(payload)
     headers = {"Content-Type": "application/json", "User-Agent": user_agent}
     if secret:
         headers[SIGNATURE_HEADER] = sign(body, secret)
     if delivery_id:
         headers[DELIVERY_HEADER] = delivery_id
-    request = urllib.request.Request(url, body, headers, method="POST")  # noqa: S310 - scheme checked
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = _PinnedHTTPSConnection(host, port, addresses, timeout, _tls_context())
+    else:
+        connection = _PinnedHTTPConnection(host, port, addresses, timeout)
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise _status_error(where, exc) from None
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, ssl.SSLCertVerificationError):
+        try:
+            connection.connect()
+        except ssl.SSLCertVerificationError as exc:
             raise DeliveryError(
-                f"{where} has an untrusted TLS certificate: {exc.reason}", retryable=False
+                f"{where} has an untrusted TLS certificate: {exc}", retryable=False
             ) from exc
-        raise DeliveryError(f"{where} unreachable: {_reason(exc.reason)}") from exc
-    except (OSError, http.client.HTTPException) as exc:  # timeouts and resets mid-exchange
-        raise DeliveryError(f"{where} failed: {_reason(exc)}") from exc
+        except OSError as exc:
+            raise DeliveryError(f"{where} unreachable: {_reason(exc)}") from exc
+        path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        try:
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            response.read(_MAX_RESPONSE_BYTES)
+        except (OSError, http.client.HTTPException) as exc:  # timeouts and resets mid-exchange
+            raise DeliveryError(f"{where} failed: {_reason(exc)}") from exc
+    finally:
+        connection.close()
+    if 200 <= response.status < 300:
+        return response.status
+    raise _status_error(where, response.status, response.reason, response.getheader("Location"))
 
 
-def _status_error(where: str, exc: urllib.error.HTTPError) -> DeliveryError:
-    status = exc.code
+def _tls_context() -> ssl.SSLContext:
+    """The system's trust roots, hostname checking on (a function so tests can add a root)."""
+    return ssl.create_default_context()
+
+
+def _checked_addresses(
+    host: str, port: int, targets: Targets, where: str
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """Resolve once; every answer must be allowed, or nothing is sent (not retryable)."""
+    try:
+        infos = targets.resolve(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise DeliveryError(f"{where} unreachable: {_reason(exc)}") from exc
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    for family, _, _, _, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        try:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        except ValueError:
+            address = None
+        if address is None or not targets.allows(host, address):
+            raise DeliveryError(
+                f"{where} resolves to {address or sockaddr[0]}, not a public address; not sent",
+                retryable=False,
+            )
+        found.append((family, (str(address), port, *sockaddr[2:])))
+    if not found:
+        raise DeliveryError(f"{where} unreachable: no address")
+    return found
+
+
+def _connect_pinned(
+    addresses: list[tuple[int, tuple[Any, ...]]], timeout: float | None
+) -> socket.socket:
+    """A TCP connection to the first of the checked addresses that answers."""
+    error: OSError = OSError("no address")
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to an address checked beforehand; the Host header still names the URL's host."""
+
+    def __init__(
+        self, host: str, port: int, addresses: list[tuple[int, tuple[Any, ...]]], timeout: float
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect_pinned(self._addresses, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a checked address; SNI and the certificate check use the URL's host name."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        addresses: list[tuple[int, tuple[Any, ...]]],
+        timeout: float,
+        context: ssl.SSLContext,
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._addresses = addresses
+        self._tls = context
+
+    def connect(self) -> None:
+        sock = _connect_pinned(self._addresses, self.timeout)
+        try:
+            self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def _status_error(where: str, status: int, reason: str, location: str | None) -> DeliveryError:
     if 300 <= status < 400:
         return DeliveryError(
-            f"{where} answered {status} {exc.reason} (redirect to {exc.headers.get('Location')!r}"
+            f"{where} answered {status} {reason} (redirect to {location!r}"
             " not followed; update the webhook URL)",
             retryable=False,
         )
     retryable = status in _RETRYABLE_STATUSES or 500 <= status < 600
-    return DeliveryError(f"{where} answered {status} {exc.reason}", retryable=retryable)
+    return DeliveryError(f"{where} answered {status} {reason}", retryable=retryable)
 
 
 def _reason(reason: object) -> str:

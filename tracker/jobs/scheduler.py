@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
@@ -16,6 +17,7 @@ JOBS = {
     "sla_sweep": 60,
     "outbox_delivery": 10,
     "trust_watch": 3600,
+    "session_purge": 3600,
 }
 
 
@@ -52,10 +54,23 @@ def run_trust_watch(app: Flask) -> None:
             watch_silence(now)
 
 
+def run_session_purge(app: Flask) -> None:
+    """Finished sign-in sessions (revoked, expired, idle) are deleted: a DELETE that any
+    number of processes may run at once."""
+    from tracker.services.sessions import purge_finished
+
+    with app.app_context():
+        idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+        purged = purge_finished(utcnow(), idle=idle)
+        if purged:
+            log.info("sessions: purged %s finished", purged)
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
     "trust_watch": run_trust_watch,
+    "session_purge": run_session_purge,
 }
 
 

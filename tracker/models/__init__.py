@@ -11,6 +11,7 @@ from tracker.models.escalation import (
 )
 from tracker.models.notification import Notification
 from tracker.models.partner import Partner
+from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
 from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, TrustScore
 from tracker.models.user import User
@@ -38,4 +39,5 @@ __all__ = [
     "TrustHistory",
     "TrustScore",
     "User",
+    "UserSession",
 ]

@@ -28,7 +28,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
-    # Bumped on password change or deactivation: every older session stops working.
+    # Bumped on password change or deactivation (also of the partner): every session and
+    # invitation link issued before stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -37,8 +38,26 @@ class User(UserMixin, db.Model):
         back_populates="users", foreign_keys=[partner_id]
     )
 
+    # One object per row in a database session: compare by identity, not by get_id() as
+    # UserMixin does (the same account loaded with two sessions is still one account).
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    def bind_session(self, token: str) -> None:
+        """Remember the server-side session this object was signed in or loaded with."""
+        self._session_token = token
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """What Flask-Login keeps in the cookie: the session's token, never the user's id.
+
+        The token names a row in user_sessions (see services/sessions.py), so signing out
+        revokes exactly this browser's session.
+        """
+        token = getattr(self, "_session_token", None)
+        if not token:
+            raise RuntimeError("sign users in through services.sessions.start()")
+        return token
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.domain import accounts as rules
+from tracker.domain.passwords import check_password_strength
 from tracker.extensions import db
 from tracker.models import Partner, User
+from tracker.services import api_tokens, sessions
 from tracker.services.errors import InvalidInput, NotFound
 
 INVITE_SALT = "trustomer-invite"
@@ -27,11 +30,17 @@ def _hash(password: str) -> str:
     )
 
 
-def _rule(fn, *args, field: str):  # type: ignore[no-untyped-def]
+def _rule(fn, *args, field: str, **kwargs):  # type: ignore[no-untyped-def]
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except rules.AccountRuleError as exc:
         raise InvalidInput(str(exc), field_errors={field: str(exc)}) from exc
+
+
+def _check_new_password(password: str, *, email: str, name: str, field: str) -> None:
+    """The one password rule for every way a password is set: web, invite, CLI."""
+    _rule(rules.check_password, password, field=field)
+    _rule(check_password_strength, password, email=email, name=name, field=field)
 
 
 def create_user(
@@ -71,10 +80,16 @@ def create_user(
         active=True,
     )
     if password is not None:
-        _rule(rules.check_password, password, field="password")
+        _check_new_password(password, email=email, name=name, field="password")
         user.password_hash = _hash(password)
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same address created at the same instant by another admin
+        db.session.rollback()
+        raise InvalidInput(
+            "An account with this email already exists.", field_errors={"email": "Already in use."}
+        ) from None
     return user
 
 
@@ -97,40 +112,56 @@ def authenticate(email: str, password: str, *, now: datetime) -> User | None:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change a password; other sessions of this user are signed out."""
+def change_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """Change a password. Whoever knew the old one may have signed in or made API tokens:
+    every session (the caller opens a fresh one) and every API token of the user ends."""
     if user.password_hash is None or not check_password_hash(user.password_hash, current or ""):
         raise InvalidInput(
             "Your current password is not correct.",
             field_errors={"current_password": "Not correct."},
         )
-    _rule(rules.check_password, new, field="new_password")
+    _check_new_password(new, email=user.email, name=user.name, field="new_password")
     user.password_hash = _hash(new)
-    user.session_version += 1
+    _end_access(user, now)
     db.session.commit()
 
 
-def set_active(user_id: int, active: bool) -> User:
-    """Deactivate or reactivate an account; deactivation ends its sessions at once."""
+def set_active(user_id: int, active: bool, *, now: datetime) -> User:
+    """Deactivate or reactivate an account. Deactivation ends its sessions and revokes its
+    API tokens for good: reactivating the account does not bring them back."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
     if user.active != active:
         user.active = active
-        user.session_version += 1
+        if not active:
+            _end_access(user, now)
         db.session.commit()
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Resolve Flask-Login's "id:version" to an active user, or None."""
-    user_part, _, version_part = (session_id or "").partition(":")
-    if not user_part.isdigit() or not version_part.isdigit():
-        return None
-    user = db.session.get(User, int(user_part))
-    if user is None or not user.is_active or user.session_version != int(version_part):
-        return None
-    return user
+def _end_access(user: User, now: datetime) -> None:
+    """Revoke every session and API token of a user, in the caller's transaction."""
+    user.session_version += 1  # also voids invitation links and sessions in flight
+    sessions.revoke_all(user.id, now=now)
+    api_tokens.revoke_all(user.id, now=now)
+
+
+def open_session(user: User, *, now: datetime) -> str:
+    """Start a server-side session for a user who just proved who they are; its token."""
+    lifetime = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+    return sessions.start(user, now=now, lifetime=lifetime)
+
+
+def close_session(token: str | None, *, now: datetime) -> None:
+    """Sign out one browser; the user's other sessions stay."""
+    sessions.end(token, now=now)
+
+
+def load_session_user(token: str, *, now: datetime) -> User | None:
+    """Flask-Login's user loader: the active user of a live session token, or None."""
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    return sessions.user_for(token, now=now, idle=idle)
 
 
 @dataclass(frozen=True)
@@ -172,12 +203,38 @@ def accept_invite(
 ) -> User:
     """Set the password from an invite; the token cannot be used again."""
     user = user_for_invite(token, secret_key, max_age_seconds)
-    _rule(rules.check_password, password, field="password")
-    user.password_hash = _hash(password)
-    user.session_version += 1
-    user.last_login_at = now
+    _check_new_password(password, email=user.email, name=user.name, field="password")
+    # One conditional UPDATE: of two requests with the same link at once, exactly one sets
+    # the password; the other finds the version moved on and is told the link was used.
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            User.session_version == user.session_version,
+            User.password_hash.is_(None),
+        )
+        .values(
+            password_hash=_hash(password),
+            session_version=User.session_version + 1,
+            last_login_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise InvalidInput("This invitation link has already been used or was withdrawn.")
     db.session.commit()
+    db.session.refresh(user)
     return user
+
+
+def invite_url(user: User) -> str:
+    """The absolute invitation link, on TRACKER_BASE_URL: never on the request's Host
+    header, which whoever sends the request chooses (a forged one would mail a phishing
+    link that carries a real token)."""
+    token = invite_token(user, current_app.config["SECRET_KEY"])
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"].rstrip("/")):
+        return url_for("auth.accept_invite", token=token, _external=True)
 
 
 def reissue_invite(user_id: int) -> User:

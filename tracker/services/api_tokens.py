@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tracker.extensions import db
 from tracker.models import ApiToken, User
@@ -97,3 +97,15 @@ def revoke(user: User, token_id: int, now: datetime) -> ApiToken:
         token.revoked_at = now
         db.session.commit()
     return token
+
+
+def revoke_all(user_id: int, *, now: datetime) -> int:
+    """Revoke every live token of a user (password changed, account deactivated), in the
+    caller's transaction: a revoked token stays revoked even if the account comes back."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0

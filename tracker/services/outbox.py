@@ -17,12 +17,17 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from tracker.channels import DeliveryError
 from tracker.channels.email import OutgoingEmail, SmtpSettings, send_email
-from tracker.channels.webhook import post_json
+from tracker.channels.webhook import ANY_ADDRESS, Targets, post_json
 from tracker.extensions import db
 from tracker.models import OutboxMessage
+from tracker.models.types import UTCDateTime
 from tracker.services.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -43,6 +48,7 @@ _MESSAGE_ID_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 SecretResolver = Callable[[str], str | None]
 _secret_resolvers: dict[str, SecretResolver] = {}
+_targets: dict[str, Targets] = {}
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -119,15 +125,19 @@ def _enqueue(message: OutboxMessage, now: datetime) -> OutboxMessage | None:
     return message
 
 
-def register_secret_resolver(prefix: str, resolver: SecretResolver) -> None:
+def register_secret_resolver(
+    prefix: str, resolver: SecretResolver, *, targets: Targets = ANY_ADDRESS
+) -> None:
     """Resolve webhook secret_refs starting with `prefix` (e.g. "partner_webhook:") at send time.
 
     `resolver(secret_ref)` returns the secret, or None when it no longer exists (the message
-    then fails for good). It runs inside the delivery job's app context.
+    then fails for good). It runs inside the delivery job's app context. `targets` says which
+    addresses those webhooks may reach (checked on the one lookup the connection then uses).
     """
     if not prefix or prefix == ESCALATION_SECRET_REF:
         raise ValueError(f"cannot register a secret resolver for {prefix!r}")
     _secret_resolvers[prefix] = resolver
+    _targets[prefix] = targets
 
 
 # --- delivering ------------------------------------------------------------------------------
@@ -175,10 +185,39 @@ def backoff(
     return timedelta(seconds=min(base_seconds * 2**exponent, cap_seconds))
 
 
+class database_time(ColumnElement[datetime]):  # noqa: N801 - reads like the SQL function it is
+    """The database server's clock, plus `seconds`: the one clock every deliverer shares.
+
+    Leases are judged by it, never by a caller's `now`: two hosts whose clocks (or whose
+    `--now`) disagree by more than a lease would otherwise each take the other's claim.
+    """
+
+    type = UTCDateTime()
+    inherit_cache = True
+    _traverse_internals = [("seconds", InternalTraversal.dp_plain_obj)]
+
+    def __init__(self, seconds: int = 0) -> None:
+        self.seconds = int(seconds)  # an int: safe to render into the SQL text
+
+
+@compiles(database_time)
+def _database_time(element: database_time, compiler: SQLCompiler, **kw: Any) -> str:
+    # clock_timestamp(), not now(): now() is frozen at the start of the transaction.
+    return f"(clock_timestamp() + make_interval(secs => {element.seconds}))"
+
+
+@compiles(database_time, "sqlite")
+def _database_time_sqlite(element: database_time, compiler: SQLCompiler, **kw: Any) -> str:
+    # UTCDateTime stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, six fraction digits) on SQLite and
+    # compares as text, so produce exactly that; strftime's %f gives "SS.sss", hence "000".
+    return f"(strftime('%Y-%m-%d %H:%M:%f', 'now', '{element.seconds:+d} seconds') || '000')"
+
+
 def _due(now: datetime):  # type: ignore[no-untyped-def]
+    # Scheduling (next_attempt_at) follows the caller's `now`; leases follow the database.
     return or_(
         and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < database_time()),
     )
 
 
@@ -186,18 +225,17 @@ def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -
     """Send up to `limit` due messages; safe to run in several processes at once.
 
     Each row is claimed by a conditional UPDATE committed before sending, so only one
-    process sends it; the claim is a lease (DELIVERY_LEASE_SECONDS) that another process
-    may take over once it has run out, should this one die mid-send. Commits as it goes:
-    call it with nothing of the caller's pending in the session.
+    process sends it; the claim is a lease (DELIVERY_LEASE_SECONDS, counted on the database's
+    clock) that another process may take over once it has run out, should this one die
+    mid-send. `now` decides what is due and when to retry, not whose lease has run out.
+    Commits as it goes: call it with nothing of the caller's pending in the session.
     """
     config = current_app.config
     max_attempts = max(1, int(config.get("DELIVERY_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
     base = int(config.get("DELIVERY_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS))
-    lease_seconds = int(config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
-    lease = now + timedelta(seconds=lease_seconds)
-    # Every claim's lease counts from `now`, the start of the pass: a pass that ran on (slow
-    # relays time out one by one) would hand out leases already expired, and another process
-    # would send the same rows. So stop claiming after half a lease; the next pass goes on.
+    lease_seconds = max(1, int(config.get("DELIVERY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)))
+    # A pass that ran on (slow relays time out one by one) would hold rows others could send:
+    # stop claiming after half a lease and let the next pass go on.
     stop_claiming_at = time.monotonic() + lease_seconds / 2
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     report = DeliveryReport()
@@ -221,7 +259,7 @@ def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -
                 break
             after_id = message_id
             handled += 1
-            claimed = _claim(message_id, now, lease)
+            claimed = _claim(message_id, now, lease_seconds)
             if claimed is None:
                 report.skipped += 1
                 report.lines.append(f"skipped #{message_id}: taken by another deliverer")
@@ -232,11 +270,11 @@ def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -
     return report
 
 
-def _claim(message_id: int, now: datetime, lease: datetime) -> _Claimed | None:
+def _claim(message_id: int, now: datetime, lease_seconds: int) -> _Claimed | None:
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _due(now))
-        .values(status=SENDING, claimed_until=lease)
+        .values(status=SENDING, claimed_until=database_time(lease_seconds))
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -252,10 +290,11 @@ def _claim(message_id: int, now: datetime, lease: datetime) -> _Claimed | None:
             OutboxMessage.payload,
             OutboxMessage.secret_ref,
             OutboxMessage.attempts,
+            OutboxMessage.claimed_until,  # as the database wrote it: the fence compares it
         ).where(OutboxMessage.id == message_id)
     ).one()
     db.session.commit()
-    return _Claimed(message_id, *row, lease=lease)
+    return _Claimed(message_id, *row)
 
 
 def _deliver(
@@ -312,6 +351,7 @@ def _send(message: _Claimed) -> None:
             message.payload or {},
             secret=secret,
             delivery_id=email_message_id(message.id).strip("<>").split("@")[0],
+            targets=_targets_for(message.secret_ref),
         )
     else:
         raise DeliveryError(f"unknown channel {message.channel!r}", retryable=False)
@@ -329,6 +369,13 @@ def email_message_id(message_id: int) -> str:
     if not at or not _MESSAGE_ID_DOMAIN.fullmatch(domain):
         domain = "trustomer.invalid"
     return f"<outbox-{message_id}.{installation}@{domain}>"
+
+
+def _targets_for(secret_ref: str | None) -> Targets:
+    for prefix, targets in _targets.items():
+        if secret_ref and secret_ref.startswith(prefix):
+            return targets
+    return ANY_ADDRESS  # the admin-configured escalation webhook
 
 
 def _resolve_secret(secret_ref: str | None) -> str:

@@ -6,7 +6,6 @@ send time through the "partner_webhook:" resolver registered below.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 import socket
 from datetime import datetime
@@ -16,10 +15,13 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
-from tracker.channels import DeliveryError
+from tracker.channels import DeliveryError, addresses
+from tracker.channels.addresses import IPAddress
+from tracker.channels.webhook import Targets
+from tracker.database import lock_for_write
 from tracker.domain import workflow
 from tracker.extensions import db
-from tracker.models import Conflict, ConflictEvent, PartnerWebhook, User
+from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
 from tracker.services import notifications, outbox
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
@@ -51,14 +53,23 @@ def _secret_for(secret_ref: str) -> str | None:
     if hook is None or not hook.active or not hook.partner.active:
         return None
     if not deliverable(hook.url):
-        # Checked at send time: the host may have come to resolve to an internal address.
         raise DeliveryError(
-            "the endpoint no longer resolves to a public address; not sent", retryable=False
+            "the endpoint is no longer a public address we may call; not sent", retryable=False
         )
     return hook.secret
 
 
-outbox.register_secret_resolver(SECRET_PREFIX, _secret_for)
+def _may_call(host: str, address: IPAddress) -> bool:
+    """At send time, for every address the host resolves to (see `Targets`)."""
+    if addresses.is_public(address):
+        return True
+    return _loopback_http_allowed() and host in _LOOPBACK_HOSTS and address.is_loopback
+
+
+# Resolved once at send time, through `resolve` (tests answer for the hosts they invent), and
+# the connection pinned to the address that was checked: DNS cannot change it in between.
+TARGETS = Targets(resolve=lambda *args, **kwargs: resolve(*args, **kwargs), allows=_may_call)
+outbox.register_secret_resolver(SECRET_PREFIX, _secret_for, targets=TARGETS)
 
 
 # --- managing hooks ----------------------------------------------------------------------
@@ -79,13 +90,23 @@ def check_url(url: str) -> str:
     """An https:// URL to a public host (plain http only to this machine, in tests and development).
 
     Webhooks are requests made from inside our network with partner-written text in them:
-    a host that is, or resolves to, a loopback, private, link-local or other non-global
-    address (cloud metadata, databases, admin consoles) is refused. `deliverable()` checks
-    again just before each delivery, since DNS answers can change.
+    a host that is, or resolves to, a loopback, private, link-local, multicast or other
+    non-global address (cloud metadata, databases, admin consoles), in any spelling or
+    wrapping (0x7f.1, ::ffff:127.0.0.1, 64:ff9b::a00:1, 2002:7f00:1::), is refused. At
+    delivery the host is resolved again, once, and the connection pinned to the checked
+    address (see TARGETS), since DNS answers can change.
     """
+    return _checked_url(url, resolve_host=True)
+
+
+def _checked_url(url: str, *, resolve_host: bool) -> str:
     text = (url or "").strip()
-    parts = urlsplit(text)
     problem = None
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed "[" around an IPv6 address
+        problem = "The URL is malformed."
+        raise InvalidInput(problem, field_errors={"url": problem}) from None
     try:
         port = parts.port
     except ValueError:
@@ -107,7 +128,7 @@ def check_url(url: str) -> str:
     elif port is not None and port == 0:
         problem = "The URL's port is not a number between 1 and 65535."
     elif not (_loopback_http_allowed() and parts.hostname in _LOOPBACK_HOSTS):
-        problem = _public_host_problem(parts.hostname, port or 443)
+        problem = _public_host_problem(parts.hostname, port or 443, resolve_host)
     if problem:
         raise InvalidInput(problem, field_errors={"url": problem})
     return text
@@ -117,24 +138,40 @@ def check_url(url: str) -> str:
 resolve = socket.getaddrinfo
 
 
-def _public_host_problem(host: str, port: int) -> str | None:
-    """None when every address the host resolves to is globally routable."""
+_NOT_PUBLIC = "The URL must point to a public internet address, not an internal one."
+
+
+def _public_host_problem(host: str, port: int, resolve_host: bool) -> str | None:
+    """None when the host is, or resolves only to, globally routable unicast addresses."""
+    try:
+        literal = addresses.ip_literal(host)
+    except ValueError:
+        return "The URL's host is not a valid address."
+    if literal is not None:
+        return None if addresses.is_public(literal) else _NOT_PUBLIC
+    if not resolve_host:
+        return None
     try:
         infos = resolve(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError, ValueError):
+    except (OSError, UnicodeError, ValueError):
         return f"The host {host!r} could not be resolved."
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        mapped = getattr(address, "ipv4_mapped", None)
-        if not (mapped or address).is_global:
-            return "The URL must point to a public internet address, not an internal one."
+        try:
+            address = addresses.ip_literal(str(info[4][0]))
+        except ValueError:
+            address = None
+        if address is None or not addresses.is_public(address):
+            return _NOT_PUBLIC
     return None
 
 
 def deliverable(url: str) -> bool:
-    """Checked at send time too: the host must still resolve to public addresses only."""
+    """Whether a stored URL is still one we would register, apart from DNS.
+
+    Its host's addresses are checked when it is called, resolved once (see TARGETS).
+    """
     try:
-        check_url(url)
+        _checked_url(url, resolve_host=False)
     except InvalidInput:
         return False
     return True
@@ -146,6 +183,10 @@ def create(
     """Register an endpoint for the actor's organisation; returns it and its signing secret."""
     partner_id = _require_partner(actor)
     clean_url = check_url(url)
+    # Count under a lock (the partner's row; SQLite's write lock): two registrations at once
+    # must not both see four active hooks and make it six.
+    lock_for_write(db.session)
+    db.session.scalar(select(Partner.id).where(Partner.id == partner_id).with_for_update())
     active = db.session.scalars(
         select(PartnerWebhook.url).where(
             PartnerWebhook.partner_id == partner_id, PartnerWebhook.active.is_(True)

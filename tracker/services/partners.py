@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Final
 
 from sqlalchemy import func, select, update
 
+from tracker.clock import utcnow
 from tracker.domain import accounts as rules
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import agreements
+from tracker.services import agreements, api_tokens
 from tracker.services.errors import InvalidInput, NotFound
 
 KEEP: Final = object()  # update_partner(sla_policy_id=KEEP): leave the partner's agreement as is
+
+
+def _is_one_line(text: str) -> bool:
+    """No line breaks (CR, LF, U+2028, ...) or other control characters."""
+    return not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in text)
 
 
 def _validated(
@@ -26,6 +33,9 @@ def _validated(
         errors["name"] = "A name is required."
     elif len(clean["name"]) > 120:
         errors["name"] = "At most 120 characters."
+    elif not _is_one_line(clean["name"]):
+        # The name goes into mail subjects: a line break there makes the mail unsendable.
+        errors["name"] = "Write the name on one line, without line breaks or control characters."
     for field, check, value in (
         ("tier", rules.check_tier, tier),
         ("timezone", rules.check_timezone, timezone),
@@ -80,11 +90,12 @@ def update_partner(
     owner_id: int | None,
     active: bool = True,
     sla_policy_id: int | None | object = KEEP,
+    now: datetime | None = None,
 ) -> Partner:
     """Change a partner; `sla_policy_id` None goes back to the tier's agreement.
 
-    Deactivating a partner signs its users out at once; they cannot sign in until it is
-    active again.
+    Deactivating a partner signs its users out at once and revokes their API tokens for
+    good; they cannot sign in until it is active again, and then with new tokens only.
     """
     partner = get_partner(partner_id)
     clean = _validated(name, tier, timezone, country, owner_id)
@@ -102,20 +113,23 @@ def update_partner(
     for key, value in clean.items():
         setattr(partner, key, value)
     if partner.active and not active:
-        _end_sessions_of(partner)
+        _end_sessions_of(partner, now or utcnow())
     partner.active = active
     db.session.commit()
     return partner
 
 
-def _end_sessions_of(partner: Partner) -> None:
-    """Sign out every user of a partner being deactivated (their session ids stop matching)."""
+def _end_sessions_of(partner: Partner, now: datetime) -> None:
+    """Sign out every user of a partner being deactivated (their session ids stop matching)
+    and revoke their API tokens, which reactivating the partner must not bring back."""
     db.session.execute(
         update(User)
         .where(User.partner_id == partner.id)
         .values(session_version=User.session_version + 1)
         .execution_options(synchronize_session="fetch")
     )
+    for user_id in db.session.scalars(select(User.id).where(User.partner_id == partner.id)):
+        api_tokens.revoke_all(user_id, now=now)
 
 
 def get_partner(partner_id: int) -> Partner:

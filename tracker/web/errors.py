@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from tracker.database import is_unavailable
+from tracker.extensions import login_manager
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -14,6 +17,7 @@ MESSAGES = {
     413: ("Too large", "The upload is larger than allowed."),
     429: ("Too many requests", "Please slow down and try again in a moment."),
     500: ("Something went wrong", "We could not complete the request. It has been logged."),
+    503: ("Temporarily unavailable", "We cannot reach our database right now. Try again shortly."),
 }
 
 
@@ -40,8 +44,21 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # type: ignore[no-untyped-def]
-        app.logger.exception("unhandled error")
         from tracker.extensions import db
 
+        if is_unavailable(error):
+            if request.path.startswith("/api/"):
+                from tracker.api.errors import database_unavailable
+
+                return database_unavailable(error)
+            app.logger.error("database unavailable: %s", type(error).__name__)
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the connection is gone; reset the session
+                db.session.close()
+            g._login_user = login_manager.anonymous_user()  # the page must not ask the database
+            body, status = _render(503)
+            return body, status, {"Retry-After": "30"}
+        app.logger.exception("unhandled error")
         db.session.rollback()
         return _render(500)

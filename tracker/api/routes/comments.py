@@ -13,7 +13,7 @@ COMMENT_KINDS = ("comment", "reply", "internal_note")
 
 
 @endpoint(
-    "/conflicts/<int:conflict_id>/comments",
+    "/conflicts/<id:conflict_id>/comments",
     summary="List comments",
     tag="comments",
     responses={200: s.EventList},
@@ -26,7 +26,7 @@ def list_comments(user: User, conflict_id: int) -> s.EventList:
 
 
 @endpoint(
-    "/conflicts/<int:conflict_id>/comments",
+    "/conflicts/<id:conflict_id>/comments",
     "POST",
     summary="Comment (or write an internal note)",
     tag="comments",
@@ -40,7 +40,7 @@ def create_comment(user: User, conflict_id: int, body: s.CommentCreate):  # type
 
 
 @endpoint(
-    "/conflicts/<int:conflict_id>/events",
+    "/conflicts/<id:conflict_id>/events",
     summary="The conflict's timeline",
     tag="comments",
     responses={200: s.EventList},

@@ -49,7 +49,7 @@ def list_conflicts(user: User, query: s.ConflictQuery) -> s.ConflictPage:
 
 
 @endpoint(
-    "/conflicts/<int:conflict_id>",
+    "/conflicts/<id:conflict_id>",
     summary="Read a conflict",
     tag="conflicts",
     responses={200: s.Conflict},
@@ -59,7 +59,7 @@ def get_conflict(user: User, conflict_id: int) -> s.Conflict:
 
 
 @endpoint(
-    "/conflicts/<int:conflict_id>/actions",
+    "/conflicts/<id:conflict_id>/actions",
     "POST",
     summary="Take a workflow action",
     tag="conflicts",

@@ -27,7 +27,7 @@ def list_escalations(user: User, query: s.EscalationQuery) -> s.EscalationPage:
 
 
 @endpoint(
-    "/escalations/<int:escalation_id>/acknowledge",
+    "/escalations/<id:escalation_id>/acknowledge",
     "POST",
     summary="Acknowledge an escalation",
     tag="escalations",

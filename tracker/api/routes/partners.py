@@ -19,7 +19,7 @@ def list_partners(user: User) -> s.PartnerList:
 
 
 @endpoint(
-    "/partners/<int:partner_id>/agreement",
+    "/partners/<id:partner_id>/agreement",
     summary="The partner's SLA agreement",
     tag="partners",
     responses={200: s.Agreement},
@@ -32,7 +32,7 @@ def get_agreement(user: User, partner_id: int) -> s.Agreement:
 
 
 @endpoint(
-    "/partners/<int:partner_id>/trust",
+    "/partners/<id:partner_id>/trust",
     summary="The partnership's trust record",
     tag="partners",
     responses={200: s.Trust},

@@ -46,7 +46,7 @@ def create_webhook(user: User, body: s.WebhookCreate):  # type: ignore[no-untype
 
 
 @endpoint(
-    "/webhooks/<int:webhook_id>/deactivate",
+    "/webhooks/<id:webhook_id>/deactivate",
     "POST",
     summary="Deactivate a webhook",
     tag="webhooks",

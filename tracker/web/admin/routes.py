@@ -34,11 +34,6 @@ def _staff_choices() -> list[tuple[int | None, str]]:
     return [(None, "— none —")] + [(uid, name) for uid, name in rows]
 
 
-def _invite_url(user: User) -> str:
-    token = accounts.invite_token(user, current_app.config["SECRET_KEY"])
-    return url_for("auth.accept_invite", token=token, _external=True)
-
-
 @bp.route("/users")
 @role_required(ADMIN)
 def users():
@@ -67,7 +62,7 @@ def new_user():
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            accounts.queue_invitation(user, _invite_url(user), now=utcnow())
+            accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
             flash(
                 f"{user.name} was created and an invitation e-mail is on its way to {user.email}. "
                 "The link below works too.",
@@ -81,9 +76,8 @@ def new_user():
 @role_required(ADMIN)
 def user_detail(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    invite_url = (
-        _invite_url(user) if user.password_hash is None and request.args.get("invite") else None
-    )
+    wants_link = user.password_hash is None and request.args.get("invite")
+    invite_url = accounts.invite_url(user) if wants_link else None
     return render_template(
         "admin/user_detail.html", user=user, invite_url=invite_url, form=ConfirmForm()
     )
@@ -99,7 +93,7 @@ def toggle_user(user_id: int):
     if user.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    accounts.set_active(user.id, not user.active)
+    accounts.set_active(user.id, not user.active, now=utcnow())
     flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -115,7 +109,7 @@ def reissue_invite(user_id: int):
         flash("This user has already set a password.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     accounts.reissue_invite(user.id)
-    accounts.queue_invitation(user, _invite_url(user), now=utcnow())
+    accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
     flash("A new invitation was sent; earlier links no longer work.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
 
@@ -165,6 +159,7 @@ def edit_partner(partner_id: int):
                 owner_id=form.owner_id.data,
                 active=form.active.data,
                 sla_policy_id=form.sla_policy_id.data,
+                now=utcnow(),
             )
         except ServiceError as exc:
             db.session.rollback()

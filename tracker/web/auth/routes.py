@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,6 +9,7 @@ from tracker.clock import utcnow
 from tracker.extensions import limiter
 from tracker.services import accounts
 from tracker.services.errors import ServiceError
+from tracker.services.login_throttle import LOCKED
 from tracker.web.auth import bp
 from tracker.web.auth.forms import AcceptInviteForm, ChangePasswordForm, LoginForm
 from tracker.web.forms_util import apply_field_errors
@@ -18,10 +17,10 @@ from tracker.web.redirects import safe_target
 
 
 def _start_session(user) -> None:  # type: ignore[no-untyped-def]
-    """Drop anything from before sign-in and issue a fresh session id."""
+    """Drop anything from before sign-in and open a fresh server-side session."""
     session.clear()
+    accounts.open_session(user, now=utcnow())  # the cookie will carry its token (get_id)
     login_user(user)
-    session["sid"] = secrets.token_urlsafe(16)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -33,28 +32,40 @@ def login():
     if form.validate_on_submit():
         throttle = current_app.extensions["login_throttle"]
         address = request.remote_addr or "unknown"
-        if throttle.is_locked(form.email.data, address):
-            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
-            flash(
-                f"Too many failed sign-in attempts. Please wait {minutes} minutes and try again, "
-                "or ask an administrator to reset your password.",
-                "error",
-            )
-            return render_template("auth/login.html", form=form), 429
+        verdict = throttle.check(form.email.data, address, now=utcnow())
+        if verdict.refused:
+            flash(_refusal_message(verdict.refused), "error")
+            retry = {"Retry-After": str(verdict.retry_after)}
+            return render_template("auth/login.html", form=form), 429, retry
         user = accounts.authenticate(form.email.data, form.password.data, now=utcnow())
         if user is None:
             throttle.record_failure(form.email.data, address)
             flash("Email or password is not correct, or the account is deactivated.", "error")
             return render_template("auth/login.html", form=form), 401
-        throttle.clear_account(form.email.data)
+        throttle.record_success(form.email.data, address)
         _start_session(user)
         return redirect(safe_target(request.args.get("next"), "main.index"))
     return render_template("auth/login.html", form=form)
 
 
+def _refusal_message(reason: str) -> str:
+    if reason == LOCKED:
+        minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+        return (
+            f"Too many failed sign-in attempts. Please wait {minutes} minutes and try again, "
+            "or ask an administrator to reset your password."
+        )
+    return (
+        "This account has had many failed sign-in attempts, so sign-ins from new places are "
+        "slowed down. Please wait a few seconds and try again."
+    )
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Revoke this browser's session on the server: a copy of the cookie is worthless now."""
+    accounts.close_session(current_user.get_id(), now=utcnow())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -68,13 +79,17 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user, form.current_password.data, form.new_password.data, now=utcnow()
             )
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
             _start_session(current_user._get_current_object())
-            flash("Your password is changed. Other sessions were signed out.", "success")
+            flash(
+                "Your password is changed. Your other sessions were signed out and your API "
+                "tokens revoked.",
+                "success",
+            )
             return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)
 

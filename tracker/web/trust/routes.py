@@ -138,14 +138,16 @@ def _ledger_csv(partner: Partner) -> Response:
     )
 
 
+# OWASP CSV injection: spreadsheets read a cell starting with these as a formula (";" and "|"
+# start DDE and separator tricks in some locales), also after leading spaces or tabs.
+_FORMULA_STARTS = ("=", "+", "-", "@", ";", "|", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
 def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralise them."""
-    stripped = value.lstrip(" \t\r\n")
-    return (
-        "'" + value
-        if stripped[:1] in ("=", "+", "-", "@", "\t", "\r") or value[:1] in ("\t", "\r")
-        else value
-    )
+    """A cell a spreadsheet shows as text: one that could start a formula gets a leading '."""
+    if value[:1].isspace() or value.lstrip().startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @bp.route("/partners/<int:partner_id>/trust.csv")
