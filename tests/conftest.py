@@ -180,7 +180,41 @@ def runner(app: Flask):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 
 
-PUBLIC_TEST_ADDRESS = "93.184.216.34"  # a globally routable address (no traffic is sent)
+PUBLIC_TEST_ADDRESS = "93.184.216.34"  # what invented names resolve to; never connected to
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):  # type: ignore[no-untyped-def]
+    """No test opens a connection off this machine: a connect() to any address outside
+    127.0.0.0/8 and ::1 is refused before a packet leaves, as if nothing answered there."""
+    import ipaddress
+    import socket
+
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def _check(sock, address) -> None:  # type: ignore[no-untyped-def]
+        if sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        host = str(address[0]).split("%")[0]
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise ConnectionRefusedError(f"tests reach loopback only, not {host}")
+
+    def connect(sock, address):  # type: ignore[no-untyped-def]
+        _check(sock, address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock, address):  # type: ignore[no-untyped-def]
+        _check(sock, address)
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
 TEST_NAMES = {"internal.example.com": "10.1.2.3"}
 
 

@@ -97,15 +97,32 @@ def one_transaction(session: Session) -> Iterator[None]:
     session.commit()
 
 
+# PostgreSQL SQLSTATEs that mean "not now" rather than "wrong": connection exceptions
+# (class 08), the server shutting down or starting (57P01-57P03), too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite's equivalents, by message: a lock held past the busy timeout, a file it cannot open.
+_UNAVAILABLE_SQLITE = ("database is locked", "unable to open database", "disk i/o error")
+
+
 def is_unavailable(error: BaseException) -> bool:
     """Whether `error` means the database cannot be reached now (down, restarting, pool full).
 
     The web answers these with 503 and Retry-After, not 500: nothing is wrong with the request.
+    A deadlock, a serialization failure or a schema error is a bug to see: those stay 500s,
+    logged with their traceback.
     """
     from sqlalchemy import exc
 
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
-    return isinstance(
-        error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)
-    )
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if not isinstance(error, (exc.OperationalError, exc.InterfaceError)):
+        return False
+    original = error.orig
+    if type(original).__module__.startswith("sqlite3"):
+        return any(text in str(original).lower() for text in _UNAVAILABLE_SQLITE)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:  # psycopg: no server answered (refused, unreachable, timed out)
+        return True
+    return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)

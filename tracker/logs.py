@@ -58,7 +58,6 @@ def configure_logging(app: Flask) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
-        logger.disabled = False  # Alembic's fileConfig disables loggers that exist before it
 
     @app.before_request
     def assign_request_id() -> None:

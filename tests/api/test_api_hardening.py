@@ -359,3 +359,31 @@ def test_the_next_link_uses_base_url_not_the_host_header(app, api) -> None:
     link = response.get_json()["next"]
     assert link.startswith("https://trustomer.example/api/v1/conflicts?")
     assert "evil" not in link and "limit=2" in link and "cursor=" in link
+
+
+def test_a_webhooks_dns_lookup_runs_before_its_key_is_claimed(api, monkeypatch) -> None:
+    """The claim opens the key's transaction (on SQLite: the write lock); a partner's slow
+    name server must not hold every other writer up meanwhile."""
+    from tracker.services import partner_webhooks
+
+    order: list[str] = []
+    resolve, claim = partner_webhooks.resolve, idempotency.claim
+
+    def traced_resolve(*args, **kwargs):  # type: ignore[no-untyped-def]
+        order.append("dns")
+        return resolve(*args, **kwargs)
+
+    def traced_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        order.append("claim")
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(partner_webhooks, "resolve", traced_resolve)
+    monkeypatch.setattr(idempotency, "claim", traced_claim)
+    client = api(make_partner_user())
+    created = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://erp.example.com/hooks/trustomer"},
+        headers={"Idempotency-Key": "hook-dns"},
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert order == ["dns", "claim"]

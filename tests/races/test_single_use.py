@@ -47,7 +47,7 @@ def test_two_registrations_at_once_never_pass_the_webhook_cap(app, monkeypatch) 
     for i in range(partner_webhooks.MAX_ACTIVE_HOOKS - 1):
         partner_webhooks.create(user, url=f"http://127.0.0.1:9/hook{i}", events=None, now=NOW)
     user_id = user.id
-    _slow(monkeypatch, partner_webhooks, "_require_partner")
+    _slow(monkeypatch, partner_webhooks.secrets, "token_hex")  # after counting, before adding
 
     def register(path: str):  # type: ignore[no-untyped-def]
         def call():  # type: ignore[no-untyped-def]
@@ -77,3 +77,26 @@ def test_one_address_created_twice_at_once_is_one_account(app, monkeypatch) -> N
     assert sum(isinstance(r, InvalidInput) for r in results) == 1, results
     count = select(func.count(User.id)).where(User.email == "twin@trustomer.example")
     assert db.session.scalar(count) == 1
+
+
+def test_a_token_asked_for_during_a_password_change_does_not_outlive_it(app) -> None:
+    from tests.factories import PASSWORD, make_manager
+    from tracker.models import ApiToken
+    from tracker.services import api_tokens
+
+    user = make_manager()
+    user_id = user.id
+    with app.app_context():  # a request of a stolen session: it loaded the user already
+        stale = db.session.get(User, user_id)
+        assert stale.session_version is not None
+        with app.app_context():  # meanwhile the owner changes the password
+            owner = db.session.get(User, user_id)
+            accounts.change_password(owner, PASSWORD, "Granite-meadow-violin-93", now=NOW)
+            db.session.remove()
+        try:
+            api_tokens.create(stale, name="exfiltrate", scope="write", now=NOW)
+        except InvalidInput as exc:
+            assert "Sign in again" in exc.message
+        db.session.remove()
+    live = select(func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))
+    assert db.session.scalar(live) == 0

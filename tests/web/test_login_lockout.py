@@ -108,7 +108,9 @@ def throttle(request) -> Iterator[LoginThrottle]:  # type: ignore[no-untyped-def
 
 
 def _fail(throttle: LoginThrottle, times: int, address: str = STRANGER) -> None:
+    """Failed attempts as the sign-in page makes them: counted as they start, then failed."""
     for _ in range(times):
+        throttle.check(EMAIL, address, now=WHEN)
         throttle.record_failure(EMAIL, address)
 
 
@@ -149,8 +151,9 @@ def test_new_addresses_keep_a_pace_that_grows_to_two_seconds(throttle) -> None:
 def test_the_owners_known_address_is_never_paced(throttle) -> None:
     throttle.record_success(EMAIL, OWNER_HOME)
     _fail(throttle, 30, address="192.0.2.9")
-    for _ in range(5):
+    for _ in range(5):  # each of the owner's sign-ins succeeds, as they do
         assert throttle.check(EMAIL, OWNER_HOME, now=WHEN).refused is None
+        throttle.record_success(EMAIL, OWNER_HOME)
 
 
 @pytest.mark.parametrize(
@@ -167,3 +170,42 @@ def test_a_success_forgives_only_its_own_pairs_typos(throttle) -> None:
     assert throttle.check(EMAIL, OWNER_HOME, now=WHEN).refused is None
     _fail(throttle, 3)
     assert throttle.check(EMAIL, STRANGER, now=WHEN).refused == LOCKED
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_one_by_one(
+    app, new_browser, monkeypatch
+) -> None:
+    """Each attempt is counted as it starts: parallel guesses cannot all pass a check that
+    none of them has failed yet."""
+    import threading
+    import time
+
+    from tracker.services import accounts
+
+    make_manager(email=EMAIL)
+    browsers = [_from(new_browser(), STRANGER) for _ in range(12)]
+    for browser in browsers:
+        browser.csrf_token()
+    real = accounts.authenticate
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.2)  # the password check is slow (scrypt): all requests are in by now
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "authenticate", slow)
+    start = threading.Barrier(len(browsers))
+    statuses: list[int] = []
+
+    def guess(browser) -> None:  # type: ignore[no-untyped-def]
+        with app.app_context():
+            start.wait()
+            statuses.append(_attempt(browser, "guess-guess-guess").status_code)
+
+    threads = [threading.Thread(target=guess, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    checked = statuses.count(401)
+    assert len(statuses) == 12 and checked == app.config["LOGIN_FAILURES_PER_ACCOUNT"]
+    assert statuses.count(429) == 12 - checked

@@ -121,6 +121,7 @@ def endpoint(
     staff: bool = False,
     description: str = "",
     secret_fields: tuple[str, ...] = (),
+    before_claim: Callable[[Any, Any], None] | None = None,
 ) -> Callable:
     """Register `view` at `rule` on the API blueprint and in the OpenAPI document.
 
@@ -131,6 +132,9 @@ def endpoint(
     `secret_fields` name response fields shown once (a signing secret): the response is sent
     with Cache-Control: no-store, the idempotency record keeps the body without them, and a
     replay is a 409 that says so instead of a body without its secret.
+
+    `before_claim(user, body)` runs slow checks (a DNS lookup) before the Idempotency-Key is
+    claimed: the claim opens the transaction, which on SQLite holds the write lock.
     """
     scope = scope or ("write" if method == "POST" else "read")
     success = min(responses)
@@ -169,6 +173,8 @@ def endpoint(
                 kwargs["query"] = _validated(lambda: query.model_validate(args))
             if body is not None:
                 kwargs["body"] = _validated(lambda: body.model_validate_json(raw, strict=True))
+            if before_claim is not None:
+                before_claim(user, kwargs.get("body"))
             if key is None:
                 status, payload = _run(view, kwargs, success)
             else:

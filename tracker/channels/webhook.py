@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -9,6 +10,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +69,14 @@ ANY_ADDRESS = Targets()
 _MAX_RESPONSE_BYTES = 64 * 1024
 
 
+def _abort(connection: http.client.HTTPConnection) -> None:
+    """Unblock a connection's pending read or write from another thread (the deadline)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def post_json(
     url: str,
     payload: dict[str, Any],
@@ -76,8 +86,13 @@ def post_json(
     user_agent: str = "Trustomer-Webhook/1",
     delivery_id: str | None = None,
     targets: Targets = ANY_ADDRESS,
+    total_timeout: float = 30.0,
 ) -> int:
     """POST `payload`, signed when `secret` is set; the 2xx status, or DeliveryError.
+
+    `timeout` bounds each socket operation, `total_timeout` the whole exchange: a receiver
+    that trickles a byte every few seconds is cut off, so a send never outlives the outbox's
+    lease (after which another deliverer would send the message again).
 
     `delivery_id` goes out as X-Trustomer-Delivery and stays the same on every retry of one
     message, so a receiver can drop a repeat (delivery is at least once). Redirects are not
@@ -107,6 +122,9 @@ def post_json(
         connection = _PinnedHTTPSConnection(host, port, addresses, timeout, _tls_context())
     else:
         connection = _PinnedHTTPConnection(host, port, addresses, timeout)
+    cut_off = threading.Timer(total_timeout, _abort, args=(connection,))
+    cut_off.daemon = True
+    cut_off.start()
     try:
         try:
             connection.connect()
@@ -122,8 +140,11 @@ def post_json(
             response = connection.getresponse()
             response.read(_MAX_RESPONSE_BYTES)
         except (OSError, http.client.HTTPException) as exc:  # timeouts and resets mid-exchange
+            if cut_off.finished.is_set():
+                raise DeliveryError(f"{where} took longer than {total_timeout:g} s") from exc
             raise DeliveryError(f"{where} failed: {_reason(exc)}") from exc
     finally:
+        cut_off.cancel()
         connection.close()
     if 200 <= response.status < 300:
         return response.status

@@ -142,7 +142,9 @@ def set_active(user_id: int, active: bool, *, now: datetime) -> User:
 
 def _end_access(user: User, now: datetime) -> None:
     """Revoke every session and API token of a user, in the caller's transaction."""
-    user.session_version += 1  # also voids invitation links and sessions in flight
+    # Counted in SQL, not in Python: a password change and a deactivation at the same
+    # instant must both move the version on (two "v + 1" written from one read would not).
+    user.session_version = User.session_version + 1  # also voids invitation links in flight
     sessions.revoke_all(user.id, now=now)
     api_tokens.revoke_all(user.id, now=now)
 
@@ -242,7 +244,7 @@ def reissue_invite(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    user.session_version += 1
+    user.session_version = User.session_version + 1
     db.session.commit()
     return user
 

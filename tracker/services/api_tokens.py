@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from tracker.database import lock_for_write
 from tracker.extensions import db
 from tracker.models import ApiToken, User
 from tracker.models.api import SCOPES
@@ -51,6 +52,20 @@ def create(
         errors["user"] = "A deactivated user (or a user of an inactive partner) cannot have tokens."
     if errors:
         raise InvalidInput("The token could not be created.", field_errors=errors)
+    # Judge the account under its row lock (SQLite: the write lock): a token asked for while
+    # the password changes or the account is deactivated must not outlive that revocation.
+    seen_version = user.session_version
+    lock_for_write(db.session)
+    current = db.session.execute(
+        select(User.session_version, User.active).where(User.id == user.id).with_for_update()
+    ).one()
+    if current.session_version != seen_version or not current.active:
+        db.session.rollback()
+        raise InvalidInput(
+            "Your access changed while the token was being made (a new password, or the "
+            "account was deactivated). Sign in again and create the token then.",
+            field_errors={"user": "Sign in again."},
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,

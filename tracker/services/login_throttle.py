@@ -33,8 +33,9 @@ class LoginVerdict:
 
 @dataclass
 class LoginThrottle:
-    """Counts failures only, so a user who types the password right is never held back by
-    their own earlier typos (a success forgives its pair's failures)."""
+    """Counts each pair's attempts as they start and each address's failures, so a user who
+    types the password right is never held back by their own earlier typos (a success
+    forgives its pair's attempts)."""
 
     storage: Storage
     per_account: int  # failures on one account from one address before that pair is locked
@@ -60,8 +61,12 @@ class LoginThrottle:
         account = _account_key(email)
         limiter = MovingWindowRateLimiter(self.storage)
         pair_limit, address_limit = self._limits()
-        pair_open = limiter.test(pair_limit, account, address)
-        if not (pair_open and limiter.test(address_limit, address)):
+        if not limiter.test(address_limit, address):
+            return LoginVerdict(LOCKED, self.window_minutes * 60)
+        # The attempt on this pair is counted now, atomically, before its password is checked:
+        # a hundred guesses sent at once must not all pass a test that none has yet failed.
+        # A success then clears the pair (record_success), so the owner is never held back.
+        if not limiter.hit(pair_limit, account, address):
             return LoginVerdict(LOCKED, self.window_minutes * 60)
         pace = self.pace_seconds(self.storage.get(f"login-account/{account}"))
         if pace and not self.is_known(email, address):
@@ -86,9 +91,8 @@ class LoginThrottle:
     def record_failure(self, email: str, address: str) -> None:
         limiter = MovingWindowRateLimiter(self.storage)
         account = _account_key(email)
-        pair_limit, address_limit = self._limits()
-        limiter.hit(pair_limit, account, address)
-        limiter.hit(address_limit, address)
+        _, address_limit = self._limits()
+        limiter.hit(address_limit, address)  # the pair counted this attempt in check()
         self.storage.incr(f"login-account/{account}", self.window_minutes * 60)
 
     def record_success(self, email: str, address: str) -> None:

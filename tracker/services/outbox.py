@@ -346,6 +346,7 @@ def _send(message: _Claimed) -> None:
         send_email(settings, config["MAIL_FROM"], email)
     elif message.channel == WEBHOOK:
         secret = _resolve_secret(message.secret_ref)
+        db.session.rollback()  # end the secret's read: no transaction stays open over the wire
         post_json(
             message.address,
             message.payload or {},

@@ -178,11 +178,16 @@ def deliverable(url: str) -> bool:
 
 
 def create(
-    actor: User, *, url: str, events: list[str] | None, now: datetime
+    actor: User, *, url: str, events: list[str] | None, now: datetime, resolved: bool = False
 ) -> tuple[PartnerWebhook, str]:
-    """Register an endpoint for the actor's organisation; returns it and its signing secret."""
+    """Register an endpoint for the actor's organisation; returns it and its signing secret.
+
+    `resolved`: the caller has already run `check_url(url)` (DNS included) before opening
+    its transaction, as the API does: a lookup on a partner's slow name server must never
+    run while a write lock is held.
+    """
     partner_id = _require_partner(actor)
-    clean_url = check_url(url)
+    clean_url = _checked_url(url, resolve_host=not resolved)
     # Count under a lock (the partner's row; SQLite's write lock): two registrations at once
     # must not both see four active hooks and make it six.
     lock_for_write(db.session)

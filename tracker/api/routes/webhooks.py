@@ -29,6 +29,7 @@ def list_webhooks(user: User) -> s.WebhookList:
     body=s.WebhookCreate,
     responses={201: s.WebhookCreated},
     secret_fields=("secret",),
+    before_claim=lambda user, body: partner_webhooks.check_url(body.url),
 )
 def create_webhook(user: User, body: s.WebhookCreate):  # type: ignore[no-untyped-def]
     """Partner users only. Deliveries are POSTs signed with the secret, shown only now:
@@ -40,7 +41,9 @@ def create_webhook(user: User, body: s.WebhookCreate):  # type: ignore[no-untype
     `Idempotent-Replayed: true`), never a second copy of the secret. If the secret was lost,
     deactivate that webhook and register another."""
     events = [e.value for e in body.events] if body.events else None
-    hook, secret = partner_webhooks.create(user, url=body.url, events=events, now=utcnow())
+    hook, secret = partner_webhooks.create(
+        user, url=body.url, events=events, now=utcnow(), resolved=True
+    )
     created = s.WebhookCreated(**present.webhook(hook).model_dump(), secret=secret)
     return created, 201
 
