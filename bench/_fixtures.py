@@ -3,7 +3,7 @@
 People, partners and the few conflicts a benchmark acts on go through the services. The
 history (tens of thousands of conflicts, their event trail, SLA pauses, ratings and the
 trust ledger with its tallies) is inserted in bulk, with the column values the services
-would have written: clocks, deadlines and states come from tracker.domain.sla_clock, trust
+would have written: clocks, deadlines and states come from tracker.domain.clock, trust
 weights from tracker.domain.trust, tallies from replaying those weights in order.
 """
 
@@ -32,12 +32,14 @@ from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from tracker import create_app  # noqa: E402
+from tracker.domain import (
+    clock,  # noqa: E402
+    workflow,  # noqa: E402
+)
 from tracker.domain import escalation as esc  # noqa: E402
-from tracker.domain import sla_clock as clock  # noqa: E402
 from tracker.domain import trust as trust_model  # noqa: E402
-from tracker.domain import workflow  # noqa: E402
 from tracker.domain.accounts import ADMIN, MANAGER, PARTNER, TIERS  # noqa: E402
-from tracker.domain.sla import add_business_time, business_time_between  # noqa: E402
+from tracker.domain.calendar import add_business_time, business_time_between  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import (  # noqa: E402
     Conflict,

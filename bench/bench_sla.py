@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tracker.domain.sla import (  # noqa: E402
+from tracker.domain.calendar import (  # noqa: E402
     BusinessCalendar,
     add_business_time,
     business_time_between,

@@ -12,7 +12,7 @@ from tracker.channels.webhook import SIGNATURE_HEADER, verify
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import OutboxMessage
-from tracker.services import conflicts, outbox, partner_webhooks
+from tracker.services import conflict_access, conflicts, outbox, partner_webhooks
 
 NEW = {
     "title": "Delivery 881 arrived two weeks late",
@@ -53,7 +53,7 @@ def test_a_partner_registers_a_hook_and_receives_signed_public_events(
     assert len(webhook_receiver.requests) == 1  # internal notes produce nothing
 
     triage(
-        db.session.get(type(conflicts.visible_conflict(manager, conflict_id)), conflict_id),
+        db.session.get(type(conflict_access.visible_conflict(manager, conflict_id)), conflict_id),
         manager,
         now=utcnow(),
     )

@@ -25,7 +25,7 @@ from tracker.models import (
     Notification,
     OutboxMessage,
 )
-from tracker.services import conflicts, escalations
+from tracker.services import conflict_access, conflicts, escalations
 
 
 def berlin(day: int, hour: int, minute: int = 0) -> datetime:
@@ -124,12 +124,12 @@ def test_audience_grows_with_the_level(world, app) -> None:
 def test_partner_timeline_says_escalated_without_internal_names(world) -> None:
     conflict = world["conflict"]
     sweep(berlin(16, 11, 30))
-    public = conflicts.timeline(conflict, world["user"])
+    public = conflict_access.timeline(conflict, world["user"])
     escalated = [e for e in public if e.kind == "escalated"]
     assert [e.data["level"] for e in escalated] == ["breach", "critical"]
     assert all(e.actor_id is None and e.visibility == "public" for e in escalated)
     assert not any(e.kind == "escalated_internal" for e in public)
-    staff_view = conflicts.timeline(conflict, world["owner"])
+    staff_view = conflict_access.timeline(conflict, world["owner"])
     assert sum(e.kind == "escalated_internal" for e in staff_view) == 3
 
 

@@ -19,7 +19,7 @@ from tests.factories import (
 )
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, OutboxMessage
-from tracker.services import conflicts
+from tracker.services import conflict_access, conflicts
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
 
@@ -93,7 +93,9 @@ def test_full_story_records_every_step(app) -> None:
     assert conflict.reopen_count == 1
     assert conflict.severity == "critical" and conflict.reported_severity == "high"
     assert conflict.assignee_id == manager.id
-    actions = [(e.data or {}).get("action", e.kind) for e in conflicts.timeline(conflict, manager)]
+    actions = [
+        (e.data or {}).get("action", e.kind) for e in conflict_access.timeline(conflict, manager)
+    ]
     assert actions == [
         "submitted", "triage", "wait_on_partner", "comment", "resume", "resolve",
         "dispute", "resolve", "accept",
@@ -149,7 +151,7 @@ def test_internal_notes_never_reach_partners(app) -> None:
     triage(conflict, manager)
     conflicts.comment(manager, conflict.id, "Finance messed up, again.", internal=True, now=WHEN)
     for viewer in (partner_user, colleague):
-        assert all(e.visibility == "public" for e in conflicts.timeline(conflict, viewer))
+        assert all(e.visibility == "public" for e in conflict_access.timeline(conflict, viewer))
         mail = db.session.scalars(
             select(OutboxMessage).where(
                 OutboxMessage.channel == "email",
@@ -220,7 +222,9 @@ def test_timeline_is_in_the_order_things_happened(app) -> None:
         author = manager if i % 2 else user
         conflicts.comment(author, conflict.id, f"message {i}", now=WHEN + timedelta(minutes=i))
     bodies = [
-        e.body for e in conflicts.timeline(conflict, manager) if e.kind in ("comment", "reply")
+        e.body
+        for e in conflict_access.timeline(conflict, manager)
+        if e.kind in ("comment", "reply")
     ]
     assert bodies == [f"message {i}" for i in range(5)]
 
@@ -231,7 +235,7 @@ def test_assign_and_field_changes_are_recorded_with_before_and_after(app) -> Non
     conflict = make_conflict()
     conflicts.assign(manager, conflict.id, other.id, now=WHEN)
     conflicts.change_fields(manager, conflict.id, severity="low", category="delivery", now=WHEN)
-    events = conflicts.timeline(conflict, manager)
+    events = conflict_access.timeline(conflict, manager)
     assigned = [e for e in events if e.kind == "assigned"][0]
     assert assigned.visibility == "internal" and assigned.data["after"] == "Leo"
     changes = {

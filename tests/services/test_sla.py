@@ -16,7 +16,7 @@ from tests.factories import (
     make_partner_user,
     triage,
 )
-from tracker.domain import sla_clock as clock
+from tracker.domain import clock
 from tracker.extensions import db
 from tracker.models import Conflict, SlaPause, SlaPolicy
 from tracker.services import conflicts, sla

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from tracker.domain import clock
 from tracker.domain import escalation as esc
-from tracker.domain import sla_clock as clock
-from tracker.domain.sla import BusinessCalendar
+from tracker.domain.calendar import BusinessCalendar
 
 H = timedelta(hours=1)
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker.domain.sla import (
+from tracker.domain.calendar import (
     BusinessCalendar,
     SlaConfigError,
     add_business_time,

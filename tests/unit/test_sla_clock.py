@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.domain import sla_clock as clock
-from tracker.domain.sla import BusinessCalendar
+from tracker.domain import clock
+from tracker.domain.calendar import BusinessCalendar
 
 H = timedelta(hours=1)
 UTC_24X7 = BusinessCalendar.twenty_four_seven("UTC")

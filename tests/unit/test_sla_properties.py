@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.domain.sla import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
 
 NO_DAY: tuple[tuple[time, time], ...] = ()
 MICROSECOND = timedelta(microseconds=1)

@@ -18,7 +18,7 @@ from tests.factories import (
 )
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, SlaCalendar, SlaPolicy
-from tracker.services import agreements, conflicts
+from tracker.services import agreements, conflict_access, conflicts
 
 OFFICE = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
 CALENDAR_FORM = {
@@ -403,5 +403,5 @@ def test_policy_edits_reach_new_conflicts_and_open_ones_only_when_reapplied(brow
         )
     ).all()
     assert "sla_reapplied" not in [
-        e.kind for e in conflicts.timeline(db.session.get(Conflict, open_one.id), author)
+        e.kind for e in conflict_access.timeline(db.session.get(Conflict, open_one.id), author)
     ]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.factories import WHEN, make_conflict, make_manager, make_partner_user, triage
 from tracker.extensions import db
 from tracker.models import Attachment, Conflict, Notification
-from tracker.services import api_tokens, conflicts
+from tracker.services import api_tokens, conflict_access, conflicts
 from tracker.services.attachments import MAX_ATTACHMENT_BYTES
 from tracker.services.attachments import Upload as FileUpload
 
@@ -101,7 +101,7 @@ def _assert_no_route_shows_its_events(app, browser, stranger, conflict, manager)
     """Every GET route, in the browser and through the API, keyed by the other partner's ids."""
     marker = "EVENT-MARKER-7f3a"
     conflicts.comment(manager, conflict.id, marker, now=WHEN)  # a public event of theirs
-    event_id = conflicts.timeline(conflict, manager)[-1].id
+    event_id = conflict_access.timeline(conflict, manager)[-1].id
     _, token = api_tokens.create(stranger, name="probe", scope="read", now=WHEN)
     ids = {"partner_id": conflict.partner_id, "event_id": event_id}
     adapter = app.url_map.bind("localhost")

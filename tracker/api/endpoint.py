@@ -12,8 +12,8 @@ from typing import Any, Union, get_args, get_origin
 from flask import Response, current_app, request
 from pydantic import BaseModel, ValidationError
 
-from tracker.api import bp
 from tracker.api.auth import authenticate, staff_only
+from tracker.api.blueprint import bp
 from tracker.api.errors import ApiError, validation_errors
 from tracker.api.openapi import Operation, register
 from tracker.api.schemas import MAX_ID

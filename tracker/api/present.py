@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from tracker.api import schemas as s
+from tracker.domain import clock, workflow
 from tracker.domain import escalation as esc
-from tracker.domain import sla_clock, workflow
 from tracker.models import Conflict, ConflictEvent, Escalation, Notification, PartnerWebhook, User
 from tracker.models import Partner as PartnerRow
-from tracker.services import notifications, sla
+from tracker.services import sla
+from tracker.services.links import conflict_url
 
 
 def _user(user: User | None) -> s.UserRef | None:
@@ -55,7 +56,7 @@ def conflict(row: Conflict, viewer: User) -> s.Conflict:
         escalation_level=level,
         accountable_side=row.accountable_side,
         links=links,
-        url=notifications.conflict_url(row, staff=staff),
+        url=conflict_url(row, staff=staff),
     )
 
 
@@ -85,7 +86,7 @@ def partner(row: PartnerRow) -> s.Partner:
 def agreement(row: PartnerRow) -> s.Agreement:
     """The agreement in force for the partner's new conflicts (targets in business minutes)."""
     policy = sla.agreement_for(row)
-    calendar = sla_clock.calendar_to_json(policy.calendar)
+    calendar = clock.calendar_to_json(policy.calendar)
     targets = {}
     for severity in workflow.SEVERITIES:
         target = policy.targets_for(severity)

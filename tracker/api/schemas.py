@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from tracker.domain import escalation, workflow
-from tracker.domain.sla_clock import SLA_STATES, WEEKDAY_KEYS
+from tracker.domain.clock import SLA_STATES, WEEKDAY_KEYS
 from tracker.models.api import SCOPES
 from tracker.services.partner_webhooks import EVENTS as WEBHOOK_EVENTS
 

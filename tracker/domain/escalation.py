@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from tracker.domain import sla_clock as clock
-from tracker.domain.sla import BusinessCalendar
+from tracker.domain import clock
+from tracker.domain.calendar import BusinessCalendar
 
 WARNING = "warning"
 BREACH = "breach"

@@ -78,8 +78,20 @@ class WorkflowError(ValueError):
         self.field_errors = dict(field_errors or {})
 
 
+# What a transition does to the resolution clock (services/sla.py keeps one function each).
+RETARGET, PAUSE, RESUME, STOP, RESTART = "retarget", "pause", "resume", "stop", "restart"
+
+
 @dataclass(frozen=True)
 class Transition:
+    """One row of the state machine, with everything the action changes declared here.
+
+    `clock`: what the resolution clock does; `stops_triage`: the time to triage ends;
+    `evidence`: the trust ledger's entry for it (services/trust.py weighs each kind);
+    `closes_as`: the close reason it records; `body_field`: the field its timeline entry
+    shows as text.
+    """
+
     action: str
     label: str
     sources: tuple[str, ...]
@@ -87,22 +99,34 @@ class Transition:
     roles: tuple[str, ...]
     required: tuple[str, ...] = ()
     counts_as_reopen: bool = False
+    clock: str | None = None
+    stops_triage: bool = False
+    evidence: str | None = None
+    closes_as: str | None = None
+    body_field: str | None = None
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("triage", "Triage", (OPEN,), TRIAGED, (MANAGER,), ("severity", "category", "assignee_id")),
-        Transition("wait_on_partner", "Ask the partner", (TRIAGED,), WAITING_ON_PARTNER, (MANAGER,), ("message",)),
-        Transition("resume", "Resume work", (WAITING_ON_PARTNER,), TRIAGED, (MANAGER, SYSTEM)),
-        Transition(
-            "resolve", "Resolve", (TRIAGED,), RESOLVED, (MANAGER,), ("summary", "root_cause", "accountable_side")
-        ),
-        Transition("accept", "Accept the resolution", (RESOLVED,), CLOSED, (PARTNER,)),
-        Transition("dispute", "Dispute the resolution", (RESOLVED,), TRIAGED, (PARTNER,), ("reason",), True),
-        Transition("reopen", "Reopen", (CLOSED,), TRIAGED, (PARTNER, MANAGER), ("reason",), True),
-        Transition("withdraw", "Withdraw", (OPEN, TRIAGED), CLOSED, (PARTNER,), ("reason",)),
-        Transition("auto_close", "Close without answer", (RESOLVED,), CLOSED, (SYSTEM,)),
+        Transition("triage", "Triage", (OPEN,), TRIAGED, (MANAGER,), ("severity", "category", "assignee_id"),
+                   clock=RETARGET, stops_triage=True),
+        Transition("wait_on_partner", "Ask the partner", (TRIAGED,), WAITING_ON_PARTNER, (MANAGER,), ("message",),
+                   clock=PAUSE, body_field="message"),
+        Transition("resume", "Resume work", (WAITING_ON_PARTNER,), TRIAGED, (MANAGER, SYSTEM),
+                   clock=RESUME, evidence="partner_answered"),
+        Transition("resolve", "Resolve", (TRIAGED,), RESOLVED, (MANAGER,), ("summary", "root_cause", "accountable_side"),
+                   clock=STOP, evidence="resolved", body_field="summary"),
+        Transition("accept", "Accept the resolution", (RESOLVED,), CLOSED, (PARTNER,),
+                   evidence="accepted", closes_as="accepted"),
+        Transition("dispute", "Dispute the resolution", (RESOLVED,), TRIAGED, (PARTNER,), ("reason",), True,
+                   clock=RESTART, evidence="disputed", body_field="reason"),
+        Transition("reopen", "Reopen", (CLOSED,), TRIAGED, (PARTNER, MANAGER), ("reason",), True,
+                   clock=RESTART, evidence="reopened", body_field="reason"),
+        Transition("withdraw", "Withdraw", (OPEN, TRIAGED), CLOSED, (PARTNER,), ("reason",),
+                   clock=STOP, stops_triage=True, closes_as="withdrawn"),
+        Transition("auto_close", "Close without answer", (RESOLVED,), CLOSED, (SYSTEM,),
+                   evidence="auto_accepted", closes_as="auto_accepted"),
     )
 }  # fmt: skip
 
@@ -202,6 +226,66 @@ def plan(
             "A resolution is closed automatically only after 7 days without answer."
         )
     return transition, _check_fields(transition, fields or {})
+
+
+@dataclass(frozen=True)
+class ConflictFacts:
+    """What `changes()` needs to know of a conflict (no ORM object in the domain)."""
+
+    status: str
+    severity: str
+    category: str
+    reopen_count: int = 0
+    triaged_at: datetime | None = None
+
+
+def changes(
+    transition: Transition, clean: Mapping[str, object], facts: ConflictFacts, now: datetime
+) -> dict[str, object]:
+    """The conflict's fields after `transition` with its cleaned fields: a plain dict the
+    service writes as it is. Severity and category changes of a triage are included."""
+    result: dict[str, object] = {"status": transition.target}
+    if transition.action == "triage":
+        result.update(
+            severity=clean["severity"],
+            category=clean["category"],
+            assignee_id=int(str(clean["assignee_id"])),
+            triaged_at=facts.triaged_at or now,
+        )
+    if transition.action == "resolve":
+        result.update(
+            resolution_summary=str(clean["summary"]),
+            root_cause=str(clean["root_cause"]),
+            accountable_side=str(clean["accountable_side"]),
+            resolved_at=now,
+        )
+    if transition.counts_as_reopen:
+        result.update(reopen_count=facts.reopen_count + 1, closed_at=None, close_reason=None)
+    if transition.closes_as:
+        result.update(closed_at=now, close_reason=transition.closes_as)
+    return result
+
+
+def timeline_entry(
+    transition: Transition, clean: Mapping[str, object], before: ConflictFacts
+) -> tuple[str | None, dict[str, object]]:
+    """The text and data the timeline keeps of a transition (from, to, what changed)."""
+    body = str(clean[transition.body_field]) if transition.body_field else None
+    data: dict[str, object] = {
+        "from": before.status,
+        "to": transition.target,
+        "action": transition.action,
+    }
+    if transition.action == "triage":
+        for name in ("severity", "category"):
+            if getattr(before, name) != clean[name]:
+                data[name] = {"before": getattr(before, name), "after": clean[name]}
+        data["severity_now"] = clean["severity"]
+    if transition.action == "resolve":
+        data.update(root_cause=clean["root_cause"], accountable_side=clean["accountable_side"])
+    if transition.action == "withdraw":
+        data["reason"] = clean["reason"]
+    return body, data
 
 
 def _within_reopen_window(closed_at: datetime | None, now: datetime) -> bool:

@@ -2,15 +2,12 @@
 
 from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
-from tracker.models.escalation import (
-    Escalation,
-    EscalationReminder,
-    JobLock,
-    NotificationPreference,
-    OutboxMessage,
-)
+from tracker.models.escalation import Escalation, EscalationReminder
+from tracker.models.job_lock import JobLock
 from tracker.models.notification import Notification
+from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
+from tracker.models.preference import NotificationPreference
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
 from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, TrustScore

@@ -55,7 +55,7 @@ class Conflict(db.Model):
     reopen_count: Mapped[int] = mapped_column(default=0)
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"), index=True)
 
-    # SLA: the agreement the conflict started under, and its two clocks (see domain.sla_clock).
+    # SLA: the agreement the conflict started under, and its two clocks (see domain.clock).
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"), index=True)
     sla_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     triage_target_seconds: Mapped[int | None]

@@ -20,7 +20,7 @@ class SlaCalendar(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     timezone: Mapped[str] = mapped_column(String(64))
-    # {"mon": [["09:00", "17:00"]], ...}: see tracker.domain.sla_clock.calendar_to_json
+    # {"mon": [["09:00", "17:00"]], ...}: see tracker.domain.clock.calendar_to_json
     weekly_hours: Mapped[dict[str, Any]] = mapped_column(JSON)
     holidays: Mapped[list[str]] = mapped_column(JSON)
     holiday_country: Mapped[str | None] = mapped_column(String(2))

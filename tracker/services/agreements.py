@@ -19,11 +19,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from tracker.domain import accounts as rules
-from tracker.domain import sla_clock as clock
-from tracker.domain import workflow
+from tracker.domain import clock, workflow
 from tracker.domain.accounts import ADMIN, TIERS
-from tracker.domain.sla import BusinessCalendar, SlaConfigError, add_business_time
-from tracker.domain.sla_clock import WEEKDAY_KEYS
+from tracker.domain.calendar import BusinessCalendar, SlaConfigError, add_business_time
+from tracker.domain.clock import WEEKDAY_KEYS
 from tracker.extensions import db
 from tracker.models import Conflict, Partner, SlaCalendar, SlaPolicy, User
 from tracker.services import conflicts, sla

@@ -18,6 +18,7 @@ from tracker.models import Attachment, Conflict, ConflictEvent, User
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.services import attachments as files
 from tracker.services import notifications, sla, trust
+from tracker.services.conflict_access import may_see
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
 MAX_TITLE = 200
@@ -25,14 +26,6 @@ MAX_BODY = workflow.MAX_TEXT
 
 
 # --- reading -----------------------------------------------------------------------------
-
-
-def visible_conflict(user: User, conflict_id: int) -> Conflict:
-    """The conflict if `user` may see it; otherwise NotFound (never say it exists)."""
-    conflict = db.session.get(Conflict, conflict_id)
-    if conflict is None or not may_see(user, conflict):
-        raise NotFound("No such conflict.")
-    return conflict
 
 
 def _locked_conflict(user: User | None, conflict_id: int) -> Conflict:
@@ -52,20 +45,6 @@ def _locked_conflict(user: User | None, conflict_id: int) -> Conflict:
     if conflict is None or (user is not None and not may_see(user, conflict)):
         raise NotFound("No such conflict.")
     return conflict
-
-
-def may_see(user: User, conflict: Conflict) -> bool:
-    if user.is_staff:
-        return True
-    return user.is_partner and user.partner_id == conflict.partner_id
-
-
-def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
-    """The conflict's events in the order they happened; partners see public ones only."""
-    query = select(ConflictEvent).where(ConflictEvent.conflict_id == conflict.id)
-    if not viewer.is_staff:
-        query = query.where(ConflictEvent.visibility == PUBLIC)
-    return list(db.session.scalars(query.order_by(ConflictEvent.id)))
 
 
 def partner_conflicts(user: User, status: str | None = None) -> Select:
@@ -126,15 +105,6 @@ def urgency_order() -> tuple:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def visible_attachment(user: User, attachment_id: int) -> Attachment:
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or not may_see(user, attachment.conflict):
-        raise NotFound("No such attachment.")
-    if attachment.visibility == INTERNAL and not user.is_staff:
-        raise NotFound("No such attachment.")
-    return attachment
 
 
 # --- writing -----------------------------------------------------------------------------

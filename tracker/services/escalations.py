@@ -15,16 +15,15 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from tracker.database import lock_for_write
+from tracker.domain import clock, workflow
 from tracker.domain import escalation as esc
-from tracker.domain import sla_clock as clock
-from tracker.domain import workflow
 from tracker.domain.accounts import ADMIN
-from tracker.domain.sla import add_business_time
+from tracker.domain.calendar import add_business_time
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, EscalationReminder, Notification, User
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.services import conflicts as conflict_service
-from tracker.services import notifications, outbox, preferences, sla, trust
+from tracker.services import links, notifications, outbox, preferences, sla, trust
 from tracker.services.errors import NotFound, PermissionDenied, StateConflict
 
 
@@ -164,7 +163,7 @@ def _announce(escalation: Escalation, conflict: Conflict, now: datetime, *, sequ
     subject = workflow.one_line(
         f"[Trustomer] {conflict.ref} {label} · {conflict.partner.name} · {conflict.title}"
     )[:300]
-    url = notifications.conflict_url(conflict, staff=True)
+    url = links.conflict_url(conflict, staff=True)
     key = f"esc:{escalation.id}:{sequence}"
     for user in audience(conflict, level):
         if preferences.wants(user, preferences.ESCALATIONS, preferences.IN_APP):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from sqlalchemy import func, select, update
 
 from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import outbox, preferences
+from tracker.services import outbox, partner_webhooks, preferences
+from tracker.services.links import conflict_url
 
 _KIND_TITLES = {
     "submitted": "New conflict {ref}: {title}",
@@ -47,14 +48,6 @@ def recipients(conflict: Conflict, event: ConflictEvent) -> list[User]:
         )
     # is_active, not the column: invites never accepted and users of inactive partners hear nothing.
     return [p for p in people if p.id != event.actor_id and p.is_active]
-
-
-def conflict_url(conflict: Conflict, *, staff: bool) -> str:
-    """An absolute link to the conflict's page for this kind of reader (for mail and hooks)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        endpoint = "console.conflict" if staff else "portal.conflict"
-        return url_for(endpoint, conflict_id=conflict.id, _external=True)
 
 
 def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
@@ -95,8 +88,6 @@ def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
                 conflict_id=conflict.id,
                 now=now,
             )
-    from tracker.services import partner_webhooks  # here: it imports this module
-
     partner_webhooks.on_event(conflict, event, now)
     return count
 

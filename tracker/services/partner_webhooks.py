@@ -23,7 +23,7 @@ from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import notifications, outbox
+from tracker.services import links, outbox
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
 
 CREATED = "conflict.created"
@@ -282,7 +282,7 @@ def payload(conflict: Conflict, event: ConflictEvent, name: str) -> dict[str, An
             "severity": conflict.severity,
             "category": conflict.category,
             "partner": {"id": conflict.partner_id, "name": conflict.partner.name},
-            "url": notifications.conflict_url(conflict, staff=False),
+            "url": links.conflict_url(conflict, staff=False),
         },
     }
     data = event.data or {}

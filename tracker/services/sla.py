@@ -12,9 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tracker.domain import escalation
-from tracker.domain import sla_clock as clock
-from tracker.domain.sla import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain import clock, escalation
+from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
 from tracker.domain.workflow import AUTO_CLOSE_AFTER
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, Partner, SlaPause, SlaPolicy, User

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.database import insert_if_absent, lock_for_write
 from tracker.domain import trust as model
 from tracker.domain import workflow
-from tracker.domain.sla import business_time_between
+from tracker.domain.calendar import business_time_between
 from tracker.extensions import db
 from tracker.models import (
     CheckIn,
@@ -34,6 +34,7 @@ from tracker.models import (
     User,
 )
 from tracker.services import outbox, sla
+from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
 SIDE_LABELS = {
@@ -231,8 +232,6 @@ def on_breach(conflict: Conflict, clock_name: str, now: datetime) -> None:
 
 def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetime) -> Rating:
     """A partner user's rating of a closed conflict: once per conflict and user, within 30 days."""
-    from tracker.services.conflicts import visible_conflict
-
     if not user.is_partner:
         raise PermissionDenied("Only the partner's people rate a resolution.")
     lock_for_write(db.session)  # SQLite: judge "already rated" with the write lock held

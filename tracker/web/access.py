@@ -9,6 +9,9 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 
+from tracker.services import conflict_access
+from tracker.services.errors import NotFound
+
 
 def role_required(*roles: str) -> Callable:
     """Signed in and holding one of `roles`; anyone else gets 403."""
@@ -28,10 +31,7 @@ def role_required(*roles: str) -> Callable:
 
 def conflict_or_404(conflict_id: int):  # type: ignore[no-untyped-def]
     """The conflict if the signed-in user may see it; 404 otherwise (never say it exists)."""
-    from tracker.services import conflicts
-    from tracker.services.errors import NotFound
-
     try:
-        return conflicts.visible_conflict(current_user, conflict_id)
+        return conflict_access.visible_conflict(current_user, conflict_id)
     except NotFound:
         abort(404)

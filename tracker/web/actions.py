@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain import workflow
-from tracker.services import conflicts
+from tracker.services import conflict_access, conflicts
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.conflict_forms import ACTION_FORMS
 
@@ -17,7 +17,7 @@ def _refusal(conflict_id: int, action: str) -> str | None:
     if workflow.actor_kind(current_user.role) in workflow.TRANSITIONS[action].roles:
         return None
     try:
-        conflict = conflicts.visible_conflict(current_user, conflict_id)
+        conflict = conflict_access.visible_conflict(current_user, conflict_id)
     except NotFound:
         abort(404)
     try:

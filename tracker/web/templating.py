@@ -10,8 +10,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
-from tracker.domain.sla_clock import SLA_STATE_LABELS, format_duration
-from tracker.markdown import render_markdown
+from tracker.domain.clock import SLA_STATE_LABELS, format_duration
+from tracker.web.markdown import render_markdown
 
 
 def viewer_timezone() -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from tracker.api import bp
+from tracker.api.blueprint import bp
 from tracker.api.schemas import MAX_ID
 
 _NOT_AN_ID = MAX_ID + 1  # the endpoint answers 404 for any id above MAX_ID

@@ -7,7 +7,7 @@ from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
 from tracker.clock import utcnow
 from tracker.models import User
-from tracker.services import conflicts
+from tracker.services import conflict_access, conflicts
 
 COMMENT_KINDS = ("comment", "reply", "internal_note")
 
@@ -20,8 +20,8 @@ COMMENT_KINDS = ("comment", "reply", "internal_note")
 )
 def list_comments(user: User, conflict_id: int) -> s.EventList:
     """Public comments and replies; internal notes too for managers."""
-    row = conflicts.visible_conflict(user, conflict_id)
-    events = [e for e in conflicts.timeline(row, user) if e.kind in COMMENT_KINDS]
+    row = conflict_access.visible_conflict(user, conflict_id)
+    events = [e for e in conflict_access.timeline(row, user) if e.kind in COMMENT_KINDS]
     return s.EventList(items=[present.event(e) for e in events])
 
 
@@ -47,5 +47,5 @@ def create_comment(user: User, conflict_id: int, body: s.CommentCreate):  # type
 )
 def list_events(user: User, conflict_id: int) -> s.EventList:
     """Every event in order; partners get the public ones only."""
-    row = conflicts.visible_conflict(user, conflict_id)
-    return s.EventList(items=[present.event(e) for e in conflicts.timeline(row, user)])
+    row = conflict_access.visible_conflict(user, conflict_id)
+    return s.EventList(items=[present.event(e) for e in conflict_access.timeline(row, user)])

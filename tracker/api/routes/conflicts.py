@@ -7,7 +7,7 @@ from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
 from tracker.clock import utcnow
 from tracker.models import User
-from tracker.services import conflicts
+from tracker.services import conflict_access, conflicts
 
 
 @endpoint(
@@ -55,7 +55,7 @@ def list_conflicts(user: User, query: s.ConflictQuery) -> s.ConflictPage:
     responses={200: s.Conflict},
 )
 def get_conflict(user: User, conflict_id: int) -> s.Conflict:
-    return present.conflict(conflicts.visible_conflict(user, conflict_id), user)
+    return present.conflict(conflict_access.visible_conflict(user, conflict_id), user)
 
 
 @endpoint(

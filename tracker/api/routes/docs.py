@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Response, render_template
 
-from tracker.api import bp, openapi
+from tracker.api import openapi
+from tracker.api.blueprint import bp
 from tracker.api.endpoint import json_response
 from tracker.api.openapi import STATUS_DESCRIPTIONS
 

@@ -1,7 +1,6 @@
 """The signed-in user's own API tokens and (partners) their organisation's webhooks."""
 
-from flask import Blueprint
+from tracker.web.account import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.account.blueprint import bp
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-from tracker.web.account import routes  # noqa: E402,F401
+__all__ = ["bp"]

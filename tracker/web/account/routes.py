@@ -11,7 +11,7 @@ from tracker.clock import utcnow
 from tracker.services import accounts, api_tokens, partner_webhooks
 from tracker.services.errors import InvalidInput, NotFound
 from tracker.web.access import role_required
-from tracker.web.account import bp
+from tracker.web.account.blueprint import bp
 from tracker.web.account.forms import TimezoneForm, TokenForm, WebhookForm
 from tracker.web.admin.forms import ConfirmForm
 

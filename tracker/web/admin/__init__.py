@@ -1,7 +1,6 @@
 """Administration: users, partners and the settings in force."""
 
-from flask import Blueprint
+from tracker.web.admin import agreements, outbox, routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.admin.blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from tracker.web.admin import agreements, outbox, routes  # noqa: E402,F401
+__all__ = ["bp"]

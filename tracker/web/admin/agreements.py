@@ -15,7 +15,7 @@ from tracker.models import SlaCalendar, SlaPolicy
 from tracker.services import agreements
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
-from tracker.web.admin import bp
+from tracker.web.admin.blueprint import bp
 from tracker.web.admin.forms import CalendarForm, ConfirmForm, PolicyForm
 from tracker.web.forms_util import apply_field_errors
 

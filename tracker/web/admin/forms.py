@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from tracker.domain.accounts import TIERS, timezone_choices
-from tracker.domain.sla_clock import (
+from tracker.domain.clock import (
     DEFAULT_CRITICAL_PERCENT,
     DEFAULT_TARGETS,
     DEFAULT_WARNING_PERCENT,

@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.services import outbox as outbox_service
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
-from tracker.web.admin import bp
+from tracker.web.admin.blueprint import bp
 from tracker.web.admin.forms import ConfirmForm
 from tracker.web.paging import page_arg
 

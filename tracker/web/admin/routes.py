@@ -14,7 +14,7 @@ from tracker.services import accounts, agreements, partners
 from tracker.services.errors import ServiceError
 from tracker.services.settings import settings_overview
 from tracker.web.access import role_required
-from tracker.web.admin import bp
+from tracker.web.admin.blueprint import bp
 from tracker.web.admin.forms import ConfirmForm, PartnerForm, UserForm
 from tracker.web.forms_util import apply_field_errors
 from tracker.web.paging import page_arg

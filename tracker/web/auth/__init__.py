@@ -1,7 +1,6 @@
 """Signing in and out, passwords and invitations."""
 
-from flask import Blueprint
+from tracker.web.auth import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from tracker.web.auth import routes  # noqa: E402,F401
+__all__ = ["bp"]

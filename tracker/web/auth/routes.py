@@ -10,7 +10,7 @@ from tracker.extensions import limiter
 from tracker.services import accounts
 from tracker.services.errors import ServiceError
 from tracker.services.login_throttle import LOCKED
-from tracker.web.auth import bp
+from tracker.web.auth.blueprint import bp
 from tracker.web.auth.forms import AcceptInviteForm, ChangePasswordForm, LoginForm
 from tracker.web.forms_util import apply_field_errors
 from tracker.web.redirects import safe_target

@@ -1,7 +1,6 @@
 """The alliance managers' console: the triage queue and the working view of a conflict."""
 
-from flask import Blueprint
+from tracker.web.console import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.console.blueprint import bp
 
-bp = Blueprint("console", __name__, url_prefix="/console")
-
-from tracker.web.console import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -12,7 +12,7 @@ from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import conflicts, escalations, sla
+from tracker.services import conflict_access, conflicts, escalations, sla
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -26,7 +26,7 @@ from tracker.web.conflict_forms import (
     StaffMessageForm,
     uploads_from_request,
 )
-from tracker.web.console import bp
+from tracker.web.console.blueprint import bp
 from tracker.web.paging import page_arg, strict_int
 from tracker.web.redirects import safe_target
 
@@ -130,7 +130,7 @@ def conflict(conflict_id: int):
     return render_template(
         "console/conflict.html",
         conflict=item,
-        events=conflicts.timeline(item, current_user),
+        events=conflict_access.timeline(item, current_user),
         clocks=sla.clock_views(item, now),
         pauses=sla.pauses(item),
         now=now,

@@ -1,7 +1,6 @@
 """The landing page: each role starts where its work is."""
 
-from flask import Blueprint
+from tracker.web.main import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.main.blueprint import bp
 
-bp = Blueprint("main", __name__)
-
-from tracker.web.main import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -5,10 +5,10 @@ from flask_login import current_user, login_required
 
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
-from tracker.domain.sla_clock import calendar_to_json
+from tracker.domain.clock import calendar_to_json
 from tracker.services import sla
 from tracker.web.access import role_required
-from tracker.web.main import bp
+from tracker.web.main.blueprint import bp
 
 
 @bp.route("/")

@@ -1,7 +1,6 @@
 """Partner organisations as staff see them."""
 
-from flask import Blueprint
+from tracker.web.partners import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.partners.blueprint import bp
 
-bp = Blueprint("partners", __name__, url_prefix="/partners")
-
-from tracker.web.partners import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -10,7 +10,7 @@ from tracker.extensions import db
 from tracker.models import Partner
 from tracker.web.access import role_required
 from tracker.web.paging import page_arg
-from tracker.web.partners import bp
+from tracker.web.partners.blueprint import bp
 
 
 @bp.route("/")

@@ -1,7 +1,6 @@
 """The partner portal: a partner organisation's own conflicts."""
 
-from flask import Blueprint
+from tracker.web.portal import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.portal.blueprint import bp
 
-bp = Blueprint("portal", __name__, url_prefix="/portal")
-
-from tracker.web.portal import routes  # noqa: E402,F401
+__all__ = ["bp"]

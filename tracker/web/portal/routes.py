@@ -11,7 +11,7 @@ from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
 from tracker.extensions import db
 from tracker.models import Rating
-from tracker.services import conflicts, sla, trust
+from tracker.services import conflict_access, conflicts, sla, trust
 from tracker.services.errors import ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -23,7 +23,7 @@ from tracker.web.conflict_forms import (
 )
 from tracker.web.forms_util import apply_field_errors
 from tracker.web.paging import page_arg
-from tracker.web.portal import bp
+from tracker.web.portal.blueprint import bp
 from tracker.web.trust.forms import RatingForm
 
 
@@ -87,7 +87,7 @@ def conflict(conflict_id: int):
     return render_template(
         "portal/conflict.html",
         conflict=item,
-        events=conflicts.timeline(item, current_user),
+        events=conflict_access.timeline(item, current_user),
         clocks=sla.clock_views(item, now),
         pauses=sla.pauses(item),
         now=now,

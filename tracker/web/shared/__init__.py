@@ -1,7 +1,6 @@
 """Pages every signed-in user has: attachments they may see, their notifications."""
 
-from flask import Blueprint
+from tracker.web.shared import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.shared.blueprint import bp
 
-bp = Blueprint("shared", __name__)
-
-from tracker.web.shared import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Notification
-from tracker.services import attachments, conflicts, notifications, preferences
+from tracker.services import attachments, conflict_access, notifications, preferences
 from tracker.services.errors import NotFound
 from tracker.web.admin.forms import ConfirmForm
 from tracker.web.paging import page_arg
-from tracker.web.shared import bp
+from tracker.web.shared.blueprint import bp
 
 
 @bp.route("/attachments/<int:attachment_id>")
@@ -20,7 +20,7 @@ from tracker.web.shared import bp
 def attachment(attachment_id: int):
     """Only to those who may see the conflict (and, for internal files, staff): else 404."""
     try:
-        item = conflicts.visible_attachment(current_user, attachment_id)
+        item = conflict_access.visible_attachment(current_user, attachment_id)
     except NotFound:
         abort(404)
     path = attachments.path_for(item.storage_key)

@@ -1,7 +1,6 @@
 """Trust history pages: a partnership's scores and ledger, the portfolio, exports."""
 
-from flask import Blueprint
+from tracker.web.trust import routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.trust.blueprint import bp
 
-bp = Blueprint("trust", __name__)
-
-from tracker.web.trust import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -10,7 +10,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from tracker.charts import Point, Series, data_table, line_chart
 from tracker.clock import utcnow
 from tracker.domain import trust as model
 from tracker.domain import workflow
@@ -20,8 +19,9 @@ from tracker.models import CheckIn, Conflict, Partner, TrustEvent, TrustHistory,
 from tracker.services import trust
 from tracker.services.errors import ServiceError
 from tracker.web.access import role_required
+from tracker.web.charts import Point, Series, data_table, line_chart
 from tracker.web.paging import page_arg
-from tracker.web.trust import bp
+from tracker.web.trust.blueprint import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365, "all": None}

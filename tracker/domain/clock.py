@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from tracker.domain.sla import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
 
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"

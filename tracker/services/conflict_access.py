@@ -1,0 +1,43 @@
+"""Who may read which conflict, attachment and event: the one rule every reader goes through."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tracker.extensions import db
+from tracker.models import Attachment, Conflict, ConflictEvent, User
+from tracker.models.conflict import INTERNAL, PUBLIC
+from tracker.services.errors import NotFound
+
+
+def may_see(user: User, conflict: Conflict) -> bool:
+    """Staff see every conflict; a partner's people see their own organisation's."""
+    if user.is_staff:
+        return True
+    return user.is_partner and user.partner_id == conflict.partner_id
+
+
+def visible_conflict(user: User, conflict_id: int) -> Conflict:
+    """The conflict if `user` may see it; otherwise NotFound (never say it exists)."""
+    conflict = db.session.get(Conflict, conflict_id)
+    if conflict is None or not may_see(user, conflict):
+        raise NotFound("No such conflict.")
+    return conflict
+
+
+def visible_attachment(user: User, attachment_id: int) -> Attachment:
+    """The attachment if `user` may see it and its conflict; otherwise NotFound."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not may_see(user, attachment.conflict):
+        raise NotFound("No such attachment.")
+    if attachment.visibility == INTERNAL and not user.is_staff:
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
+    """The conflict's events in the order they happened; partners see public ones only."""
+    query = select(ConflictEvent).where(ConflictEvent.conflict_id == conflict.id)
+    if not viewer.is_staff:
+        query = query.where(ConflictEvent.visibility == PUBLIC)
+    return list(db.session.scalars(query.order_by(ConflictEvent.id)))

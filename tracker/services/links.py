@@ -1,0 +1,30 @@
+"""Absolute links to the app's pages on BASE_URL (TRACKER_BASE_URL), for mail and webhooks."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from tracker.models import Conflict
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to `endpoint` on BASE_URL, built from the URL map without a request.
+
+    Never on a request's Host header: jobs and the CLI have no request, and a request's Host
+    is whatever its sender wrote.
+    """
+    base = urlsplit(current_app.config["BASE_URL"].rstrip("/"))
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def conflict_url(conflict: Conflict, *, staff: bool) -> str:
+    """An absolute link to the conflict's page for this kind of reader (for mail and hooks)."""
+    endpoint = "console.conflict" if staff else "portal.conflict"
+    return external_url(endpoint, conflict_id=conflict.id)

@@ -1,0 +1,36 @@
+"""The one path of what happened: `publish()` hands each event to the consumers declared
+for its type, in the caller's transaction, and then to those of the events they return.
+
+The table is filled once at start-up (`services/handlers.py`, called by `create_app`), so
+that this module imports no consumer and no consumer imports another.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+
+from tracker.domain.events import Event
+
+Handler = Callable[[Event, datetime], Iterable[Event] | None]
+_handlers: dict[type[Event], tuple[Handler, ...]] = {}
+
+
+def configure(table: Mapping[type[Event], Sequence[Handler]]) -> None:
+    """Install the consumers of each event type (in the order they must run)."""
+    _handlers.clear()
+    _handlers.update({kind: tuple(handlers) for kind, handlers in table.items()})
+
+
+def publish(events: Iterable[Event], now: datetime) -> None:
+    """Run every consumer of each event, breadth first; what a consumer returns is
+    published in turn. An event without consumers is a wiring mistake, not a no-op."""
+    queue = deque(events)
+    while queue:
+        event = queue.popleft()
+        handlers = _handlers.get(type(event))
+        if handlers is None:
+            raise LookupError(f"no consumer is declared for {type(event).__name__}")
+        for handler in handlers:
+            queue.extend(handler(event, now) or ())
