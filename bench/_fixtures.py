@@ -375,7 +375,7 @@ class _Trail:
         body: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        """An event, as services.conflicts.record_event() writes it (it touches updated_at)."""
+        """An event, as services.timeline.record() writes it (it touches updated_at)."""
         self.row["updated_at"] = at
         self.events.append(
             {

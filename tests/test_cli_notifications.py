@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from tests.conftest import NOW
 from tracker.extensions import db
 from tracker.models import OutboxMessage
@@ -11,11 +13,11 @@ from tracker.services import outbox
 
 
 def _queue(key: str, now=NOW) -> OutboxMessage:  # type: ignore[no-untyped-def]
-    message = outbox.enqueue_email(
+    outbox.enqueue_email(
         dedupe_key=key, address=f"{key}@x.test", subject="Hello", text="Hi", html=None, now=now
     )
     db.session.commit()
-    return message
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
 
 
 def test_deliver_with_nothing_due_prints_the_summary_line(runner) -> None:

@@ -27,6 +27,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     warn_about_process_local_limits(app)
     register_security_headers(app)  # early: after_request hooks run last-registered first
     register_extensions(app)
+    register_event_handlers()
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -104,6 +105,13 @@ def register_security_headers(app: Flask) -> None:
         ):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def register_event_handlers() -> None:
+    """Wire the message bus: which consumers hear of which domain event."""
+    from tracker.services.handlers import register
+
+    register()
 
 
 def register_blueprints(app: Flask) -> None:

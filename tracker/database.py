@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
@@ -11,6 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 def configure_engine_events(engine: Engine) -> None:
@@ -55,6 +58,67 @@ def insert_if_absent(session: Session, model: type, values: dict, keys: list[str
     session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
 
+_DEFERRED = "tracker.deferred_inserts"
+
+
+def defer_insert(session: Session, model: type, values: dict, keys: list[str]) -> None:
+    """Queue a row for `flush_deferred()`: the rows of one table go out together, as one
+    `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`, instead of a SELECT and an INSERT
+    each (a fan-out to many people is one statement per table). `keys` names the unique
+    key that makes a repeat of the row harmless (it must exist in the schema)."""
+    session.info.setdefault(_DEFERRED, {}).setdefault((model, tuple(keys)), []).append(values)
+
+
+def flush_deferred(session: Session) -> None:
+    """Write every queued row (see `defer_insert`), in the session's transaction."""
+    pending = session.info.pop(_DEFERRED, None)
+    if not pending:
+        return
+    dialect = session.connection().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    by_table: dict[type, list[dict]] = {}
+    for (model, _keys), rows in pending.items():
+        by_table.setdefault(model, []).extend(rows)
+    for model, rows in by_table.items():
+        columns = sorted({name for row in rows for name in row})
+        values = [{name: row.get(name) for name in columns} for row in rows]
+        # No conflict target: a row that hits any of the table's unique keys is skipped, so
+        # rows deduplicated on different keys go out together; one statement, compiled once
+        # and cached, executed for all rows (executemany).
+        statement = insert(model.__table__).on_conflict_do_nothing()
+        session.execute(statement, values)
+
+
+@event.listens_for(Session, "before_commit")
+def _deferred_rows_commit_too(session: Session) -> None:
+    flush_deferred(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _deferred_rows_roll_back_too(session: Session, previous_transaction: object) -> None:
+    # Any rollback, a savepoint's too (a conflict the sweep failed on): its queued rows go.
+    session.info.pop(_DEFERRED, None)
+
+
+_MEMO = "tracker.transaction_memo"
+
+
+def transaction_memo(session: Session, key: tuple, load: Callable[[], T]) -> T:
+    """`load()` once per transaction for `key`: a fan-out over a sweep's batch reads the same
+    people, preferences and hooks once, not once per conflict. Forgotten at commit and
+    rollback, so nothing outlives the transaction that read it."""
+    memo = session.info.setdefault(_MEMO, {})
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memo(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:  # the outermost, not a savepoint
+        session.info.pop(_MEMO, None)
+
+
 class TrackerSession(FlaskSession):
     """Flask-SQLAlchemy's session, whose commit() can be held by `one_transaction()`."""
 
@@ -67,6 +131,7 @@ class TrackerSession(FlaskSession):
     def rollback(self) -> None:
         if self.info.get(_HELD):
             self.info[_ROLLED_BACK] = True
+        self.info.pop(_DEFERRED, None)  # even with no transaction begun yet
         super().rollback()
 
 

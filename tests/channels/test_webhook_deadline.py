@@ -42,8 +42,8 @@ def test_a_trickling_receiver_is_cut_off_at_the_total_deadline() -> None:
     started = time.monotonic()
     try:
         with pytest.raises(DeliveryError, match="took longer than 1 s"):
-            post_json(url, {"event": "test"}, timeout=1.0, total_timeout=1.0)
+            post_json(url, {"event": "test"}, timeout=5.0, total_timeout=1.0)
     finally:
         stop.set()
         server.close()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # not the 5 s per-operation timeout, nor longer

@@ -123,7 +123,8 @@ def test_audience_grows_with_the_level(world, app) -> None:
 
 def test_partner_timeline_says_escalated_without_internal_names(world) -> None:
     conflict = world["conflict"]
-    sweep(berlin(16, 11, 30))
+    for moment in (berlin(16, 10, 45), berlin(16, 11), berlin(16, 11, 30)):  # on time
+        sweep(moment)
     public = conflict_access.timeline(conflict, world["user"])
     escalated = [e for e in public if e.kind == "escalated"]
     assert [e.data["level"] for e in escalated] == ["breach", "critical"]
@@ -131,6 +132,21 @@ def test_partner_timeline_says_escalated_without_internal_names(world) -> None:
     assert not any(e.kind == "escalated_internal" for e in public)
     staff_view = conflict_access.timeline(conflict, world["owner"])
     assert sum(e.kind == "escalated_internal" for e in staff_view) == 3
+
+
+def test_a_late_sweep_records_every_level_and_tells_the_partner_once(world) -> None:
+    conflict = world["conflict"]
+    sweep(berlin(16, 11, 30))  # warning, breach and critical all reached since the last look
+    public = conflict_access.timeline(conflict, world["user"])
+    assert [e.data["level"] for e in public if e.kind == "escalated"] == ["critical"]
+    staff_view = conflict_access.timeline(conflict, world["owner"])
+    internal = [e.data for e in staff_view if e.kind == "escalated_internal"]
+    assert [d["level"] for d in internal] == ["warning", "breach", "critical"]
+    assert [d["reached_at"] for d in internal] == [
+        berlin(16, 10, 45).isoformat(),
+        berlin(16, 11).isoformat(),
+        berlin(16, 11, 30).isoformat(),
+    ]
 
 
 def test_reminders_follow_the_interval_and_never_every_sweep(world) -> None:

@@ -303,10 +303,15 @@ def test_scheduler_auto_closes_after_seven_days(app) -> None:
     conflict = make_conflict()
     triage(conflict, manager)
     conflicts.act(manager, conflict.id, "resolve", RESOLUTION, now=WHEN)
-    with pytest.raises(StateConflict):
-        conflicts.act(None, conflict.id, "auto_close", {}, now=WHEN + timedelta(days=6))
-    conflicts.act(None, conflict.id, "auto_close", {}, now=WHEN + timedelta(days=7))
-    assert db.session.get(Conflict, conflict.id).close_reason == "auto_accepted"
+    resolved = db.session.get(Conflict, conflict.id)
+    assert conflicts.close_unanswered(resolved, WHEN + timedelta(days=6)) is False
+    assert resolved.status == "resolved"
+    assert conflicts.close_unanswered(resolved, WHEN + timedelta(days=7)) is True
+    db.session.commit()
+    closed = db.session.get(Conflict, conflict.id)
+    assert (closed.status, closed.close_reason) == ("closed", "auto_accepted")
+    events = conflict_access.timeline(closed, manager)
+    assert events[-1].data["action"] == "auto_close" and events[-1].actor_id is None
 
 
 def test_partners_cannot_comment_on_a_closed_conflict_but_staff_can_note(app) -> None:

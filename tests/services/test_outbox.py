@@ -20,6 +20,7 @@ from tests.conftest import NOW
 from tests.servers import LOOPBACK, SmtpServer, WebhookReceiver, wait_for
 from tracker.channels.webhook import SIGNATURE_HEADER, verify
 from tracker.clock import utcnow
+from tracker.database import flush_deferred
 from tracker.extensions import db
 from tracker.models import OutboxMessage
 from tracker.services import outbox
@@ -45,6 +46,13 @@ def installation(app) -> str:  # type: ignore[no-untyped-def]
     return hashlib.sha256(app.config["SECRET_KEY"].encode()).hexdigest()[:8]
 
 
+def _row(key: str) -> OutboxMessage:
+    """The committed row of a key (enqueueing writes it with the transaction)."""
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+    assert row is not None
+    return row
+
+
 def queue_email(key: str = "esc-1-alice", *, now=NOW, **overrides) -> OutboxMessage:  # type: ignore[no-untyped-def]
     values = {
         "dedupe_key": key,
@@ -55,19 +63,17 @@ def queue_email(key: str = "esc-1-alice", *, now=NOW, **overrides) -> OutboxMess
         "now": now,
     }
     values.update(overrides)
-    message = outbox.enqueue_email(**values)
-    assert message is not None
+    outbox.enqueue_email(**values)
     db.session.commit()
-    return message
+    return _row(values["dedupe_key"])
 
 
 def queue_webhook(url: str, key: str = "esc-1-hook", **overrides) -> OutboxMessage:  # type: ignore[no-untyped-def]
     values = {"dedupe_key": key, "url": url, "payload": {"event": "breach", "n": 1}, "now": NOW}
     values.update(overrides)
-    message = outbox.enqueue_webhook(**values)
-    assert message is not None
+    outbox.enqueue_webhook(**values)
     db.session.commit()
-    return message
+    return _row(values["dedupe_key"])
 
 
 def reloaded(message: OutboxMessage) -> OutboxMessage:
@@ -78,23 +84,31 @@ def reloaded(message: OutboxMessage) -> OutboxMessage:
 
 
 def test_enqueue_adds_a_pending_row_due_now_to_the_callers_transaction(app) -> None:
-    message = outbox.enqueue_email(
+    outbox.enqueue_email(
         dedupe_key="k", address="a@x.test", subject="s", text="t", html=None, now=NOW
     )
-    assert message is not None
+    flush_deferred(db.session)  # what the end of a publish, or the commit, does
+    message = db.session.scalar(select(OutboxMessage))
     assert (message.status, message.attempts, message.next_attempt_at) == ("pending", 0, NOW)
     db.session.rollback()  # nothing was committed: the caller's rollback takes it away
     assert db.session.scalar(select(OutboxMessage.id)) is None
 
 
+def test_a_rollback_before_the_rows_are_written_drops_them_too(app) -> None:
+    outbox.enqueue_email(
+        dedupe_key="k", address="a@x.test", subject="s", text="t", html=None, now=NOW
+    )
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalar(select(OutboxMessage.id)) is None
+
+
 def test_enqueue_with_an_existing_dedupe_key_adds_nothing(app) -> None:
     queue_email("same-key")
-    again = outbox.enqueue_email(
+    outbox.enqueue_email(
         dedupe_key="same-key", address="b@x.test", subject="s", text="t", html=None, now=NOW
     )
-    assert again is None
-    hook = outbox.enqueue_webhook(dedupe_key="same-key", url="http://x.test/", payload={}, now=NOW)
-    assert hook is None
+    outbox.enqueue_webhook(dedupe_key="same-key", url="http://x.test/", payload={}, now=NOW)
     db.session.commit()
     assert [m.address for m in db.session.scalars(select(OutboxMessage))] == ["alice@partner.test"]
 

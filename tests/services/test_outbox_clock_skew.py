@@ -25,7 +25,7 @@ def mail(app, smtp_server: SmtpServer) -> SmtpServer:
 
 
 def queue(key: str, address: str = "alice@partner.example") -> OutboxMessage:
-    message = outbox.enqueue_email(
+    outbox.enqueue_email(
         dedupe_key=key,
         address=address,
         subject="TR-2026-00001 breached its resolution target",
@@ -33,9 +33,8 @@ def queue(key: str, address: str = "alice@partner.example") -> OutboxMessage:
         html=None,
         now=utcnow(),
     )
-    assert message is not None
     db.session.commit()
-    return message
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
 
 
 def run_in_thread(app, target, errors: list[BaseException]) -> threading.Thread:  # type: ignore[no-untyped-def]

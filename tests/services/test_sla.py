@@ -19,7 +19,7 @@ from tests.factories import (
 from tracker.domain import clock
 from tracker.extensions import db
 from tracker.models import Conflict, SlaPause, SlaPolicy
-from tracker.services import conflicts, sla
+from tracker.services import conflict_search, conflicts, sla
 
 H = timedelta(hours=1)
 # WHEN is Monday 2026-11-16 09:00 UTC = 10:00 in Berlin, inside office hours.
@@ -233,7 +233,8 @@ def test_queue_puts_the_soonest_deadline_first_and_paused_last(app) -> None:
     paused = make_conflict(user, severity="critical", title="Paused one", now=WHEN)
     triage(paused, manager)
     conflicts.act(manager, paused.id, "wait_on_partner", {"message": "?"}, now=WHEN)
-    order = [c.id for c in db.session.scalars(conflicts.queue(conflicts.QueueFilters()))]
+    page = conflict_search.queue_page(manager, conflict_search.ConflictFilters(), 1, 25)
+    order = [c.id for c in page.items]
     assert order == [critical.id, low.id, paused.id]
 
 

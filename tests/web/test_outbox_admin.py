@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.factories import make_admin, make_manager, make_partner_user
@@ -30,9 +31,9 @@ def _queue(key: str, **overrides) -> OutboxMessage:  # type: ignore[no-untyped-d
         "now": NOW,
     }
     values.update(overrides)
-    message = outbox.enqueue_email(**values)
-    db.session.commit()
-    return message
+    outbox.enqueue_email(**values)
+    db.session.commit()  # enqueued rows are written with the transaction
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
 
 
 def _failed(mail, key: str = "bounced") -> OutboxMessage:  # type: ignore[no-untyped-def]
@@ -45,10 +46,11 @@ def _failed(mail, key: str = "bounced") -> OutboxMessage:  # type: ignore[no-unt
 def test_admin_sees_messages_with_their_state_and_last_error(browser, mail) -> None:
     failed = _failed(mail)
     _queue("waiting", now=NOW + timedelta(hours=1))
-    hook = outbox.enqueue_webhook(
+    outbox.enqueue_webhook(
         dedupe_key="hook", url="https://hooks.example/in?token=s3cr3t-token", payload={}, now=NOW
     )
     db.session.commit()
+    hook = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "hook"))
     browser.login(make_admin().email)
 
     html = browser.get("/admin/outbox").get_data(as_text=True)

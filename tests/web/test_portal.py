@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests.factories import WHEN, make_conflict, make_manager, make_partner_user, triage
 from tracker.extensions import db
 from tracker.models import Attachment, Conflict, Notification
-from tracker.services import api_tokens, conflict_access, conflicts
+from tracker.services import api_tokens, conflict_access, conflicts, timeline
 from tracker.services.attachments import MAX_ATTACHMENT_BYTES
 from tracker.services.attachments import Upload as FileUpload
 
@@ -354,7 +354,7 @@ def test_a_rolled_back_upload_leaves_no_file_behind(app) -> None:
     user = make_partner_user()
     conflict = make_conflict(user)
     before = set(os.listdir(upload_dir()))
-    event = conflicts.record_event(conflict, user, "comment", WHEN, body="with a file")
+    event = timeline.record(conflict, user.id, "comment", WHEN, body="with a file")
     checked = files.check_uploads([FileUpload("terms.pdf", PDF)])
     conflicts._attach(conflict, event, user, checked, WHEN)
     assert len(set(os.listdir(upload_dir())) - before) == 1

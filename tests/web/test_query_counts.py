@@ -23,8 +23,7 @@ from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.jobs.sweep import sweep
 from tracker.models import Conflict
-from tracker.services import agreements, conflicts, escalations, sla, trust
-from tracker.web.trust.routes import portfolio_rows
+from tracker.services import agreements, conflicts, escalations, portfolio, sla, trust
 
 MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 AFTER_CRITICAL = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)  # warning, breach and critical
@@ -153,7 +152,7 @@ def test_portfolio_numbers_are_those_of_the_trust_service(app) -> None:
     now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
     with_evidence = _partners_with_evidence(2, now)
     without = make_partner().id  # no evidence at all: the prior, no change
-    rows = {row["partner"].id: row for row in portfolio_rows(now)}
+    rows = {row["partner"].id: row for row in portfolio.rows(now)}
     assert set(rows) == {*with_evidence, without}
     for partner_id, row in rows.items():
         expected = trust.scores(partner_id, now)

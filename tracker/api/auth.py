@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import g, request
 from flask_limiter.util import get_remote_address
 
 from tracker.api.errors import ApiError
 from tracker.clock import utcnow
-from tracker.models import ApiToken, User
-from tracker.models.api import WRITE
 from tracker.services import api_tokens
+
+if TYPE_CHECKING:
+    from tracker.models import ApiToken, User
 
 _CHALLENGE = 'Bearer realm="trustomer"'
 
@@ -63,7 +64,7 @@ def authenticate(scope: str) -> ApiToken:
             else "Send a personal API token: Authorization: Bearer <token>."
         )
         raise ApiError(401, detail, headers={"WWW-Authenticate": challenge})
-    if scope == WRITE and not token.may_write:
+    if not api_tokens.allows(token, scope):
         raise ApiError(403, "This token is read-only; use a token with the write scope.")
     g.api_token = token
     return token

@@ -9,7 +9,6 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from tracker.clock import utcnow
-from tracker.models.api import SCOPES
 from tracker.services import accounts, api_tokens
 from tracker.services.errors import ServiceError
 
@@ -18,7 +17,7 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 
 @tokens_cli.command("create")
 @click.argument("email")
-@click.option("--scope", type=click.Choice(SCOPES), required=True, help="read or write.")
+@click.option("--scope", type=click.Choice(api_tokens.SCOPES), required=True, help="read or write.")
 @click.option("--name", default="CLI token", show_default=True, help="To recognise it later.")
 @click.option(
     "--expires-days", type=click.IntRange(min=1, max=730), default=None, help="Expire after."

@@ -18,9 +18,7 @@ from tracker.api.errors import ApiError, validation_errors
 from tracker.api.openapi import Operation, register
 from tracker.api.schemas import MAX_ID
 from tracker.clock import utcnow
-from tracker.database import one_transaction
-from tracker.extensions import db
-from tracker.services import idempotency
+from tracker.services import idempotency, transactions
 
 JSON = "application/json"
 INVALID = "The request is not valid."
@@ -191,7 +189,7 @@ def endpoint(
                     if secret_fields:
                         raise _secret_replay(outcome.body, replayed)
                     return json_response(outcome.body, outcome.status, replayed)
-                with one_transaction(db.session):  # the key commits with the work, or neither
+                with transactions.held_together():  # the key commits with the work, or neither
                     status, payload = _run(view, kwargs, success)
                     if 200 <= status < 300:
                         kept = {k: v for k, v in payload.items() if k not in secret_fields}

@@ -12,7 +12,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from tracker.clock import utcnow
 from tracker.database import is_unavailable
-from tracker.extensions import db, limiter
+from tracker.extensions import limiter
+from tracker.services import transactions
 from tracker.services.errors import ServiceError
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,7 +82,7 @@ def register_handlers(bp: Any) -> None:
 
     @bp.errorhandler(ServiceError)
     def service_error(error: ServiceError) -> Response:
-        db.session.rollback()
+        transactions.discard()
         return problem(error.status, error.message, errors=error.field_errors or None)
 
     # No handler for pydantic's ValidationError: endpoint() turns a request's into a 422
@@ -112,17 +113,14 @@ def register_handlers(bp: Any) -> None:
         if is_unavailable(error):
             return database_unavailable(error)
         current_app.logger.exception("unhandled error in the API")
-        db.session.rollback()
+        transactions.discard()
         return problem(500, "We could not complete the request. It has been logged.")
 
 
 def database_unavailable(error: BaseException) -> Response:
     """503 problem+json with Retry-After: the database is down, the request may be fine."""
     current_app.logger.error("database unavailable: %s", type(error).__name__)
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is gone; the session is reset anyway
-        db.session.close()
+    transactions.discard_after_outage()
     return problem(
         503,
         "The service cannot reach its database right now; try again shortly.",

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tracker.api import schemas as s
 from tracker.domain import clock, workflow
 from tracker.domain import escalation as esc
-from tracker.models import Conflict, ConflictEvent, Escalation, Notification, PartnerWebhook, User
-from tracker.models import Partner as PartnerRow
 from tracker.services import sla
 from tracker.services.links import conflict_url
+
+if TYPE_CHECKING:
+    from tracker.models import (
+        Conflict,
+        ConflictEvent,
+        Escalation,
+        Notification,
+        PartnerWebhook,
+        User,
+    )
+    from tracker.models import Partner as PartnerRow
 
 
 def _user(user: User | None) -> s.UserRef | None:

@@ -20,7 +20,7 @@ from pydantic import (
 
 from tracker.domain import escalation, workflow
 from tracker.domain.clock import SLA_STATES, WEEKDAY_KEYS
-from tracker.models.api import SCOPES
+from tracker.services.api_tokens import SCOPES
 from tracker.services.partner_webhooks import EVENTS as WEBHOOK_EVENTS
 
 MAX_ID = 2**31 - 1  # the database's integer: larger ids cannot exist

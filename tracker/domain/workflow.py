@@ -221,7 +221,7 @@ def plan(
             "This conflict was closed more than 30 days ago. Please raise a new conflict "
             "and mention this one; your alliance manager can still reopen it."
         )
-    if action == "auto_close" and (resolved_at is None or now - resolved_at < AUTO_CLOSE_AFTER):
+    if action == "auto_close" and not auto_close_due(state, resolved_at, now):
         raise WorkflowError(
             "A resolution is closed automatically only after 7 days without answer."
         )
@@ -286,6 +286,11 @@ def timeline_entry(
     if transition.action == "withdraw":
         data["reason"] = clean["reason"]
     return body, data
+
+
+def auto_close_due(state: str, resolved_at: datetime | None, now: datetime) -> bool:
+    """A resolution left unanswered for AUTO_CLOSE_AFTER is closed by the scheduler."""
+    return state == RESOLVED and resolved_at is not None and now - resolved_at >= AUTO_CLOSE_AFTER
 
 
 def _within_reopen_window(closed_at: datetime | None, now: datetime) -> bool:

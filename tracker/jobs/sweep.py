@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.jobs import locks
 from tracker.models import Conflict
-from tracker.services import conflicts, escalations
+from tracker.services import escalations, sla
 
 LOCK_NAME = "sla_sweep"
 log = logging.getLogger("tracker.jobs")
@@ -79,33 +78,14 @@ def sweep(
     return report
 
 
-RETRY_FAILED_AFTER = timedelta(minutes=5)
-
-
 def _evaluate_safely(conflict: Conflict, now: datetime, report: SweepReport) -> None:
     """One conflict's failure must not stop the others: it is logged and looked at later."""
     conflict_id = conflict.id
     try:
         with db.session.begin_nested():
-            _evaluate(conflict, now, report)
+            escalations.evaluate_due(conflict, now, report)
     except Exception:
         log.exception("sweep: conflict %s failed; retrying in 5 minutes", conflict_id)
         report.failed += 1
         with db.session.begin_nested():
-            db.session.execute(
-                update(Conflict)
-                .where(Conflict.id == conflict_id)
-                .values(next_check_at=now + RETRY_FAILED_AFTER)
-            )
-
-
-def _evaluate(conflict: Conflict, now: datetime, counts: escalations.SweepCounts) -> None:
-    auto_close_due = (
-        conflict.status == workflow.RESOLVED
-        and conflict.resolved_at is not None
-        and now - conflict.resolved_at >= workflow.AUTO_CLOSE_AFTER
-    )
-    if auto_close_due:
-        conflicts.act(None, conflict.id, "auto_close", {}, now=now, commit=False)
-        counts.auto_closed += 1
-    escalations.evaluate(conflict, now, counts)
+            sla.retry_later(conflict_id, now)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from tracker.domain.workflow import ACTIVE_STATES
 from tracker.extensions import db
@@ -142,7 +142,10 @@ class Attachment(db.Model):
 
 @event.listens_for(ConflictEvent, "before_update")
 def _events_are_append_only(mapper, connection, target) -> None:  # type: ignore[no-untyped-def]
-    raise RuntimeError("conflict events are append-only: record a new event instead")
+    # An attachment added to an event's collection marks it dirty without changing a column;
+    # only a changed column is an edit of history.
+    if object_session(target).is_modified(target, include_collections=False):
+        raise RuntimeError("conflict events are append-only: record a new event instead")
 
 
 @event.listens_for(ConflictEvent, "before_delete")

@@ -6,16 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.domain import accounts as rules
+from tracker.domain.accounts import ROLES, STAFF_ROLES
 from tracker.domain.passwords import check_password_strength
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import api_tokens, sessions
+from tracker.services import api_tokens, paging, sessions
 from tracker.services.errors import InvalidInput, NotFound
 
 INVITE_SALT = "trustomer-invite"
@@ -247,6 +249,32 @@ def reissue_invite(user_id: int) -> User:
     user.session_version = User.session_version + 1
     db.session.commit()
     return user
+
+
+def get_user(user_id: int) -> User:
+    """The user with `user_id` (for admins: the route checks); NotFound otherwise."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def users_page(role: str | None, page: int, per_page: int) -> Pagination:
+    """Every user (or those with `role`; unknown roles mean all), by role then name."""
+    query = select(User).order_by(User.role, User.name)
+    if role in ROLES:
+        query = query.where(User.role == role)
+    return paging.numbered(query, page, per_page)
+
+
+def staff_choices() -> list[tuple[int, str]]:
+    """Active alliance managers and admins as (id, name) by name: whom work can go to."""
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+        .order_by(User.name)
+    ).all()
+    return [(user_id, name) for user_id, name in rows]
 
 
 def count_users() -> int:

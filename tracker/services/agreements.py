@@ -25,7 +25,7 @@ from tracker.domain.calendar import BusinessCalendar, SlaConfigError, add_busine
 from tracker.domain.clock import WEEKDAY_KEYS
 from tracker.extensions import db
 from tracker.models import Conflict, Partner, SlaCalendar, SlaPolicy, User
-from tracker.services import conflicts, sla
+from tracker.services import sla, timeline
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
 
 SEVERITIES = tuple(workflow.SEVERITY_RANK)  # most urgent first: critical, high, medium, low
@@ -559,9 +559,9 @@ def reapply_policy(actor: User, policy_id: int, now: datetime) -> int:
     affected = open_conflicts_under(policy)
     for conflict in affected:
         sla.apply_agreement(conflict, now)
-        conflicts.record_event(
+        timeline.record(
             conflict,
-            actor,
+            actor.id,
             "sla_reapplied",
             now,
             visibility="internal",

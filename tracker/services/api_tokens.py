@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from tracker.database import lock_for_write
 from tracker.extensions import db
 from tracker.models import ApiToken, User
-from tracker.models.api import SCOPES
+from tracker.models.api import SCOPES, WRITE
 from tracker.services.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "trk_"  # noqa: S105 - a marker, not a secret
@@ -20,6 +20,11 @@ MAX_NAME = 100
 MAX_LIFETIME = timedelta(days=730)  # a token lives two years at most: rotate long-lived ones
 # Recording every use would write on every request; a minute's precision is enough to show.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def allows(token: ApiToken, scope: str) -> bool:
+    """Whether `token` may be used for `scope` (one of SCOPES): read-only tokens cannot write."""
+    return scope != WRITE or token.may_write
 
 
 def hash_token(raw: str) -> str:

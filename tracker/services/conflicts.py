@@ -13,11 +13,18 @@ from sqlalchemy.orm import selectinload
 from tracker.database import lock_for_write
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
+from tracker.domain.events import (
+    ConflictSubmitted,
+    Event,
+    PartnerContact,
+    SeverityChanged,
+    StateChanged,
+)
 from tracker.extensions import db
-from tracker.models import Attachment, Conflict, ConflictEvent, User
+from tracker.models import Attachment, Conflict, ConflictEvent, Partner, User
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.services import attachments as files
-from tracker.services import notifications, sla, trust
+from tracker.services import messagebus, timeline
 from tracker.services.conflict_access import may_see
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -110,33 +117,6 @@ def _escape_like(text: str) -> str:
 # --- writing -----------------------------------------------------------------------------
 
 
-def record_event(
-    conflict: Conflict,
-    actor: User | None,
-    kind: str,
-    now: datetime,
-    *,
-    visibility: str = PUBLIC,
-    body: str | None = None,
-    data: Mapping[str, Any] | None = None,
-) -> ConflictEvent:
-    """Append an event: the only way history is written."""
-    event = ConflictEvent(
-        conflict=conflict,
-        actor_id=actor.id if actor else None,
-        created_at=now,
-        kind=kind,
-        visibility=visibility,
-        body=body,
-        data=dict(data) if data else None,
-    )
-    db.session.add(event)
-    conflict.updated_at = now
-    if visibility == PUBLIC:
-        conflict.public_updated_at = now
-    return event
-
-
 def _attach(
     conflict: Conflict,
     event: ConflictEvent,
@@ -200,8 +180,6 @@ def submit(
             "Choose the partner this conflict is with.",
             field_errors={"partner_id": "Choose a partner."},
         )
-    from tracker.models import Partner
-
     partner = db.session.get(Partner, partner_id)
     if partner is None:
         raise InvalidInput("Unknown partner.", field_errors={"partner_id": "Choose a partner."})
@@ -230,38 +208,46 @@ def submit(
     db.session.add(conflict)
     db.session.flush()
     conflict.ref = workflow.reference(now.year, conflict.id)
-    sla.start_clocks(conflict, now)
-    trust.touch_contact(partner, now)
-    event = record_event(
+    messagebus.publish([ConflictSubmitted(conflict.id, actor.id), PartnerContact(partner.id)], now)
+    entry = timeline.record(
         conflict,
-        actor,
+        actor.id,
         "submitted",
         now,
         body=description,
         data={"title": title, "category": category, "severity": severity},
     )
-    _attach(conflict, event, actor, checked, now)
-    db.session.flush()
-    notifications.fan_out(conflict, event, now)
+    _attach(conflict, entry, actor, checked, now)
+    messagebus.publish([timeline.announced(entry)], now)
     db.session.commit()
     return conflict
 
 
-def act(
-    actor: User | None,
-    conflict_id: int,
+def _facts(conflict: Conflict) -> workflow.ConflictFacts:
+    return workflow.ConflictFacts(
+        status=conflict.status,
+        severity=conflict.severity,
+        category=conflict.category,
+        reopen_count=conflict.reopen_count,
+        triaged_at=conflict.triaged_at,
+    )
+
+
+def _transition(
+    conflict: Conflict,
     action: str,
     fields: Mapping[str, Any] | None,
     *,
+    role: str,
+    actor_id: int | None,
     now: datetime,
-    commit: bool = True,
-) -> Conflict:
-    """Move a conflict through the workflow; `actor` None is the scheduler.
+    automatic: bool = False,
+) -> None:
+    """The one way a conflict changes state: `workflow.plan()` judges, the domain says what
+    changes, and the bus carries the rest (clocks, trust ledger, timeline, notices).
 
-    `commit=False` leaves the transaction open for a caller that commits a batch (the sweep).
+    The caller holds the conflict's write lock (`_locked_conflict`).
     """
-    conflict = _locked_conflict(actor, conflict_id)
-    role = actor.role if actor else workflow.SYSTEM
     try:
         transition, clean = workflow.plan(
             conflict.status,
@@ -279,44 +265,44 @@ def act(
         raise error_class(exc.message, field_errors=exc.field_errors) from exc
     if action == "triage":
         _check_assignee(clean["assignee_id"])
-    before = conflict.status
-    data: dict[str, Any] = {"from": before, "to": transition.target, "action": action}
-    body: str | None = None
-    if action == "triage":
-        data.update(_apply_triage(conflict, clean, now))
-    elif action == "wait_on_partner":
-        body = str(clean["message"])
-    elif action == "resolve":
-        conflict.resolution_summary = str(clean["summary"])
-        conflict.root_cause = str(clean["root_cause"])
-        conflict.accountable_side = str(clean["accountable_side"])
-        conflict.resolved_at = now
-        body = conflict.resolution_summary
-        data.update(root_cause=conflict.root_cause, accountable_side=conflict.accountable_side)
-    elif action in ("dispute", "reopen"):
-        body = str(clean["reason"])
-        conflict.reopen_count += 1
-        conflict.closed_at = None
-        conflict.close_reason = None
-    elif action == "withdraw":
-        conflict.closed_at = now
-        conflict.close_reason = "withdrawn"
-        data["reason"] = clean["reason"]
-    elif action == "accept":
-        conflict.closed_at = now
-        conflict.close_reason = "accepted"
-    elif action == "auto_close":
-        conflict.closed_at = now
-        conflict.close_reason = "auto_accepted"
-    conflict.status = transition.target
-    sla.on_transition(conflict, action, now, actor=actor, reason=body)
-    trust.on_transition(conflict, action, now)
-    event = record_event(conflict, actor, "status_changed", now, body=body, data=data)
-    db.session.flush()
-    notifications.fan_out(conflict, event, now)
-    if commit:
-        db.session.commit()
+    before = _facts(conflict)
+    for name, value in workflow.changes(transition, clean, before, now).items():
+        setattr(conflict, name, value)
+    body, data = workflow.timeline_entry(transition, clean, before)
+    change = StateChanged(
+        conflict_id=conflict.id,
+        action=action,
+        from_state=before.status,
+        to_state=transition.target,
+        actor_id=actor_id,
+        body=body,
+        data=data,
+        automatic=automatic,
+    )
+    messagebus.publish([change], now)
+
+
+def act(
+    actor: User, conflict_id: int, action: str, fields: Mapping[str, Any] | None, *, now: datetime
+) -> Conflict:
+    """A person moves a conflict through the workflow (pages, API)."""
+    conflict = _locked_conflict(actor, conflict_id)
+    _transition(conflict, action, fields, role=actor.role, actor_id=actor.id, now=now)
+    db.session.commit()
     return conflict
+
+
+def close_unanswered(conflict: Conflict, now: datetime) -> bool:
+    """The scheduler closes a resolution the partner left unanswered (recorded as accepted
+    by default); False if it is not due. Runs in the caller's transaction, which holds the
+    conflict's lock (the sweep selects its batch `FOR UPDATE`; on SQLite it holds the
+    write lock)."""
+    if not workflow.auto_close_due(conflict.status, conflict.resolved_at, now):
+        return False
+    _transition(
+        conflict, "auto_close", {}, role=workflow.SYSTEM, actor_id=None, now=now, automatic=True
+    )
+    return True
 
 
 def _check_assignee(assignee_id: Any) -> User:
@@ -332,18 +318,6 @@ def _check_assignee(assignee_id: Any) -> User:
     return user
 
 
-def _apply_triage(conflict: Conflict, clean: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for field in ("severity", "category"):
-        if getattr(conflict, field) != clean[field]:
-            changes[field] = {"before": getattr(conflict, field), "after": clean[field]}
-            setattr(conflict, field, clean[field])
-    conflict.assignee_id = int(clean["assignee_id"])
-    conflict.triaged_at = conflict.triaged_at or now
-    changes["severity_now"] = conflict.severity
-    return changes
-
-
 def comment(
     actor: User,
     conflict_id: int,
@@ -356,7 +330,7 @@ def comment(
     """A public reply or comment, or (staff only) an internal note.
 
     A partner's reply to a conflict that waits on them resumes it: the answer is what we
-    were waiting for.
+    were waiting for (the workflow's `resume`, taken by the system on their behalf).
     """
     conflict = _locked_conflict(actor, conflict_id)
     if internal and not actor.is_staff:
@@ -369,34 +343,41 @@ def comment(
     text = _text(body, "body", "A message", MAX_BODY)
     checked = files.check_uploads(list(uploads))
     kind = "internal_note" if internal else ("reply" if actor.is_staff else "comment")
-    if not internal:
-        trust.touch_contact(conflict.partner, now)
-    event = record_event(
-        conflict, actor, kind, now, visibility=INTERNAL if internal else PUBLIC, body=text
+    entry = timeline.record(
+        conflict, actor.id, kind, now, visibility=INTERNAL if internal else PUBLIC, body=text
     )
-    _attach(conflict, event, actor, checked, now)
-    db.session.flush()
-    notifications.fan_out(conflict, event, now)
+    _attach(conflict, entry, actor, checked, now)
+    happened: list[Event] = [timeline.announced(entry)]
+    if not internal:
+        happened.append(PartnerContact(conflict.partner_id))
+    messagebus.publish(happened, now)
     if actor.is_partner and conflict.status == workflow.WAITING_ON_PARTNER:
-        conflict.status = workflow.TRIAGED
-        sla.on_transition(conflict, "resume", now, actor=actor)
-        trust.on_transition(conflict, "resume", now)
-        resumed = record_event(
+        _transition(
             conflict,
-            None,
-            "status_changed",
-            now,
-            data={
-                "from": workflow.WAITING_ON_PARTNER,
-                "to": workflow.TRIAGED,
-                "action": "resume",
-                "automatic": True,
-            },
+            "resume",
+            {},
+            role=workflow.SYSTEM,
+            actor_id=actor.id,
+            now=now,
+            automatic=True,
         )
-        db.session.flush()
-        notifications.fan_out(conflict, resumed, now)
     db.session.commit()
-    return event
+    return entry
+
+
+def _note(
+    conflict: Conflict,
+    actor: User,
+    kind: str,
+    now: datetime,
+    *,
+    visibility: str = PUBLIC,
+    data: Mapping[str, Any] | None = None,
+    announce: bool = True,
+) -> None:
+    entry = timeline.record(conflict, actor.id, kind, now, visibility=visibility, data=data)
+    if announce:
+        messagebus.publish([timeline.announced(entry)], now)
 
 
 def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datetime) -> Conflict:
@@ -410,7 +391,7 @@ def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datet
     if (before.id if before else None) == (new.id if new else None):
         return conflict
     conflict.assignee_id = new.id if new else None
-    event = record_event(
+    _note(
         conflict,
         actor,
         "assigned",
@@ -422,8 +403,6 @@ def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datet
             "after_id": new.id if new else None,
         },
     )
-    db.session.flush()
-    notifications.fan_out(conflict, event, now)
     db.session.commit()
     return conflict
 
@@ -454,17 +433,15 @@ def change_fields(
         )
     for field, (before, after) in changes.items():
         setattr(conflict, field, after)
-        event = record_event(
+        _note(
             conflict,
             actor,
             "field_changed",
             now,
             data={"field": field, "before": before, "after": after},
         )
-        db.session.flush()
-        notifications.fan_out(conflict, event, now)
     if "severity" in changes:
-        sla.on_severity_change(conflict, now)
+        messagebus.publish([SeverityChanged(conflict.id)], now)
     db.session.commit()
     return conflict
 
@@ -487,22 +464,10 @@ def link_repeat(actor: User, conflict_id: int, earlier_ref: str, *, now: datetim
     if problem:
         raise InvalidInput(problem, field_errors={"earlier_ref": problem})
     conflict.repeat_of_id = earlier.id
-    record_event(
-        conflict,
-        actor,
-        "linked",
-        now,
-        visibility=INTERNAL,
-        data={"repeat_of": earlier.ref, "repeat_of_id": earlier.id},
-    )
-    record_event(
-        earlier,
-        actor,
-        "linked",
-        now,
-        visibility=INTERNAL,
-        data={"repeated_by": conflict.ref, "repeated_by_id": conflict.id},
-    )
+    repeat = {"repeat_of": earlier.ref, "repeat_of_id": earlier.id}
+    _note(conflict, actor, "linked", now, visibility=INTERNAL, data=repeat, announce=False)
+    repeated = {"repeated_by": conflict.ref, "repeated_by_id": conflict.id}
+    _note(earlier, actor, "linked", now, visibility=INTERNAL, data=repeated, announce=False)
     db.session.commit()
     return conflict
 

@@ -1,8 +1,9 @@
-"""Escalations: firing levels, reminders, acknowledgement, and telling the right people once.
+"""Escalations: recording the levels a clock reaches, reminders, acknowledgement.
 
-Everything here runs inside the caller's transaction (the sweep's, or an acknowledgement's):
-the escalation row, its in-app notices and its outbox rows commit together or not at all,
-and unique keys make a repeated run write nothing new.
+The only writer of escalation rows. Everything here runs inside the caller's transaction
+(the sweep's batch, or an acknowledgement's); who hears of a level is the business of a
+consumer of EscalationsFired and ReminderDue (services/escalation_notices.py), so the rows
+and their notices commit together or not at all, and unique keys make a repeat harmless.
 """
 
 from __future__ import annotations
@@ -10,20 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, render_template
-from sqlalchemy import case, select
+from sqlalchemy import case, insert, select
 from sqlalchemy.orm import selectinload
 
 from tracker.database import lock_for_write
-from tracker.domain import clock, workflow
+from tracker.domain import clock
 from tracker.domain import escalation as esc
-from tracker.domain.accounts import ADMIN
 from tracker.domain.calendar import add_business_time
+from tracker.domain.events import EscalationsFired, Event, LevelPassed, ReminderDue
 from tracker.extensions import db
-from tracker.models import Conflict, Escalation, EscalationReminder, Notification, User
-from tracker.models.conflict import INTERNAL, PUBLIC
-from tracker.services import conflicts as conflict_service
-from tracker.services import links, notifications, outbox, preferences, sla, trust
+from tracker.models import Conflict, Escalation, EscalationReminder, User
+from tracker.models.conflict import INTERNAL
+from tracker.services import conflicts, messagebus, sla, timeline
 from tracker.services.errors import NotFound, PermissionDenied, StateConflict
 
 
@@ -51,225 +50,105 @@ def _clocks(conflict: Conflict, policy: clock.Policy) -> dict[str, clock.Clock]:
 
 
 def evaluate(conflict: Conflict, now: datetime, counts: SweepCounts) -> None:
-    """Fire what is due, remind what is unacknowledged, then schedule the next look."""
+    """Record the levels reached, remind what is unacknowledged, schedule the next look.
+
+    A late evaluation (after downtime, or a re-applied agreement) may find several levels
+    of one clock reached at once: each is recorded, and one EscalationsFired carries them
+    all, so people hear once, of the highest. The conflict's escalations are read once.
+    """
     counts.evaluated += 1
     policy = sla.snapshot_policy(conflict)
-    clocks = _clocks(conflict, policy)
-    for name, value in clocks.items():
+    rows = sla.all_escalations(conflict)
+    fired = {(e.clock, e.level, e.cycle) for e in rows}
+    happened: list[Event] = []
+    for name, value in _clocks(conflict, policy).items():
         if not value.running:
             continue
-        for level in esc.levels_reached(value, now, policy, policy.calendar):
-            if _find(conflict, name, level) is None:
-                fire(conflict, name, level, now, policy)
-                counts.escalated[level] += 1
-    for escalation in sla.open_escalations(conflict):
+        cycle = _cycle(conflict, name)
+        reached = [
+            moment
+            for moment in esc.level_moments(value, policy, policy.calendar)
+            if moment.at <= now and (name, moment.level, cycle) not in fired
+        ]
+        if reached:
+            happened.append(_fire(conflict, name, cycle, reached, now, policy, rows))
+            for moment in reached:
+                counts.escalated[moment.level] += 1
+    for escalation in rows:
         due = escalation.next_reminder_at is not None and escalation.next_reminder_at <= now
-        if due and escalation.acknowledged_at is None:
-            remind(escalation, now, policy)
+        if due and escalation.closed_at is None and escalation.acknowledged_at is None:
+            happened.append(_remind(escalation, now, policy))
             counts.reminders += 1
-    sla.refresh(conflict, now)
-
-
-def _find(conflict: Conflict, clock_name: str, level: str) -> Escalation | None:
-    return db.session.scalar(
-        select(Escalation).where(
-            Escalation.conflict_id == conflict.id,
-            Escalation.clock == clock_name,
-            Escalation.level == level,
-            Escalation.cycle == _cycle(conflict, clock_name),
-        )
-    )
-
-
-def fire(
-    conflict: Conflict, clock_name: str, level: str, now: datetime, policy: clock.Policy
-) -> Escalation:
-    """Record a level once and tell its audience (in-app, email, webhook)."""
-    due = conflict.triage_due_at if clock_name == "triage" else conflict.resolution_due_at
-    escalation = Escalation(
-        conflict_id=conflict.id,
-        clock=clock_name,
-        level=level,
-        cycle=_cycle(conflict, clock_name),
-        fired_at=now,
-        due_at=due,
-        next_reminder_at=add_business_time(now, policy.reminder_interval, policy.calendar),
-    )
-    db.session.add(escalation)
+    # The conflict's own columns change in several consumers: written once, at the end.
+    with db.session.no_autoflush:
+        messagebus.publish(happened, now)
+        sla.refresh(conflict, now, rows)
     db.session.flush()
-    for lower in sla.open_escalations(conflict):
-        same_clock = lower.clock == clock_name and lower.cycle == escalation.cycle
-        if same_clock and esc.LEVEL_RANK[lower.level] < esc.LEVEL_RANK[level]:
+
+
+def evaluate_due(conflict: Conflict, now: datetime, counts: SweepCounts) -> None:
+    """The sweep's work on one due conflict, in its batch's transaction and under its lock:
+    close a resolution left unanswered, then evaluate the clocks."""
+    if conflicts.close_unanswered(conflict, now):
+        counts.auto_closed += 1
+    evaluate(conflict, now, counts)
+
+
+def _fire(
+    conflict: Conflict,
+    clock_name: str,
+    cycle: int,
+    reached: list[esc.LevelMoment],
+    now: datetime,
+    policy: clock.Policy,
+    rows: list[Escalation],
+) -> EscalationsFired:
+    """Record each level reached (lowest first); only the highest reminds from now on.
+    The new rows join `rows`, the conflict's escalations the caller holds."""
+    due = conflict.triage_due_at if clock_name == "triage" else conflict.resolution_due_at
+    reminder = add_business_time(now, policy.reminder_interval, policy.calendar)
+    top = reached[-1].level
+    for lower in rows:
+        same_clock = lower.clock == clock_name and lower.cycle == cycle
+        lower_level = esc.LEVEL_RANK[lower.level] < esc.LEVEL_RANK[top]
+        if same_clock and lower.closed_at is None and lower_level:
             lower.next_reminder_at = None  # the higher level speaks for it now
-    conflict_service.record_event(
-        conflict,
-        None,
-        "escalated_internal",
-        now,
-        visibility=INTERNAL,
-        data={"clock": clock_name, "level": level, "escalation_id": escalation.id},
+    values = [
+        {
+            "conflict_id": conflict.id,
+            "clock": clock_name,
+            "level": moment.level,
+            "cycle": cycle,
+            "fired_at": now,
+            "due_at": due,
+            "next_reminder_at": reminder if moment.level == top else None,
+            "reminders_sent": 0,
+        }
+        for moment in reached
+    ]
+    # One INSERT for the levels reached together (the unique key keeps each level once).
+    inserted = db.session.scalars(
+        insert(Escalation).returning(Escalation),
+        values,
+        execution_options={"render_nulls": True},  # one statement, not one per shape of row
+    ).all()
+    by_level = {row.level: row for row in inserted}
+    new = [by_level[m.level] for m in reached]
+    rows.extend(new)
+    passed = tuple(
+        LevelPassed(level=m.level, reached_at=m.at, escalation_id=row.id)
+        for m, row in zip(reached, new, strict=True)
     )
-    if level == esc.BREACH:
-        trust.on_breach(conflict, clock_name, now)
-    if level in esc.PUBLIC_NOTICE:
-        event = conflict_service.record_event(
-            conflict, None, "escalated", now, visibility=PUBLIC, data={"level": level}
-        )
-        db.session.flush()
-        notifications.fan_out(conflict, event, now)
-    _announce(escalation, conflict, now, sequence=0)
-    return escalation
+    return EscalationsFired(conflict_id=conflict.id, clock=clock_name, cycle=cycle, passed=passed)
 
 
-def remind(escalation: Escalation, now: datetime, policy: clock.Policy) -> None:
+def _remind(escalation: Escalation, now: datetime, policy: clock.Policy) -> ReminderDue:
+    """One reminder for an unacknowledged level, however many intervals were missed."""
     sequence = escalation.reminders_sent + 1
     db.session.add(EscalationReminder(escalation_id=escalation.id, sequence=sequence, sent_at=now))
     escalation.reminders_sent = sequence
     escalation.next_reminder_at = add_business_time(now, policy.reminder_interval, policy.calendar)
-    _announce(escalation, escalation.conflict, now, sequence=sequence)
-
-
-def audience(conflict: Conflict, level: str) -> list[User]:
-    """The people a level is for (active staff only), without duplicates."""
-    partner = conflict.partner
-    ids: list[int] = []
-    for rule in esc.AUDIENCE[level]:
-        if rule == "assignee_or_owner":
-            ids.append(conflict.assignee_id or partner.owner_id)
-        elif rule == "assignee":
-            ids.append(conflict.assignee_id)
-        elif rule == "owner":
-            ids.append(partner.owner_id)
-        elif rule == "admins":
-            ids.extend(db.session.scalars(select(User.id).where(User.role == ADMIN)))
-    wanted = [i for i in dict.fromkeys(ids) if i is not None]
-    users = db.session.scalars(select(User).where(User.id.in_(wanted))).all() if wanted else []
-    people = [u for u in users if u.is_active and u.is_staff]
-    if not people:
-        # Nobody to hear of it (no assignee, owner gone or deactivated): admins, never silence.
-        admins = db.session.scalars(select(User).where(User.role == ADMIN)).all()
-        people = [u for u in admins if u.is_active]
-    return people
-
-
-def _announce(escalation: Escalation, conflict: Conflict, now: datetime, *, sequence: int) -> None:
-    level = escalation.level
-    label = esc.LEVEL_LABELS[level]
-    reminder = f" (reminder {sequence})" if sequence else ""
-    heading = (
-        f"{conflict.ref} {label.lower()}: {esc.CLOCK_LABELS[escalation.clock]} "
-        f"for {conflict.partner.name}{reminder}"
-    )
-    subject = workflow.one_line(
-        f"[Trustomer] {conflict.ref} {label} · {conflict.partner.name} · {conflict.title}"
-    )[:300]
-    url = links.conflict_url(conflict, staff=True)
-    key = f"esc:{escalation.id}:{sequence}"
-    for user in audience(conflict, level):
-        if preferences.wants(user, preferences.ESCALATIONS, preferences.IN_APP):
-            _in_app(user, conflict, f"{key}:in_app:{user.id}", heading, now)
-        if preferences.wants(user, preferences.ESCALATIONS, preferences.EMAIL):
-            _email(
-                user.email,
-                user,
-                escalation,
-                conflict,
-                f"{key}:email:{user.id}",
-                subject,
-                heading,
-                sequence,
-                url,
-                now,
-            )
-    mailing_list = current_app.config.get("ESCALATION_EMAIL")
-    if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
-        _email(
-            mailing_list,
-            None,
-            escalation,
-            conflict,
-            f"{key}:email:list",
-            subject,
-            heading,
-            sequence,
-            url,
-            now,
-        )
-    webhook = current_app.config.get("WEBHOOK_URL")
-    if webhook:
-        outbox.enqueue_webhook(
-            dedupe_key=f"{key}:webhook",
-            url=webhook,
-            payload={
-                "event": "escalation.reminder" if sequence else f"escalation.{level}",
-                "conflict": conflict.ref,
-                "partner": conflict.partner.name,
-                "title": conflict.title,
-                "severity": conflict.severity,
-                "clock": escalation.clock,
-                "level": level,
-                "reminder": sequence,
-                "due_at": escalation.due_at.isoformat() if escalation.due_at else None,
-                "url": url,
-                "text": f"{_slack(heading)}: {_slack(conflict.title)} <{url}|open {conflict.ref}>",
-            },
-            conflict_id=conflict.id,
-            now=now,
-        )  # fmt: skip
-
-
-def _slack(text: str) -> str:
-    """Slack reads <...> as links and mentions (<!channel>): partner text must not."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _in_app(user: User, conflict: Conflict, key: str, title: str, now: datetime) -> None:
-    exists = db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key))
-    if exists is None:
-        db.session.add(
-            Notification(
-                user_id=user.id,
-                conflict_id=conflict.id,
-                kind="escalation",
-                title=title[:300],
-                dedupe_key=key,
-                created_at=now,
-            )
-        )
-
-
-def _email(
-    address: str,
-    user: User | None,
-    escalation: Escalation,
-    conflict: Conflict,
-    key: str,
-    subject: str,
-    heading: str,
-    sequence: int,
-    url: str,
-    now: datetime,
-) -> None:
-    context = {
-        "heading": heading,
-        "conflict": conflict,
-        "clock_label": esc.CLOCK_LABELS[escalation.clock],
-        "level_label": esc.LEVEL_LABELS[escalation.level],
-        "reminder": sequence,
-        "due_at": escalation.due_at,
-        "timezone": user.display_timezone if user else "UTC",
-        "url": url,
-    }
-    outbox.enqueue_email(
-        dedupe_key=key,
-        address=address,
-        subject=subject,
-        text=render_template("email/escalation.txt", **context),
-        html=render_template("email/escalation.html", **context),
-        recipient_id=user.id if user else None,
-        conflict_id=conflict.id,
-        now=now,
-    )
+    return ReminderDue(escalation_id=escalation.id, sequence=sequence)
 
 
 def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) -> Escalation:
@@ -303,9 +182,9 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
             item.acknowledgement_note = text or None
             item.next_reminder_at = None
     conflict = escalation.conflict
-    conflict_service.record_event(
+    timeline.record(
         conflict,
-        actor,
+        actor.id,
         "escalation_acknowledged",
         now,
         visibility=INTERNAL,

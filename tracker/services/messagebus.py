@@ -10,14 +10,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from tracker.database import flush_deferred
 from tracker.domain.events import Event
+from tracker.extensions import db
 
-Handler = Callable[[Event, datetime], Iterable[Event] | None]
+Handler = Callable[[Any, datetime], Iterable[Event] | None]
+HandlerTable = Mapping[type[Event], Sequence[Handler]]
 _handlers: dict[type[Event], tuple[Handler, ...]] = {}
 
 
-def configure(table: Mapping[type[Event], Sequence[Handler]]) -> None:
+def configure(table: HandlerTable) -> None:
     """Install the consumers of each event type (in the order they must run)."""
     _handlers.clear()
     _handlers.update({kind: tuple(handlers) for kind, handlers in table.items()})
@@ -34,3 +38,4 @@ def publish(events: Iterable[Event], now: datetime) -> None:
             raise LookupError(f"no consumer is declared for {type(event).__name__}")
         for handler in handlers:
             queue.extend(handler(event, now) or ())
+    flush_deferred(db.session)  # the notices and outbox rows of all of it, a statement each

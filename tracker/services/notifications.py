@@ -1,18 +1,22 @@
-"""In-app notifications: who hears of a conflict event, and what they have read."""
+"""Notices of a conflict's timeline: who hears of an entry, in the app and by e-mail, and
+what they have read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask import render_template
 from sqlalchemy import func, select, update
 
+from tracker.database import defer_insert, transaction_memo
+from tracker.domain import escalation as esc
 from tracker.domain import workflow
+from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import outbox, partner_webhooks, preferences
-from tracker.services.links import conflict_url
+from tracker.services import links, outbox, preferences, timeline
 
 _KIND_TITLES = {
     "submitted": "New conflict {ref}: {title}",
@@ -28,6 +32,10 @@ def _title(conflict: Conflict, event: ConflictEvent) -> str:
     if event.kind == "status_changed" and event.data:
         label = workflow.STATE_LABELS.get(event.data.get("to", ""), "")
         return f"{conflict.ref}: now {label.lower()}"
+    if event.kind == "escalated" and event.data:
+        said = esc.PUBLIC_NOTICE.get(event.data.get("level", ""), "escalated")
+        clock = esc.CLOCK_LABELS.get(event.data.get("clock", ""), "")
+        return f"{conflict.ref}: {said}" + (f" ({clock})" if clock else "")
     template = _KIND_TITLES.get(event.kind, "{ref}: updated")
     return template.format(ref=conflict.ref, title=conflict.title, partner=conflict.partner.name)[
         :300
@@ -35,51 +43,104 @@ def _title(conflict: Conflict, event: ConflictEvent) -> str:
 
 
 def recipients(conflict: Conflict, event: ConflictEvent) -> list[User]:
-    """Staff who own or handle the conflict; the partner's people for public events only."""
-    staff_ids = {conflict.assignee_id, conflict.partner.owner_id} - {None}
-    people: list[User] = []
-    if staff_ids:
-        people.extend(db.session.scalars(select(User).where(User.id.in_(staff_ids))))
-    if event.visibility == PUBLIC:
-        people.extend(
-            db.session.scalars(
-                select(User).where(User.partner_id == conflict.partner_id, User.active.is_(True))
-            )
-        )
-    # is_active, not the column: invites never accepted and users of inactive partners hear nothing.
-    return [p for p in people if p.id != event.actor_id and p.is_active]
+    """Staff who own or handle the conflict; the partner's people for public events only.
 
-
-def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
-    """Tell each recipient in the app and/or by email (their choice), in the caller's transaction.
-
-    Partners are recipients of public events only (see recipients()), so what reaches them,
-    in the app or by mail, is what their own page shows.
+    The partner's line "escalated within the alliance team" is for the partner: staff hear
+    of the same escalation from its own notice, which names the clock and the levels.
     """
-    title = _title(conflict, event)
-    count = 0
-    for user in recipients(conflict, event):
-        if preferences.wants(user, preferences.UPDATES, preferences.IN_APP):
-            db.session.add(
-                Notification(
-                    user_id=user.id,
-                    conflict_id=conflict.id,
-                    event_id=event.id,
-                    kind=event.kind,
-                    title=title,
-                    created_at=now,
-                )
+    staff_ids = [conflict.assignee_id, conflict.partner.owner_id]
+    people = [] if event.kind == "escalated" else users_by_id(i for i in staff_ids if i)
+    if event.visibility == PUBLIC:
+        people = [*people, *partner_people(conflict.partner_id)]
+    # is_active, not the column: invites never accepted and users of inactive partners hear nothing.
+    return [p for p in dict.fromkeys(people) if p.id != event.actor_id and p.is_active]
+
+
+def users_by_id(ids: Iterable[int]) -> list[User]:
+    """These users, read at most once per transaction (a sweep's batch names the same
+    owners and assignees again and again)."""
+    known: dict[int, User] = transaction_memo(db.session, ("users",), dict)
+    wanted = list(dict.fromkeys(ids))
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        for user in db.session.scalars(select(User).where(User.id.in_(missing))):
+            known[user.id] = user
+    return [known[i] for i in wanted if i in known]
+
+
+def partner_people(partner_id: int) -> list[User]:
+    """A partner organisation's active users, read once per transaction."""
+    return transaction_memo(
+        db.session,
+        ("partner_people", partner_id),
+        lambda: list(
+            db.session.scalars(
+                select(User).where(User.partner_id == partner_id, User.active.is_(True))
             )
-            count += 1
-        if preferences.wants(user, preferences.UPDATES, preferences.EMAIL):
+        ),
+    )
+
+
+def add_in_app(
+    *,
+    user_id: int,
+    conflict_id: int | None,
+    kind: str,
+    title: str,
+    now: datetime,
+    event_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    """One in-app notice, written once: a repeat (same user and event, or same key) is a
+    no-op in the database (`ON CONFLICT DO NOTHING`), never a second row or an error."""
+    keys = ["dedupe_key"] if dedupe_key is not None else ["user_id", "event_id"]
+    defer_insert(
+        db.session,
+        Notification,
+        {
+            "user_id": user_id,
+            "conflict_id": conflict_id,
+            "event_id": event_id,
+            "dedupe_key": dedupe_key,
+            "kind": kind,
+            "title": title[:300],
+            "created_at": now,
+        },
+        keys,
+    )
+
+
+def on_timeline(event: TimelineRecorded, now: datetime) -> None:
+    """Tell each follower of the conflict of a new timeline entry, in the app and/or by
+    e-mail (their choice), in the caller's transaction.
+
+    Partners are recipients of public entries only (see recipients()), so what reaches
+    them, in the app or by mail, is what their own page shows.
+    """
+    entry = timeline.entry(event.event_id)
+    conflict = entry.conflict
+    title = _title(conflict, entry)
+    people = recipients(conflict, entry)
+    wanted = preferences.channels_for(people, preferences.UPDATES)
+    for user in people:
+        if preferences.IN_APP in wanted[user.id]:
+            add_in_app(
+                user_id=user.id,
+                conflict_id=conflict.id,
+                event_id=entry.id,
+                kind=entry.kind,
+                title=title,
+                now=now,
+            )
+        if preferences.EMAIL in wanted[user.id]:
             context = {
                 "title": title,
                 "conflict": conflict,
-                "body": event.body,
-                "url": conflict_url(conflict, staff=user.is_staff),
+                "body": entry.body,
+                "url": links.conflict_url(conflict, staff=user.is_staff),
             }
             outbox.enqueue_email(
-                dedupe_key=f"event:{event.id}:email:{user.id}",
+                dedupe_key=f"event:{entry.id}:email:{user.id}",
                 address=user.email,
                 subject=workflow.one_line(f"[Trustomer] {title}")[:300],
                 text=render_template("email/update.txt", **context),
@@ -88,8 +149,6 @@ def fan_out(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
                 conflict_id=conflict.id,
                 now=now,
             )
-    partner_webhooks.on_event(conflict, event, now)
-    return count
 
 
 def unread_count(user: User) -> int:

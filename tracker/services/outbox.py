@@ -25,6 +25,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from tracker.channels import DeliveryError
 from tracker.channels.email import OutgoingEmail, SmtpSettings, send_email
 from tracker.channels.webhook import ANY_ADDRESS, Targets, post_json
+from tracker.database import defer_insert
 from tracker.extensions import db
 from tracker.models import OutboxMessage
 from tracker.models.types import UTCDateTime
@@ -64,19 +65,20 @@ def enqueue_email(
     now: datetime,
     recipient_id: int | None = None,
     conflict_id: int | None = None,
-) -> OutboxMessage | None:
-    """Add a pending email to the caller's transaction (no commit); None if the key exists."""
-    return _enqueue(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            channel=EMAIL,
-            address=address,
-            subject=subject,
-            body_text=text,
-            body_html=html,
-            recipient_id=recipient_id,
-            conflict_id=conflict_id,
-        ),
+) -> None:
+    """Add a pending email to the caller's transaction (no commit); a key already written
+    is a no-op (`ON CONFLICT DO NOTHING`), so a repeat never sends twice."""
+    _enqueue(
+        {
+            "dedupe_key": dedupe_key,
+            "channel": EMAIL,
+            "address": address,
+            "subject": subject,
+            "body_text": text,
+            "body_html": html,
+            "recipient_id": recipient_id,
+            "conflict_id": conflict_id,
+        },
         now,
     )
 
@@ -89,40 +91,32 @@ def enqueue_webhook(
     now: datetime,
     secret_ref: str | None = ESCALATION_SECRET_REF,
     conflict_id: int | None = None,
-) -> OutboxMessage | None:
-    """Add a pending webhook call to the caller's transaction (no commit); None if the key exists.
+) -> None:
+    """Add a pending webhook call to the caller's transaction (no commit); a key already
+    written is a no-op.
 
     `secret_ref` names the signing secret, resolved at delivery time so it is never stored:
     "escalation" is TRACKER_WEBHOOK_SECRET, None sends unsigned, other values go to the
     resolver registered for their prefix (see `register_secret_resolver`).
     """
-    return _enqueue(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            channel=WEBHOOK,
-            address=url,
-            payload=payload,
-            secret_ref=secret_ref,
-            conflict_id=conflict_id,
-        ),
+    _enqueue(
+        {
+            "dedupe_key": dedupe_key,
+            "channel": WEBHOOK,
+            "address": url,
+            "payload": payload,
+            "secret_ref": secret_ref,
+            "conflict_id": conflict_id,
+        },
         now,
     )
 
 
-def _enqueue(message: OutboxMessage, now: datetime) -> OutboxMessage | None:
-    # The SELECT autoflushes earlier adds of this transaction, so they count too; the
-    # unique constraint on dedupe_key stays the backstop against a concurrent writer.
-    exists = db.session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == message.dedupe_key)
-    )
-    if exists is not None:
-        return None
-    message.status = PENDING
-    message.attempts = 0
-    message.created_at = now
-    message.next_attempt_at = now
-    db.session.add(message)
-    return message
+def _enqueue(values: dict[str, Any], now: datetime) -> None:
+    # Written with the rest of the fan-out as one INSERT … ON CONFLICT DO NOTHING: the
+    # unique dedupe_key, not a look-up first, keeps a message to one row.
+    values.update(status=PENDING, attempts=0, created_at=now, next_attempt_at=now)
+    defer_insert(db.session, OutboxMessage, values, ["dedupe_key"])
 
 
 def register_secret_resolver(

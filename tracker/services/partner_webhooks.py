@@ -18,12 +18,13 @@ from sqlalchemy import select
 from tracker.channels import DeliveryError, addresses
 from tracker.channels.addresses import IPAddress
 from tracker.channels.webhook import Targets
-from tracker.database import lock_for_write
+from tracker.database import lock_for_write, transaction_memo
 from tracker.domain import workflow
+from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import links, outbox
+from tracker.services import links, outbox, timeline
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
 
 CREATED = "conflict.created"
@@ -302,6 +303,12 @@ def payload(conflict: Conflict, event: ConflictEvent, name: str) -> dict[str, An
     return body
 
 
+def on_timeline(event: TimelineRecorded, now: datetime) -> None:
+    """A consumer of the bus: the partner's own systems hear of its public timeline."""
+    entry = timeline.entry(event.event_id)
+    on_event(entry.conflict, entry, now)
+
+
 def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
     """Queue one delivery per active hook of the conflict's partner that wants this event.
 
@@ -310,17 +317,21 @@ def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
     names = event_names(event)
     if not names or not conflict.partner.active:
         return 0
-    hooks = db.session.scalars(
-        select(PartnerWebhook).where(
-            PartnerWebhook.partner_id == conflict.partner_id, PartnerWebhook.active.is_(True)
-        )
-    ).all()
+    hooks = transaction_memo(
+        db.session,
+        ("partner_hooks", conflict.partner_id),
+        lambda: db.session.scalars(
+            select(PartnerWebhook).where(
+                PartnerWebhook.partner_id == conflict.partner_id, PartnerWebhook.active.is_(True)
+            )
+        ).all(),
+    )
     queued = 0
     for hook in hooks:
         name = next((n for n in names if n in (hook.events or [])), None)
         if name is None:
             continue
-        message = outbox.enqueue_webhook(
+        outbox.enqueue_webhook(
             dedupe_key=f"pwh:{hook.id}:{event.id}",
             url=hook.url,
             payload=payload(conflict, event, name),
@@ -328,5 +339,5 @@ def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
             conflict_id=conflict.id,
             now=now,
         )
-        queued += message is not None
+        queued += 1
     return queued

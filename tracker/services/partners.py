@@ -1,20 +1,25 @@
-"""Partner organisations: creating and editing them."""
+"""Partner organisations: creating, editing and listing them, each reader seeing its own."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
-from typing import Final
+from functools import wraps
+from typing import Final, ParamSpec, TypeVar
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 
 from tracker.clock import utcnow
 from tracker.domain import accounts as rules
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import agreements, api_tokens
-from tracker.services.errors import InvalidInput, NotFound
+from tracker.services import agreements, api_tokens, paging
+from tracker.services.errors import InvalidInput, NotFound, ServiceError
 
+P = ParamSpec("P")
+R = TypeVar("R")
 KEEP: Final = object()  # update_partner(sla_policy_id=KEEP): leave the partner's agreement as is
 
 
@@ -55,6 +60,20 @@ def _validated(
     return clean
 
 
+def _undone_when_refused(use_case: Callable[P, R]) -> Callable[P, R]:
+    """A use case that rolls the session back when it refuses, so nothing half-set lingers."""
+
+    @wraps(use_case)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return use_case(*args, **kwargs)
+        except ServiceError:
+            db.session.rollback()
+            raise
+
+    return wrapped
+
+
 def create_partner(
     *,
     name: str,
@@ -80,6 +99,7 @@ def create_partner(
     return partner
 
 
+@_undone_when_refused
 def update_partner(
     partner_id: int,
     *,
@@ -96,6 +116,7 @@ def update_partner(
 
     Deactivating a partner signs its users out at once and revokes their API tokens for
     good; they cannot sign in until it is active again, and then with new tokens only.
+    A refused change leaves nothing behind in the session.
     """
     partner = get_partner(partner_id)
     clean = _validated(name, tier, timezone, country, owner_id)
@@ -137,6 +158,35 @@ def get_partner(partner_id: int) -> Partner:
     if partner is None:
         raise NotFound("No such partner.")
     return partner
+
+
+def visible_partner(user: User, partner_id: int) -> Partner:
+    """The partner if `user` may read it (staff: any; a partner's people: their own)."""
+    if not user.is_staff and user.partner_id != partner_id:
+        raise NotFound("No such partner.")
+    return get_partner(partner_id)
+
+
+def visible_partners(user: User) -> list[Partner]:
+    """By name: staff see every partner; a partner's user sees only their own organisation."""
+    query = select(Partner).order_by(Partner.name)
+    if not user.is_staff:
+        query = query.where(Partner.id == user.partner_id)
+    return list(db.session.scalars(query))
+
+
+def partners_page(tier: str | None, page: int, per_page: int) -> Pagination:
+    """Every partner (or those of `tier`; unknown tiers mean all) by name, for managers."""
+    query = select(Partner).order_by(Partner.name)
+    if tier in rules.TIERS:
+        query = query.where(Partner.tier == tier)
+    return paging.numbered(query, page, per_page)
+
+
+def choices() -> list[tuple[int, str]]:
+    """Every partner as (id, name) by name, for forms and filters."""
+    rows = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all()
+    return [(partner_id, name) for partner_id, name in rows]
 
 
 def find_partner_by_name(name: str) -> Partner | None:

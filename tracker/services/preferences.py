@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tracker.database import transaction_memo
 from tracker.extensions import db
 from tracker.models import NotificationPreference, User
 
@@ -36,6 +37,29 @@ def choices(user: User) -> dict[tuple[str, str], bool]:
         for kind in allowed_kinds(user)
         for channel in CHANNELS
     }
+
+
+def channels_for(users: list[User], kind: str) -> dict[int, set[str]]:
+    """The channels each user wants `kind` on, for many users in one query (a fan-out); a
+    user's choices are read once per transaction."""
+    known: dict[int, set[str]] = transaction_memo(db.session, ("channels", kind), dict)
+    missing = [u.id for u in users if kind in allowed_kinds(u) and u.id not in known]
+    if missing:
+        for user_id in missing:
+            known[user_id] = set(CHANNELS)
+        rows = db.session.execute(
+            select(
+                NotificationPreference.user_id,
+                NotificationPreference.channel,
+                NotificationPreference.enabled,
+            ).where(
+                NotificationPreference.user_id.in_(missing), NotificationPreference.kind == kind
+            )
+        )
+        for user_id, channel, enabled in rows:
+            if not enabled:
+                known[user_id].discard(channel)
+    return {u.id: known.get(u.id, set()) if kind in allowed_kinds(u) else set() for u in users}
 
 
 def wants(user: User, kind: str, channel: str) -> bool:

@@ -1,7 +1,7 @@
 """SLA clocks of conflicts: which agreement applies, and keeping the clock columns true.
 
-Called by services.conflicts inside its transaction (never commits on its own except in
-the admin use cases at the bottom), and by the sweep that re-evaluates due clocks.
+A consumer of the bus (a conflict submitted, a transition, a corrected severity), inside
+the caller's transaction; the only writer of the clock columns and of `next_check_at`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from tracker.domain import clock, escalation
+from tracker.domain import clock, escalation, workflow
 from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.events import ConflictSubmitted, SeverityChanged, StateChanged
 from tracker.domain.workflow import AUTO_CLOSE_AFTER
 from tracker.extensions import db
-from tracker.models import Conflict, Escalation, Partner, SlaPause, SlaPolicy, User
+from tracker.models import Conflict, Escalation, Partner, SlaPause, SlaPolicy
 
 
 def partner_calendar(partner: Partner) -> BusinessCalendar:
@@ -123,44 +124,82 @@ def start_clocks(conflict: Conflict, now: datetime) -> None:
     refresh(conflict, now)
 
 
-def on_transition(
-    conflict: Conflict,
-    action: str,
-    now: datetime,
-    *,
-    actor: User | None = None,
-    reason: str | None = None,
-) -> None:
-    """Keep the clocks in step with a workflow action that was just applied."""
+def _retarget(
+    conflict: Conflict, value: clock.Clock, event: StateChanged, now: datetime
+) -> clock.Clock:
     policy = snapshot_policy(conflict)
-    resolution = resolution_clock(conflict)
-    if conflict.triage_stopped_at is None and action in ("triage", "withdraw"):
-        conflict.triage_stopped_at = now
-    if action == "triage":
-        resolution = clock.retarget(resolution, policy.targets_for(conflict.severity).resolution)
-    elif action == "wait_on_partner":
-        resolution = clock.pause(resolution, now, policy.calendar)
-        db.session.add(
-            SlaPause(
-                conflict_id=conflict.id,
-                started_at=now,
-                started_by_id=actor.id if actor else None,
-                reason=reason or "",
-            )
+    return clock.retarget(value, policy.targets_for(conflict.severity).resolution)
+
+
+def _pause(
+    conflict: Conflict, value: clock.Clock, event: StateChanged, now: datetime
+) -> clock.Clock:
+    db.session.add(
+        SlaPause(
+            conflict_id=conflict.id,
+            started_at=now,
+            started_by_id=event.actor_id,
+            reason=event.body or "",
         )
-    elif action == "resume":
-        _end_pause(conflict, now, actor, policy)
-        resolution = clock.resume(resolution, now)
-    elif action in ("resolve", "withdraw"):
-        resolution = clock.stop(resolution, now, policy.calendar)
-    elif action in ("dispute", "reopen"):
-        resolution = clock.restart(resolution, now)
-        conflict.resolution_cycle += 1
+    )
+    return clock.pause(value, now, snapshot_policy(conflict).calendar)
+
+
+def _resume(
+    conflict: Conflict, value: clock.Clock, event: StateChanged, now: datetime
+) -> clock.Clock:
+    _end_pause(conflict, now, event.actor_id, snapshot_policy(conflict))
+    return clock.resume(value, now)
+
+
+def _stop(
+    conflict: Conflict, value: clock.Clock, event: StateChanged, now: datetime
+) -> clock.Clock:
+    return clock.stop(value, now, snapshot_policy(conflict).calendar)
+
+
+def _restart(
+    conflict: Conflict, value: clock.Clock, event: StateChanged, now: datetime
+) -> clock.Clock:
+    conflict.resolution_cycle += 1
+    return clock.restart(value, now)
+
+
+# What each of the workflow's clock effects does to the resolution clock.
+CLOCK_EFFECTS = {
+    workflow.RETARGET: _retarget,
+    workflow.PAUSE: _pause,
+    workflow.RESUME: _resume,
+    workflow.STOP: _stop,
+    workflow.RESTART: _restart,
+}
+
+
+def on_submitted(event: ConflictSubmitted, now: datetime) -> None:
+    """A new conflict's clocks start under the agreement in force now."""
+    start_clocks(db.session.get(Conflict, event.conflict_id), now)
+
+
+def on_state_changed(event: StateChanged, now: datetime) -> None:
+    """Keep the clocks in step with a transition (the workflow table says what it does)."""
+    conflict = db.session.get(Conflict, event.conflict_id)
+    transition = workflow.TRANSITIONS[event.action]
+    if transition.stops_triage and conflict.triage_stopped_at is None:
+        conflict.triage_stopped_at = now
+    resolution = resolution_clock(conflict)
+    if transition.clock is not None:
+        resolution = CLOCK_EFFECTS[transition.clock](conflict, resolution, event, now)
     _store_resolution(conflict, resolution, now)
     refresh(conflict, now)
 
 
-def _end_pause(conflict: Conflict, now: datetime, actor: User | None, policy: clock.Policy) -> None:
+def on_severity_changed(event: SeverityChanged, now: datetime) -> None:
+    on_severity_change(db.session.get(Conflict, event.conflict_id), now)
+
+
+def _end_pause(
+    conflict: Conflict, now: datetime, actor_id: int | None, policy: clock.Policy
+) -> None:
     pause = db.session.scalar(
         select(SlaPause).where(SlaPause.conflict_id == conflict.id, SlaPause.ended_at.is_(None))
     )
@@ -168,7 +207,7 @@ def _end_pause(conflict: Conflict, now: datetime, actor: User | None, policy: cl
         return
     waited = business_time_between(pause.started_at, now, policy.calendar)
     pause.ended_at = now
-    pause.ended_by_id = actor.id if actor else None
+    pause.ended_by_id = actor_id
     pause.business_seconds = int(waited.total_seconds())
     conflict.partner_wait_seconds += pause.business_seconds
 
@@ -227,9 +266,10 @@ def _settle_escalations(
     now: datetime,
     policy: clock.Policy,
     clocks: dict[str, clock.Clock],
+    escalations: list[Escalation],
 ) -> None:
     """Escalations of a stopped clock (or an earlier cycle) are over; paused ones wait."""
-    items = open_escalations(conflict)
+    items = [e for e in escalations if e.closed_at is None]
     top = {}
     for item in items:
         key = (item.clock, item.cycle)
@@ -247,17 +287,31 @@ def _settle_escalations(
             item.next_reminder_at = add_business_time(
                 now, policy.reminder_interval, policy.calendar
             )
-    db.session.flush()
-    levels = [e.level for e in open_escalations(conflict)]
+    levels = [e.level for e in escalations if e.closed_at is None]
     conflict.escalation_level = escalation.highest(levels)
 
 
-def refresh(conflict: Conflict, now: datetime) -> str:
-    """Recompute the stored state, the soonest deadline and when to look again."""
+def all_escalations(conflict: Conflict) -> list[Escalation]:
+    """Every escalation row of the conflict, every cycle (one indexed read)."""
+    return list(
+        db.session.scalars(
+            select(Escalation).where(Escalation.conflict_id == conflict.id).order_by(Escalation.id)
+        )
+    )
+
+
+def refresh(conflict: Conflict, now: datetime, escalations: list[Escalation] | None = None) -> str:
+    """Recompute the stored state, the soonest deadline and when to look again.
+
+    `escalations`: the conflict's rows when the caller has them at hand (the sweep), so
+    they are read once per conflict.
+    """
     policy = snapshot_policy(conflict)
     triage = triage_clock(conflict, policy)
     resolution = resolution_clock(conflict)
-    _settle_escalations(conflict, now, policy, {"triage": triage, "resolution": resolution})
+    rows = all_escalations(conflict) if escalations is None else escalations
+    clocks = {"triage": triage, "resolution": resolution}
+    _settle_escalations(conflict, now, policy, clocks, rows)
     conflict.resolution_due_at = clock.due_at(resolution, policy.calendar)
     withdrawn = conflict.close_reason == "withdrawn"
     states = []
@@ -274,8 +328,21 @@ def refresh(conflict: Conflict, now: datetime) -> str:
         if d is not None
     ]
     conflict.sla_due_at = min(running_dues) if running_dues else None
-    conflict.next_check_at = next_check(conflict, now, policy, triage, resolution)
+    conflict.next_check_at = next_check(conflict, now, policy, triage, resolution, rows)
     return conflict.sla_state
+
+
+RETRY_FAILED_AFTER = timedelta(minutes=5)
+
+
+def retry_later(conflict_id: int, now: datetime) -> None:
+    """A conflict the sweep failed on is looked at again in a few minutes (the failure is
+    logged); one conditional UPDATE, since its own changes were rolled back."""
+    db.session.execute(
+        update(Conflict)
+        .where(Conflict.id == conflict_id)
+        .values(next_check_at=now + RETRY_FAILED_AFTER)
+    )
 
 
 def next_check(
@@ -284,6 +351,7 @@ def next_check(
     policy: clock.Policy,
     triage: clock.Clock,
     resolution: clock.Clock,
+    escalations: list[Escalation],
 ) -> datetime | None:
     """When the sweep must look at this conflict again (None: nothing can happen by time).
 
@@ -293,7 +361,7 @@ def next_check(
     """
     fired = {
         (e.clock, e.level)
-        for e in db.session.scalars(select(Escalation).where(Escalation.conflict_id == conflict.id))
+        for e in escalations
         if e.cycle == (1 if e.clock == "triage" else conflict.resolution_cycle)
     }
     candidates: list[datetime] = []
@@ -302,13 +370,7 @@ def next_check(
             if (name, moment.level) not in fired:
                 candidates.append(max(moment.at, now))
                 break
-    reminders = db.session.scalars(
-        select(Escalation.next_reminder_at).where(
-            Escalation.conflict_id == conflict.id,
-            Escalation.next_reminder_at.is_not(None),
-        )
-    )
-    candidates.extend(r for r in reminders if r is not None)
+    candidates.extend(e.next_reminder_at for e in escalations if e.next_reminder_at is not None)
     if conflict.status == "resolved" and conflict.resolved_at is not None:
         candidates.append(conflict.resolved_at + AUTO_CLOSE_AFTER)
     return min(candidates) if candidates else None

@@ -20,6 +20,8 @@ from tracker.database import insert_if_absent, lock_for_write
 from tracker.domain import trust as model
 from tracker.domain import workflow
 from tracker.domain.calendar import business_time_between
+from tracker.domain.escalation import BREACH
+from tracker.domain.events import EscalationsFired, PartnerContact, StateChanged
 from tracker.extensions import db
 from tracker.models import (
     CheckIn,
@@ -33,7 +35,7 @@ from tracker.models import (
     TrustScore,
     User,
 )
-from tracker.services import outbox, sla
+from tracker.services import outbox, ratings, sla
 from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -41,7 +43,6 @@ SIDE_LABELS = {
     model.SIDE_DELIVERY: "Our delivery",
     model.SIDE_RESPONSIVENESS: "Partner responsiveness",
 }
-RATING_WINDOW = timedelta(days=30)
 
 
 def weights() -> model.TrustWeights:
@@ -167,89 +168,110 @@ def _times(conflict: Conflict) -> dict[str, object]:
     }
 
 
-def on_transition(conflict: Conflict, action: str, now: datetime) -> None:
-    """Turn a workflow step into ledger entries (called inside the step's transaction)."""
-    partner_id = conflict.partner_id
-    w = weights()
-    if action == "resolve":
-        facts = _times(conflict)
-        record(
-            partner_id, model.SIDE_DELIVERY, "resolved", now, conflict=conflict,
-            explanation="resolved; weighed when the partner closes the loop", **facts,
-        )  # fmt: skip
-    elif action in ("accept", "auto_close"):
+def _resolved(conflict: Conflict, now: datetime) -> None:
+    record(
+        conflict.partner_id, model.SIDE_DELIVERY, "resolved", now, conflict=conflict,
+        explanation="resolved; weighed when the partner closes the loop", **_times(conflict),
+    )  # fmt: skip
+
+
+def _closed_loop(kind: str):  # type: ignore[no-untyped-def]
+    """Accepted (by the partner, or by default after 7 days): the resolution is weighed."""
+
+    def weigh(conflict: Conflict, now: datetime) -> None:
         facts = _times(conflict)
         evidence = model.resolution_evidence(
             conflict.severity,
             timedelta(seconds=facts["resolution_business_seconds"]),
             timedelta(seconds=facts["target_seconds"] or 1),
-            w,
+            weights(),
         )
-        kind = "accepted" if action == "accept" else "auto_accepted"
         record(
-            partner_id,
-            model.SIDE_DELIVERY,
-            kind,
-            now,
-            evidence=evidence,
-            conflict=conflict,
-            **facts,
-        )
-    elif action == "dispute":
-        record(
-            partner_id, model.SIDE_DELIVERY, "disputed", now,
-            evidence=model.dispute_evidence(conflict.severity, w), conflict=conflict,
+            conflict.partner_id, model.SIDE_DELIVERY, kind, now,
+            evidence=evidence, conflict=conflict, **facts,
         )  # fmt: skip
-    elif action == "reopen":
-        record(
-            partner_id, model.SIDE_DELIVERY, "reopened", now,
-            evidence=model.reopen_evidence(conflict.severity, w), conflict=conflict,
-        )  # fmt: skip
-    elif action == "resume":
-        pause = db.session.scalar(
-            select(SlaPause)
-            .where(SlaPause.conflict_id == conflict.id, SlaPause.ended_at.is_not(None))
-            .order_by(SlaPause.id.desc())
-        )
-        if pause is not None and pause.business_seconds is not None:
-            expectation = sla.snapshot_policy(conflict).response_expectation
-            evidence = model.partner_wait_evidence(
-                conflict.severity, timedelta(seconds=pause.business_seconds), expectation, w
-            )
-            record(
-                partner_id, model.SIDE_RESPONSIVENESS, "partner_answered", now,
-                evidence=evidence, conflict=conflict,
-            )  # fmt: skip
+
+    return weigh
 
 
-def on_breach(conflict: Conflict, clock_name: str, now: datetime) -> None:
-    """A breach is a fact in the ledger; its weight comes when the loop closes."""
+def _disputed(conflict: Conflict, now: datetime) -> None:
     record(
-        conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
-        explanation=f"breached the {clock_name} target; weighed when the loop closes",
+        conflict.partner_id, model.SIDE_DELIVERY, "disputed", now,
+        evidence=model.dispute_evidence(conflict.severity, weights()), conflict=conflict,
     )  # fmt: skip
+
+
+def _reopened(conflict: Conflict, now: datetime) -> None:
+    record(
+        conflict.partner_id, model.SIDE_DELIVERY, "reopened", now,
+        evidence=model.reopen_evidence(conflict.severity, weights()), conflict=conflict,
+    )  # fmt: skip
+
+
+def _partner_answered(conflict: Conflict, now: datetime) -> None:
+    pause = db.session.scalar(
+        select(SlaPause)
+        .where(SlaPause.conflict_id == conflict.id, SlaPause.ended_at.is_not(None))
+        .order_by(SlaPause.id.desc())
+    )
+    if pause is None or pause.business_seconds is None:
+        return
+    expectation = sla.snapshot_policy(conflict).response_expectation
+    evidence = model.partner_wait_evidence(
+        conflict.severity, timedelta(seconds=pause.business_seconds), expectation, weights()
+    )
+    record(
+        conflict.partner_id, model.SIDE_RESPONSIVENESS, "partner_answered", now,
+        evidence=evidence, conflict=conflict,
+    )  # fmt: skip
+
+
+# The ledger entry of each kind of evidence a transition declares (workflow.TRANSITIONS).
+EVIDENCE = {
+    "resolved": _resolved,
+    "accepted": _closed_loop("accepted"),
+    "auto_accepted": _closed_loop("auto_accepted"),
+    "disputed": _disputed,
+    "reopened": _reopened,
+    "partner_answered": _partner_answered,
+}
+
+
+def on_state_changed(event: StateChanged, now: datetime) -> None:
+    """A transition's evidence goes into the ledger (after the clocks have moved)."""
+    kind = workflow.TRANSITIONS[event.action].evidence
+    if kind is not None:
+        EVIDENCE[kind](db.session.get(Conflict, event.conflict_id), now)
+
+
+def on_escalations_fired(event: EscalationsFired, now: datetime) -> None:
+    """A breach is a fact in the ledger; its weight comes when the loop closes."""
+    if any(p.level == BREACH for p in event.passed):
+        conflict = db.session.get(Conflict, event.conflict_id)
+        record(
+            conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
+            explanation=f"breached the {event.clock} target; weighed when the loop closes",
+        )  # fmt: skip
+
+
+def on_partner_contact(event: PartnerContact, now: datetime) -> None:
+    touch_contact(db.session.get(Partner, event.partner_id), now)
 
 
 def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetime) -> Rating:
     """A partner user's rating of a closed conflict: once per conflict and user, within 30 days."""
     if not user.is_partner:
-        raise PermissionDenied("Only the partner's people rate a resolution.")
-    lock_for_write(db.session)  # SQLite: judge "already rated" with the write lock held
-    conflict = visible_conflict(user, conflict_id)
-    if conflict.status != workflow.CLOSED or conflict.close_reason == "withdrawn":
-        raise StateConflict("Only a closed, resolved conflict can be rated.")
-    if conflict.closed_at is None or now - conflict.closed_at > RATING_WINDOW:
-        raise StateConflict("Ratings are open for 30 days after closing.")
+        raise PermissionDenied(ratings.NOT_A_PARTNER)
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise InvalidInput("Choose 1 to 5 stars.", field_errors={"stars": "Choose 1 to 5 stars."})
     text = (comment or "").strip()
     if len(text) > 2000:
         raise InvalidInput("At most 2,000 characters.", field_errors={"comment": "Too long."})
-    exists = db.session.scalar(
-        select(Rating.id).where(Rating.conflict_id == conflict.id, Rating.user_id == user.id)
-    )
-    if exists is not None:
-        raise StateConflict("You have already rated this resolution.")
+    lock_for_write(db.session)  # SQLite: judge "already rated" with the write lock held
+    conflict = visible_conflict(user, conflict_id)
+    reason = ratings.can_rate(user, conflict, now)  # the one rule the portal shows too
+    if reason is not None:
+        raise StateConflict(reason)
     rating = Rating(
         conflict_id=conflict.id, user_id=user.id, stars=stars, comment=text or None, created_at=now
     )

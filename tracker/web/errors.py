@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from tracker.database import is_unavailable
 from tracker.extensions import login_manager
+from tracker.services import transactions
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Please go back and try again."),
@@ -44,21 +45,16 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # type: ignore[no-untyped-def]
-        from tracker.extensions import db
-
         if is_unavailable(error):
             if request.path.startswith("/api/"):
                 from tracker.api.errors import database_unavailable
 
                 return database_unavailable(error)
             app.logger.error("database unavailable: %s", type(error).__name__)
-            try:
-                db.session.rollback()
-            except Exception:  # noqa: BLE001 - the connection is gone; reset the session
-                db.session.close()
+            transactions.discard_after_outage()
             g._login_user = login_manager.anonymous_user()  # the page must not ask the database
             body, status = _render(503)
             return body, status, {"Retry-After": "30"}
         app.logger.exception("unhandled error")
-        db.session.rollback()
+        transactions.discard()
         return _render(500)

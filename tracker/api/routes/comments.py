@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tracker.api import present
 from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
 from tracker.clock import utcnow
-from tracker.models import User
 from tracker.services import conflict_access, conflicts
+
+if TYPE_CHECKING:
+    from tracker.models import User
 
 COMMENT_KINDS = ("comment", "reply", "internal_note")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from tracker.api import paging, present, queries
+from typing import TYPE_CHECKING
+
+from tracker.api import paging, present
 from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
 from tracker.clock import utcnow
-from tracker.models import User
-from tracker.services import conflict_access, conflicts
+from tracker.services import conflict_access, conflict_search, conflicts
+
+if TYPE_CHECKING:
+    from tracker.models import User
 
 
 @endpoint(
@@ -41,7 +45,15 @@ def create_conflict(user: User, body: s.ConflictCreate):  # type: ignore[no-unty
 )
 def list_conflicts(user: User, query: s.ConflictQuery) -> s.ConflictPage:
     """Newest first, with a cursor (`next`); partners see their own organisation's only."""
-    rows = queries.conflicts(user, query, paging.decode(query.cursor))
+    filters = conflict_search.ConflictFilters(
+        status=query.status.value if query.status else None,
+        partner_id=query.partner_id,
+        severity=query.severity.value if query.severity else None,
+        assignee_id=query.assignee_id,
+        sla_state=query.sla_state.value if query.sla_state else None,
+        updated_since=query.updated_since,
+    )
+    rows = conflict_search.api_page(user, filters, paging.decode(query.cursor), query.limit)
     return s.ConflictPage(
         items=[present.conflict(r, user) for r in rows[: query.limit]],
         next=paging.next_link(rows, query.limit),

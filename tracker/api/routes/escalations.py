@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from tracker.api import paging, present, queries
+from typing import TYPE_CHECKING
+
+from tracker.api import paging, present
 from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
 from tracker.clock import utcnow
-from tracker.models import User
 from tracker.services import escalations
+from tracker.services import paging as pages
+
+if TYPE_CHECKING:
+    from tracker.models import User
 
 
 @endpoint(
@@ -19,7 +24,15 @@ from tracker.services import escalations
     staff=True,
 )
 def list_escalations(user: User, query: s.EscalationQuery) -> s.EscalationPage:
-    rows = queries.open_escalations(query, paging.decode(query.cursor))
+    """Open escalations, oldest first, with a cursor (`next`)."""
+    acknowledged = None if query.acknowledged is None else ("yes" if query.acknowledged else "no")
+    level = query.level.value if query.level else None
+    rows = pages.after(
+        escalations.active_query(level, acknowledged),
+        paging.decode(query.cursor),
+        query.limit,
+        descending=False,
+    )
     return s.EscalationPage(
         items=[present.escalation(r) for r in rows[: query.limit]],
         next=paging.next_link(rows, query.limit),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from tracker.api import paging, present, queries
+from typing import TYPE_CHECKING
+
+from tracker.api import paging, present
 from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
-from tracker.models import User
+from tracker.services import inbox
+
+if TYPE_CHECKING:
+    from tracker.models import User
 
 
 @endpoint(
@@ -17,7 +22,7 @@ from tracker.models import User
 )
 def list_notifications(user: User, query: s.NotificationQuery) -> s.NotificationPage:
     """Newest first, with a cursor (`next`)."""
-    rows = queries.user_notifications(user, query, paging.decode(query.cursor))
+    rows = inbox.after(user, query.unread, paging.decode(query.cursor), query.limit)
     return s.NotificationPage(
         items=[present.notification(r) for r in rows[: query.limit]],
         next=paging.next_link(rows, query.limit),

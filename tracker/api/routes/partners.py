@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from tracker.api import present, queries
+from typing import TYPE_CHECKING
+
+from tracker.api import present
 from tracker.api import schemas as s
 from tracker.api.endpoint import endpoint
 from tracker.clock import utcnow
-from tracker.extensions import db
-from tracker.models import User
-from tracker.services import partners, trust
-from tracker.services.errors import NotFound
+from tracker.services import partners, trust, trust_record
+
+if TYPE_CHECKING:
+    from tracker.models import User
 
 
 @endpoint("/partners", summary="List partners", tag="partners", responses={200: s.PartnerList})
 def list_partners(user: User) -> s.PartnerList:
     """Managers see every partner; a partner's users see their own organisation."""
-    return s.PartnerList(items=[present.partner(p) for p in queries.visible_partners(user)])
+    return s.PartnerList(items=[present.partner(p) for p in partners.visible_partners(user)])
 
 
 @endpoint(
@@ -26,9 +28,7 @@ def list_partners(user: User) -> s.PartnerList:
 )
 def get_agreement(user: User, partner_id: int) -> s.Agreement:
     """Weekly hours in the partner's timezone, holidays, per-severity targets (business minutes)."""
-    if user.is_partner and user.partner_id != partner_id:
-        raise NotFound("No such partner.")
-    return present.agreement(partners.get_partner(partner_id))
+    return present.agreement(partners.visible_partner(user, partner_id))
 
 
 @endpoint(
@@ -43,12 +43,10 @@ def get_trust(user: User, partner_id: int, query: s.TrustQuery) -> s.Trust:
 
     Managers read any partner; a partner's users only their own (404 for others).
     """
-    if user.is_partner and user.partner_id != partner_id:
-        raise NotFound("No such partner.")
-    partner = partners.get_partner(partner_id)
+    partner = partners.visible_partner(user, partner_id)
     now = utcnow()
     sides = trust.scores(partner.id, now)
-    rows = db.session.scalars(trust.ledger(partner.id, since=query.since).limit(query.limit))
+    rows = trust_record.ledger(partner.id, since=query.since, limit=query.limit)
     return s.Trust(
         as_of=now,
         half_life_days=trust.weights().half_life.days,

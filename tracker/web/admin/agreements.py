@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain.accounts import ADMIN
-from tracker.models import SlaCalendar, SlaPolicy
 from tracker.services import agreements
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.admin.blueprint import bp
 from tracker.web.admin.forms import CalendarForm, ConfirmForm, PolicyForm
 from tracker.web.forms_util import apply_field_errors
+
+if TYPE_CHECKING:
+    from tracker.models import SlaCalendar, SlaPolicy
 
 
 def _found(getter: Callable[[int], Any], item_id: int) -> Any:

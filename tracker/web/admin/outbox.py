@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from tracker.clock import utcnow
 from tracker.domain.accounts import ADMIN
-from tracker.extensions import db
 from tracker.services import outbox as outbox_service
+from tracker.services import paging
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.admin.blueprint import bp
@@ -19,9 +19,7 @@ from tracker.web.paging import page_arg
 @role_required(ADMIN)
 def outbox():
     status = request.args.get("status", "")
-    page = db.paginate(
-        outbox_service.messages_query(status), page=page_arg(), per_page=50, error_out=False
-    )
+    page = paging.numbered(outbox_service.messages_query(status), page_arg(), per_page=50)
     return render_template(
         "admin/outbox.html",
         page=page,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.clock import utcnow
-from tracker.domain.accounts import ADMIN, ROLES, STAFF_ROLES
-from tracker.extensions import db
-from tracker.models import Partner, User
+from tracker.domain.accounts import ADMIN, ROLES
 from tracker.services import accounts, agreements, partners
-from tracker.services.errors import ServiceError
+from tracker.services.errors import NotFound, ServiceError
 from tracker.services.settings import settings_overview
+from tracker.web import choices
 from tracker.web.access import role_required
 from tracker.web.admin.blueprint import bp
 from tracker.web.admin.forms import ConfirmForm, PartnerForm, UserForm
@@ -21,27 +19,32 @@ from tracker.web.paging import page_arg
 
 
 def _partner_choices() -> list[tuple[int | None, str]]:
-    names = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all()
-    return [(None, "— none —")] + [(pid, name) for pid, name in names]
+    return [(None, "— none —"), *choices.partner_names()]
 
 
 def _staff_choices() -> list[tuple[int | None, str]]:
-    rows = db.session.execute(
-        select(User.id, User.name)
-        .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
-        .order_by(User.name)
-    ).all()
-    return [(None, "— none —")] + [(uid, name) for uid, name in rows]
+    return [(None, "— none —"), *choices.staff()]
+
+
+def _user_or_404(user_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return accounts.get_user(user_id)
+    except NotFound:
+        abort(404)
+
+
+def _partner_or_404(partner_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return partners.get_partner(partner_id)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/users")
 @role_required(ADMIN)
 def users():
     role = request.args.get("role", "")
-    query = select(User).order_by(User.role, User.name)
-    if role in ROLES:
-        query = query.where(User.role == role)
-    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
+    page = accounts.users_page(role, page_arg(), per_page=25)
     return render_template("admin/users.html", page=page, role=role, roles=ROLES)
 
 
@@ -75,7 +78,7 @@ def new_user():
 @bp.route("/users/<int:user_id>")
 @role_required(ADMIN)
 def user_detail(user_id: int):
-    user = db.session.get(User, user_id) or abort(404)
+    user = _user_or_404(user_id)
     wants_link = user.password_hash is None and request.args.get("invite")
     invite_url = accounts.invite_url(user) if wants_link else None
     return render_template(
@@ -89,7 +92,7 @@ def toggle_user(user_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    user = db.session.get(User, user_id) or abort(404)
+    user = _user_or_404(user_id)
     if user.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -104,7 +107,7 @@ def reissue_invite(user_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    user = db.session.get(User, user_id) or abort(404)
+    user = _user_or_404(user_id)
     if user.password_hash is not None:
         flash("This user has already set a password.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
@@ -144,7 +147,7 @@ def new_partner():
 @bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
 @role_required(ADMIN)
 def edit_partner(partner_id: int):
-    partner = db.session.get(Partner, partner_id) or abort(404)
+    partner = _partner_or_404(partner_id)
     form = PartnerForm(obj=partner)
     form.owner_id.choices = _staff_choices()
     form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
@@ -162,7 +165,6 @@ def edit_partner(partner_id: int):
                 now=utcnow(),
             )
         except ServiceError as exc:
-            db.session.rollback()
             apply_field_errors(form, exc)
         else:
             flash(f"Partner {partner.name} was saved.", "success")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.domain import escalation as esc_domain
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
-from tracker.extensions import db
-from tracker.models import Partner, User
-from tracker.services import conflict_access, conflicts, escalations, sla
+from tracker.services import conflict_access, conflict_search, conflicts, escalations, paging, sla
 from tracker.services.errors import NotFound, ServiceError
+from tracker.web import choices
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
@@ -31,26 +29,18 @@ from tracker.web.paging import page_arg, strict_int
 from tracker.web.redirects import safe_target
 
 
-def _staff_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(User.id, User.name)
-        .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
-        .order_by(User.name)
-    ).all()
-    return [(uid, name) for uid, name in rows]
-
-
 def _int_arg(name: str) -> int | None:
     return strict_int(request.args.get(name))
 
 
-def _filters() -> conflicts.QueueFilters:
+def _filters() -> conflict_search.ConflictFilters:
     assignee = request.args.get("assignee", "")
-    return conflicts.QueueFilters(
+    return conflict_search.ConflictFilters(
         status=request.args.get("status") or None,
         partner_id=_int_arg("partner_id"),
         severity=request.args.get("severity") or None,
-        assignee_id=current_user.id if assignee == "me" else _int_arg("assignee"),
+        assignee_id=_int_arg("assignee"),
+        mine=assignee == "me",
         unassigned=assignee == "none",
         search=request.args.get("q") or None,
     )
@@ -59,15 +49,15 @@ def _filters() -> conflicts.QueueFilters:
 @bp.route("/queue")
 @role_required(*STAFF_ROLES)
 def queue():
-    page = db.paginate(conflicts.queue(_filters()), page=page_arg(), per_page=25, error_out=False)
+    page = conflict_search.queue_page(current_user, _filters(), page_arg(), per_page=25)
     triage_form = BulkForm()
-    triage_form.assignee_id.choices = [("", "— choose —"), *_staff_choices()]
+    triage_form.assignee_id.choices = [("", "— choose —"), *choices.staff()]
     return render_template(
         "console/queue.html",
         page=page,
         args=request.args,
-        partners=db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all(),
-        staff=_staff_choices(),
+        partners=choices.partner_names(),
+        staff=choices.staff(),
         states=workflow.STATE_LABELS,
         severities=workflow.SEVERITIES,
         triage_form=triage_form,
@@ -79,7 +69,7 @@ def queue():
 @role_required(*STAFF_ROLES)
 def bulk():
     form = BulkForm()
-    form.assignee_id.choices = [(None, "— choose —"), *_staff_choices()]
+    form.assignee_id.choices = [(None, "— choose —"), *choices.staff()]
     ids = [n for n in map(strict_int, request.form.getlist("conflict_ids")) if n is not None]
     operation = request.form.get("operation")
     if not ids:
@@ -116,7 +106,7 @@ def conflict(conflict_id: int):
     actions = workflow.available_actions(
         item.status, workflow.MANAGER, now=now, withdrawn=item.close_reason == "withdrawn"
     )
-    staff = _staff_choices()
+    staff = choices.staff()
     action_forms = {}
     for transition in actions:
         form = ACTION_FORMS[transition.action]()
@@ -178,7 +168,7 @@ def message(conflict_id: int):
 @role_required(*STAFF_ROLES)
 def action(conflict_id: int, action: str):
     conflict_or_404(conflict_id)
-    run_action(conflict_id, action, assignee_choices=_staff_choices())
+    run_action(conflict_id, action, assignee_choices=choices.staff())
     return _back(conflict_id)
 
 
@@ -201,7 +191,7 @@ def _submit(form, call, *, done: str, invalid: str) -> bool:  # type: ignore[no-
 def assign(conflict_id: int):
     conflict_or_404(conflict_id)
     form = AssignForm()
-    form.assignee_id.choices = [(None, "nobody"), *_staff_choices()]
+    form.assignee_id.choices = [(None, "nobody"), *choices.staff()]
     _submit(
         form,
         lambda: conflicts.assign(current_user, conflict_id, form.assignee_id.data, now=utcnow()),
@@ -252,9 +242,7 @@ def link(conflict_id: int):
 def escalations_page():
     level = request.args.get("level") or None
     acknowledged = request.args.get("acknowledged") or None
-    page = db.paginate(
-        escalations.active_query(level, acknowledged), page=page_arg(), per_page=30, error_out=False
-    )
+    page = paging.numbered(escalations.active_query(level, acknowledged), page_arg(), per_page=30)
     return render_template(
         "console/escalations.html",
         page=page,

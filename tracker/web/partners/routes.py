@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
-from sqlalchemy import select
 
 from tracker.domain.accounts import STAFF_ROLES, TIERS
-from tracker.extensions import db
-from tracker.models import Partner
+from tracker.services import partners
+from tracker.services.errors import NotFound
 from tracker.web.access import role_required
 from tracker.web.paging import page_arg
 from tracker.web.partners.blueprint import bp
@@ -17,15 +16,15 @@ from tracker.web.partners.blueprint import bp
 @role_required(*STAFF_ROLES)
 def index():
     tier = request.args.get("tier", "")
-    query = select(Partner).order_by(Partner.name)
-    if tier in TIERS:
-        query = query.where(Partner.tier == tier)
-    page = db.paginate(query, page=page_arg(), per_page=25, error_out=False)
+    page = partners.partners_page(tier, page_arg(), per_page=25)
     return render_template("partners/index.html", page=page, tier=tier, tiers=TIERS)
 
 
 @bp.route("/<int:partner_id>")
 @role_required(*STAFF_ROLES)
 def detail(partner_id: int):
-    partner = db.session.get(Partner, partner_id) or abort(404)
+    try:
+        partner = partners.get_partner(partner_id)
+    except NotFound:
+        abort(404)
     return render_template("partners/detail.html", partner=partner)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
-from tracker.extensions import db
-from tracker.models import Rating
-from tracker.services import conflict_access, conflicts, sla, trust
+from tracker.services import conflict_access, conflict_search, conflicts, ratings, sla
 from tracker.services.errors import ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -31,11 +28,8 @@ from tracker.web.trust.forms import RatingForm
 @role_required(PARTNER)
 def conflicts_list():
     status = request.args.get("status", "")
-    page = db.paginate(
-        conflicts.partner_conflicts(current_user, status),
-        page=page_arg(),
-        per_page=20,
-        error_out=False,
+    page = conflict_search.portal_page(
+        current_user, conflict_search.ConflictFilters(status=status or None), page_arg(), 20
     )
     return render_template(
         "portal/conflicts.html",
@@ -94,24 +88,8 @@ def conflict(conflict_id: int):
         actions=actions,
         action_forms={t.action: ACTION_FORMS[t.action]() for t in actions},
         message_form=MessageForm(),
-        rating_form=RatingForm() if _may_rate(item, now) else None,
-        my_rating=_my_rating(item),
-    )
-
-
-def _my_rating(conflict):  # type: ignore[no-untyped-def]
-    return db.session.scalar(
-        select(Rating).where(Rating.conflict_id == conflict.id, Rating.user_id == current_user.id)
-    )
-
-
-def _may_rate(conflict, now) -> bool:  # type: ignore[no-untyped-def]
-    return (
-        conflict.status == workflow.CLOSED
-        and conflict.close_reason != "withdrawn"
-        and conflict.closed_at is not None
-        and now - conflict.closed_at <= trust.RATING_WINDOW
-        and _my_rating(conflict) is None
+        rating_form=RatingForm() if ratings.can_rate(current_user, item, now) is None else None,
+        my_rating=ratings.my_rating(current_user, item),
     )
 
 

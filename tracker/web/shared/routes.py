@@ -6,9 +6,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
-from tracker.extensions import db
-from tracker.models import Notification
-from tracker.services import attachments, conflict_access, notifications, preferences
+from tracker.services import attachments, conflict_access, inbox, notifications, preferences
 from tracker.services.errors import NotFound
 from tracker.web.admin.forms import ConfirmForm
 from tracker.web.paging import page_arg
@@ -34,9 +32,7 @@ def attachment(attachment_id: int):
 @bp.route("/notifications")
 @login_required
 def notifications_page():
-    page = db.paginate(
-        notifications.for_user(current_user), page=page_arg(), per_page=30, error_out=False
-    )
+    page = inbox.page(current_user, page_arg(), per_page=30)
     return render_template("shared/notifications.html", page=page, form=ConfirmForm())
 
 
@@ -55,8 +51,9 @@ def open_notification(notification_id: int):
     """Mark read and go to what it is about."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    item = db.session.get(Notification, notification_id)
-    if item is None or item.user_id != current_user.id:
+    try:
+        item = inbox.own(current_user, notification_id)
+    except NotFound:
         abort(404)
     notifications.mark_read(current_user, utcnow(), notification_id)
     if item.conflict_id is None:

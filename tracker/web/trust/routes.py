@@ -5,24 +5,26 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from tracker.clock import utcnow
 from tracker.domain import trust as model
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER, STAFF_ROLES
-from tracker.extensions import db
-from tracker.models import CheckIn, Conflict, Partner, TrustEvent, TrustHistory, TrustScore
-from tracker.services import trust
-from tracker.services.errors import ServiceError
+from tracker.services import partners, trust, trust_record
+from tracker.services import portfolio as portfolio_service
+from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
 from tracker.web.paging import page_arg
 from tracker.web.trust.blueprint import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
+
+if TYPE_CHECKING:
+    from tracker.models import Partner
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365, "all": None}
 SIDE_COLORS = {model.SIDE_DELIVERY: "#1f5fa8", model.SIDE_RESPONSIVENESS: "#1d7a46"}
@@ -37,26 +39,31 @@ def _period(now: datetime) -> tuple[str, datetime, datetime]:
     return key, since, now
 
 
+def _partner_or_404(partner_id: int) -> Partner:
+    try:
+        return partners.visible_partner(current_user, partner_id)
+    except NotFound:
+        abort(404)
+
+
 def _trust_context(partner: Partner, now: datetime) -> dict:
     key, since, until = _period(now)
+    figures = trust_record.figures(partner.id, since, until, now)
     series = []
     for side in model.SIDES:
         points = tuple(
             Point(moment, point.score, point.low, point.high)
-            for moment, point in trust.trend(partner.id, side, now)
+            for moment, point in figures.trend[side]
         )
         series.append(Series(trust.SIDE_LABELS[side], points, SIDE_COLORS[side]))
-    events = db.paginate(
-        trust.ledger(partner.id, since, until), page=page_arg(), per_page=25, error_out=False
-    )
     return {
         "partner": partner,
-        "scores": trust.scores(partner.id, now),
-        "changes": {side: trust.change(partner.id, side, now) for side in model.SIDES},
-        "stats": trust.period_stats(partner.id, since, until),
-        "events": events,
+        "scores": figures.scores,
+        "changes": figures.changes,
+        "stats": figures.stats,
+        "events": trust_record.ledger_page(partner.id, since, until, page_arg(), per_page=25),
         "explain": trust.explain,
-        "half_life_days": trust.weights().half_life.days,
+        "half_life_days": figures.half_life_days,
         "period": key,
         "periods": PERIODS,
         "severities": workflow.SEVERITIES,
@@ -76,18 +83,11 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
 @bp.route("/partners/<int:partner_id>/trust")
 @role_required(*STAFF_ROLES)
 def partner_trust(partner_id: int):
-    partner = db.session.get(Partner, partner_id) or abort(404)
-    now = utcnow()
-    check_ins = db.session.scalars(
-        select(CheckIn)
-        .where(CheckIn.partner_id == partner.id)
-        .order_by(CheckIn.at.desc())
-        .limit(10)
-    ).all()
+    partner = _partner_or_404(partner_id)
     return render_template(
         "trust/partner.html",
-        **_trust_context(partner, now),
-        check_ins=check_ins,
+        **_trust_context(partner, utcnow()),
+        check_ins=trust_record.recent_check_ins(partner.id),
         check_in_form=CheckInForm(),
         csv_url=url_for("trust.partner_trust_csv", partner_id=partner.id),
         endpoint="trust.partner_trust",
@@ -121,7 +121,7 @@ def _ledger_csv(partner: Partner) -> Response:
          "sla_met", "overrun_hours", "accountable_side"]
     )  # fmt: skip
     hours = lambda seconds: "" if seconds is None else f"{seconds / 3600:.2f}"  # noqa: E731
-    for event in db.session.scalars(trust.ledger(partner.id, since, until)):
+    for event in trust_record.ledger(partner.id, since, until):
         writer.writerow(
             [event.at.isoformat(), event.conflict.ref if event.conflict else "", event.side,
              event.kind, event.severity or "", f"{event.weight:.3f}", event.rule,
@@ -153,7 +153,7 @@ def _csv_safe(value: str) -> str:
 @bp.route("/partners/<int:partner_id>/trust.csv")
 @role_required(*STAFF_ROLES)
 def partner_trust_csv(partner_id: int):
-    return _ledger_csv(db.session.get(Partner, partner_id) or abort(404))
+    return _ledger_csv(_partner_or_404(partner_id))
 
 
 @bp.route("/portal/trust.csv")
@@ -165,7 +165,7 @@ def own_trust_csv():
 @bp.route("/partners/<int:partner_id>/check-ins", methods=["POST"])
 @role_required(*STAFF_ROLES)
 def check_in(partner_id: int):
-    partner = db.session.get(Partner, partner_id) or abort(404)
+    partner = _partner_or_404(partner_id)
     form = CheckInForm()
     if form.validate_on_submit():
         try:
@@ -199,100 +199,16 @@ def rate(conflict_id: int):
     return redirect(url_for("portal.conflict", conflict_id=conflict_id))
 
 
-def portfolio_rows(now: datetime) -> list[dict]:
-    """Every partner with both scores, 30-day change, open conflicts and breaches this month."""
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    open_counts = dict(
-        db.session.execute(
-            select(Conflict.partner_id, func.count(Conflict.id))
-            .where(Conflict.status.in_(workflow.ACTIVE_STATES))
-            .group_by(Conflict.partner_id)
-        ).all()
-    )
-    breach_counts = dict(
-        db.session.execute(
-            select(TrustEvent.partner_id, func.count(func.distinct(TrustEvent.conflict_id)))
-            .where(TrustEvent.kind == "breached", TrustEvent.at >= month_start)
-            .group_by(TrustEvent.partner_id)
-        ).all()
-    )
-    half_life = trust.weights().half_life
-    stored = {(row.partner_id, row.side): row for row in db.session.scalars(select(TrustScore))}
-    shown = list(db.session.scalars(select(Partner).where(Partner.active.is_(True))))
-    month_ago = _history_at(now - timedelta(days=30), half_life, [p.id for p in shown])
-    rows = []
-    for partner in shown:
-        row = {
-            "partner": partner,
-            "open": open_counts.get(partner.id, 0),
-            "breaches": breach_counts.get(partner.id, 0),
-        }
-        for side in model.SIDES:
-            # As trust.scores() and trust.change(), from rows read once for every partner.
-            score = stored.get((partner.id, side))
-            tally = model.TrustTally(score.r, score.s, score.as_of) if score else model.TrustTally()
-            tally = tally.decayed_to(now, half_life)
-            low, high = tally.interval()
-            events = score.events if score else 0
-            row[side] = trust.SideScore(side, tally.score(), low, high, tally.r, tally.s, events)
-            then = month_ago.get((partner.id, side), model.TrustTally())  # no history: prior
-            row[f"{side}_change"] = tally.score() - then.score()
-        rows.append(row)
-    return rows
-
-
-def _history_at(
-    moment: datetime, half_life: timedelta, partner_ids: list[int]
-) -> dict[tuple[int, str], model.TrustTally]:
-    """Each (partner, side)'s tally as it stood at `moment`, as trust.score_at() reads it.
-
-    One query: per partner and side, a correlated look-up that steps back once along
-    ix_trust_history_partner_side_as_of, so the cost follows the partners shown, not history.
-    """
-    if not partner_ids:
-        return {}
-    columns = []
-    for side in model.SIDES:
-        columns.append(
-            select(TrustHistory.id)
-            .where(
-                TrustHistory.partner_id == Partner.id,
-                TrustHistory.side == side,
-                TrustHistory.as_of <= moment,
-            )
-            .order_by(TrustHistory.as_of.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-    found = db.session.execute(select(Partner.id, *columns).where(Partner.id.in_(partner_ids)))
-    ids = [history_id for _, *history_ids in found for history_id in history_ids if history_id]
-    rows = db.session.scalars(select(TrustHistory).where(TrustHistory.id.in_(ids))) if ids else []
-    return {
-        (row.partner_id, row.side): model.TrustTally(row.r, row.s, row.as_of).decayed_to(
-            moment, half_life
-        )
-        for row in rows
-    }
-
-
-SORTS = {
-    "change": lambda r: r["delivery_change"],
-    "delivery": lambda r: r["delivery"].score,
-    "responsiveness": lambda r: r["responsiveness"].score,
-    "open": lambda r: -r["open"],
-    "breaches": lambda r: -r["breaches"],
-    "name": lambda r: r["partner"].name.lower(),
-}
-
-
 @bp.route("/console/portfolio")
 @role_required(*STAFF_ROLES)
 def portfolio():
-    sort = request.args.get("sort", "change")
-    if sort not in SORTS:
-        sort = "change"
-    rows = sorted(portfolio_rows(utcnow()), key=SORTS[sort])
-    return render_template("trust/portfolio.html", rows=rows, sort=sort, sorts=SORTS)
+    sort = request.args.get("sort", portfolio_service.DEFAULT_SORT)
+    if sort not in portfolio_service.SORTS:
+        sort = portfolio_service.DEFAULT_SORT
+    rows = portfolio_service.rows(utcnow(), sort)
+    return render_template(
+        "trust/portfolio.html", rows=rows, sort=sort, sorts=portfolio_service.SORTS
+    )
 
 
 @bp.route("/console/portfolio.csv")
@@ -305,7 +221,7 @@ def portfolio_csv():
          "delivery_change_30d", "responsiveness_score", "responsiveness_low", "responsiveness_high",
          "responsiveness_change_30d", "open_conflicts", "breaches_this_month"]
     )  # fmt: skip
-    for row in sorted(portfolio_rows(utcnow()), key=SORTS["name"]):
+    for row in portfolio_service.rows(utcnow(), "name"):
         d, r = row["delivery"], row["responsiveness"]
         writer.writerow(
             [_csv_safe(row["partner"].name), row["partner"].tier, f"{d.score:.1f}", f"{d.low:.1f}",

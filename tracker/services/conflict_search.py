@@ -1,0 +1,111 @@
+"""The one conflict search: filters, the viewer's scope, and the order each list promises.
+
+The manager queue, the partner's list and the API list all read conflicts through `search()`;
+who sees which conflict (a partner's people: their own organisation's) is decided here once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
+
+from tracker.domain import workflow
+from tracker.domain.clock import SLA_STATES
+from tracker.models import Conflict, User
+from tracker.services import paging
+from tracker.services.errors import InvalidInput
+
+MAX_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class ConflictFilters:
+    """What the viewer asked for; unknown statuses, severities and SLA states mean "any"."""
+
+    status: str | None = None
+    partner_id: int | None = None
+    severity: str | None = None
+    assignee_id: int | None = None
+    mine: bool = False  # assigned to the viewer
+    unassigned: bool = False
+    search: str | None = None  # in the title, description and reference
+    sla_state: str | None = None
+    updated_since: datetime | None = None  # for partners: changed in ways they can see
+
+
+def search(viewer: User, filters: ConflictFilters) -> Select:
+    """Conflicts matching `filters` that `viewer` may see, in no particular order."""
+    query = select(Conflict)
+    if not viewer.is_staff:
+        query = query.where(Conflict.partner_id == viewer.partner_id)
+    if filters.status in workflow.STATES:
+        query = query.where(Conflict.status == filters.status)
+    if filters.partner_id:
+        query = query.where(Conflict.partner_id == filters.partner_id)
+    if filters.severity in workflow.SEVERITIES:
+        query = query.where(Conflict.severity == filters.severity)
+    if filters.assignee_id or filters.mine or filters.unassigned:
+        if not viewer.is_staff:  # who is assigned is internal: no filtering on it either
+            raise InvalidInput(
+                "Filtering by assignee is for alliance managers.",
+                field_errors={"assignee_id": "Not available to partner users."},
+            )
+        if filters.unassigned:
+            query = query.where(Conflict.assignee_id.is_(None))
+        else:
+            query = query.where(
+                Conflict.assignee_id == (viewer.id if filters.mine else filters.assignee_id)
+            )
+    if filters.search and filters.search.strip():
+        pattern = f"%{_escape_like(filters.search.strip()[:MAX_SEARCH])}%"
+        query = query.where(
+            or_(
+                Conflict.title.ilike(pattern, escape="\\"),
+                Conflict.description.ilike(pattern, escape="\\"),
+                Conflict.ref.ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.sla_state in SLA_STATES:
+        query = query.where(Conflict.sla_state == filters.sla_state)
+    if filters.updated_since is not None:
+        # Partners see only public changes: internal notes must not surface a conflict.
+        column = Conflict.updated_at if viewer.is_staff else Conflict.public_updated_at
+        query = query.where(column >= filters.updated_since)
+    return query
+
+
+def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
+    """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
+    query = search(viewer, filters)
+    if filters.status not in workflow.STATES:
+        query = query.where(Conflict.status.in_(workflow.ACTIVE_STATES))
+    return paging.numbered(_with_people(query).order_by(*URGENCY), page, per_page)
+
+
+def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
+    """The partner's list: their conflicts, most recently changed (in ways they see) first."""
+    query = search(viewer, filters).order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
+    return paging.numbered(_with_people(query), page, per_page)
+
+
+def api_page(
+    viewer: User, filters: ConflictFilters, after_id: int | None, limit: int
+) -> list[Conflict]:
+    """The API list: newest first by id, `limit + 1` rows after the cursor's id."""
+    return paging.after(search(viewer, filters), after_id, limit, descending=True)
+
+
+# Soonest SLA deadline first; paused and finished clocks (no deadline) after, oldest first.
+URGENCY = (Conflict.sla_due_at.asc().nulls_last(), Conflict.created_at.asc(), Conflict.id.asc())
+
+
+def _with_people(query: Select) -> Select:
+    return query.options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

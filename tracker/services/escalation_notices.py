@@ -1,0 +1,167 @@
+"""Who hears of an escalation, and how: a consumer of EscalationsFired and ReminderDue.
+
+People hear once per evaluation and clock, of the highest level reached; a late sweep
+that finds warning, breach and critical reached together sends one notice that names the
+levels passed and since when. Everything runs in the caller's transaction; the dedupe keys
+(unique in the database) make a repeated sweep write nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from tracker.database import transaction_memo
+from tracker.domain import escalation as esc
+from tracker.domain import workflow
+from tracker.domain.accounts import ADMIN
+from tracker.domain.events import EscalationsFired, LevelPassed, ReminderDue
+from tracker.extensions import db
+from tracker.models import Conflict, Escalation, User
+from tracker.services import links, notifications, outbox, preferences
+
+
+def on_fired(event: EscalationsFired, now: datetime) -> None:
+    escalation = db.session.get(Escalation, event.highest.escalation_id)
+    _announce(escalation, event.passed[:-1], now, sequence=0)
+
+
+def on_reminder(event: ReminderDue, now: datetime) -> None:
+    escalation = db.session.get(Escalation, event.escalation_id)
+    _announce(escalation, (), now, sequence=event.sequence)
+
+
+def audience(conflict: Conflict, level: str) -> list[User]:
+    """The people a level is for (active staff only), without duplicates."""
+    partner = conflict.partner
+    ids: list[int | None] = []
+    for rule in esc.AUDIENCE[level]:
+        if rule == "assignee_or_owner":
+            ids.append(conflict.assignee_id or partner.owner_id)
+        elif rule == "assignee":
+            ids.append(conflict.assignee_id)
+        elif rule == "owner":
+            ids.append(partner.owner_id)
+    admins = _admins() if "admins" in esc.AUDIENCE[level] else []
+    named = notifications.users_by_id(i for i in ids if i is not None)
+    people = [u for u in dict.fromkeys([*named, *admins]) if u.is_active and u.is_staff]
+    if not people:
+        # Nobody to hear of it (no assignee, owner gone or deactivated): admins, never silence.
+        people = [u for u in _admins() if u.is_active]
+    return people
+
+
+def _admins() -> list[User]:
+    return transaction_memo(
+        db.session,
+        ("admins",),
+        lambda: list(db.session.scalars(select(User).where(User.role == ADMIN))),
+    )
+
+
+def _heading(
+    conflict: Conflict, escalation: Escalation, passed: tuple[LevelPassed, ...], sequence: int
+) -> str:
+    label = esc.LEVEL_LABELS[escalation.level]
+    reminder = f" (reminder {sequence})" if sequence else ""
+    below = ", ".join(esc.LEVEL_LABELS[p.level].lower() for p in passed)
+    caught_up = f" (also passed since the last check: {below})" if passed else ""
+    return (
+        f"{conflict.ref} {label.lower()}: {esc.CLOCK_LABELS[escalation.clock]} "
+        f"for {conflict.partner.name}{reminder}{caught_up}"
+    )
+
+
+def _announce(
+    escalation: Escalation, passed: tuple[LevelPassed, ...], now: datetime, *, sequence: int
+) -> None:
+    conflict = escalation.conflict
+    level = escalation.level
+    heading = _heading(conflict, escalation, passed, sequence)
+    subject = workflow.one_line(
+        f"[Trustomer] {conflict.ref} {esc.LEVEL_LABELS[level]} · "
+        f"{esc.CLOCK_LABELS[escalation.clock]} · {conflict.partner.name} · {conflict.title}"
+    )[:300]
+    url = links.conflict_url(conflict, staff=True)
+    key = f"esc:{escalation.id}:{sequence}"
+    context: dict[str, Any] = {
+        "heading": heading,
+        "conflict": conflict,
+        "clock_label": esc.CLOCK_LABELS[escalation.clock],
+        "level_label": esc.LEVEL_LABELS[level],
+        "passed": [(esc.LEVEL_LABELS[p.level], p.reached_at) for p in passed],
+        "reminder": sequence,
+        "due_at": escalation.due_at,
+        "url": url,
+    }
+    people = audience(conflict, level)
+    wanted = preferences.channels_for(people, preferences.ESCALATIONS)
+    for user in people:
+        if preferences.IN_APP in wanted[user.id]:
+            notifications.add_in_app(
+                user_id=user.id,
+                conflict_id=conflict.id,
+                kind="escalation",
+                title=heading,
+                dedupe_key=f"{key}:in_app:{user.id}",
+                now=now,
+            )
+        if preferences.EMAIL in wanted[user.id]:
+            _email(user.email, user, conflict, f"{key}:email:{user.id}", subject, context, now)
+    mailing_list = current_app.config.get("ESCALATION_EMAIL")
+    if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
+        _email(mailing_list, None, conflict, f"{key}:email:list", subject, context, now)
+    webhook = current_app.config.get("WEBHOOK_URL")
+    if webhook:
+        outbox.enqueue_webhook(
+            dedupe_key=f"{key}:webhook",
+            url=webhook,
+            payload={
+                "event": "escalation.reminder" if sequence else f"escalation.{level}",
+                "conflict": conflict.ref,
+                "partner": conflict.partner.name,
+                "title": conflict.title,
+                "severity": conflict.severity,
+                "clock": escalation.clock,
+                "level": level,
+                "passed": [
+                    {"level": p.level, "reached_at": p.reached_at.isoformat()} for p in passed
+                ],
+                "reminder": sequence,
+                "due_at": escalation.due_at.isoformat() if escalation.due_at else None,
+                "url": url,
+                "text": f"{_slack(heading)}: {_slack(conflict.title)} <{url}|open {conflict.ref}>",
+            },
+            conflict_id=conflict.id,
+            now=now,
+        )  # fmt: skip
+
+
+def _slack(text: str) -> str:
+    """Slack reads <...> as links and mentions (<!channel>): partner text must not."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _email(
+    address: str,
+    user: User | None,
+    conflict: Conflict,
+    key: str,
+    subject: str,
+    context: dict[str, Any],
+    now: datetime,
+) -> None:
+    context = {**context, "timezone": user.display_timezone if user else "UTC"}
+    outbox.enqueue_email(
+        dedupe_key=key,
+        address=address,
+        subject=subject,
+        text=render_template("email/escalation.txt", **context),
+        html=render_template("email/escalation.html", **context),
+        recipient_id=user.id if user else None,
+        conflict_id=conflict.id,
+        now=now,
+    )

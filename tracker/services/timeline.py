@@ -1,0 +1,139 @@
+"""The conflict's timeline: the append-only record of what happened, and its consumers.
+
+`record()` is the only writer of ConflictEvent rows. Use cases record their own entries
+(a comment with its attachments); the consumers below record what the bus carries (a
+transition, escalations). Each entry is announced as TimelineRecorded, which is what the
+people following the conflict hear of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as orm_events
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from tracker.domain import escalation as esc
+from tracker.domain.events import EscalationsFired, StateChanged, TimelineRecorded
+from tracker.extensions import db
+from tracker.models import Conflict, ConflictEvent
+from tracker.models.conflict import INTERNAL, PUBLIC
+
+
+def record(
+    conflict: Conflict,
+    actor_id: int | None,
+    kind: str,
+    now: datetime,
+    *,
+    visibility: str = PUBLIC,
+    body: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> ConflictEvent:
+    """Append an entry (flushed, so it has its id) and move the conflict's change times."""
+    event = ConflictEvent(
+        conflict=conflict,
+        actor_id=actor_id,
+        created_at=now,
+        kind=kind,
+        visibility=visibility,
+        body=body,
+        data=dict(data) if data else None,
+    )
+    db.session.add(event)
+    conflict.updated_at = now
+    if visibility == PUBLIC:
+        conflict.public_updated_at = now
+    db.session.flush()
+    return event
+
+
+def announced(event: ConflictEvent) -> TimelineRecorded:
+    """The news of an entry; the entry stays at hand for its consumers in this transaction
+    (the session holds rows weakly: without this each consumer would read it again)."""
+    db.session.info.setdefault(_ANNOUNCED, {})[event.id] = event
+    return TimelineRecorded(conflict_id=event.conflict_id, event_id=event.id)
+
+
+def entry(event_id: int) -> ConflictEvent:
+    """A timeline entry by id: the one just announced, else from the database."""
+    held = db.session.info.get(_ANNOUNCED, {}).get(event_id)
+    return held if held is not None else db.session.get(ConflictEvent, event_id)
+
+
+_ANNOUNCED = "tracker.timeline_announced"
+
+
+@orm_events.listens_for(Session, "after_transaction_end")
+def _forget_announced(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:  # the outermost, not a savepoint
+        session.info.pop(_ANNOUNCED, None)
+
+
+def on_state_changed(event: StateChanged, now: datetime) -> list[TimelineRecorded]:
+    conflict = db.session.get(Conflict, event.conflict_id)
+    data = dict(event.data)
+    if event.automatic:
+        data["automatic"] = True
+    entry = record(
+        conflict,
+        None if event.automatic else event.actor_id,
+        "status_changed",
+        now,
+        body=event.body,
+        data=data,
+    )
+    return [announced(entry)]
+
+
+def on_escalations_fired(event: EscalationsFired, now: datetime) -> list[TimelineRecorded]:
+    """Every level is on the internal record; the partner reads one line, the highest.
+
+    The entries go in as one INSERT (a late sweep may write several per conflict)."""
+    conflict = db.session.get(Conflict, event.conflict_id)
+    rows: list[dict[str, Any]] = [
+        _row(
+            conflict,
+            "escalated_internal",
+            now,
+            INTERNAL,
+            {
+                "clock": event.clock,
+                "level": passed.level,
+                "escalation_id": passed.escalation_id,
+                "reached_at": passed.reached_at.isoformat(),
+            },
+        )
+        for passed in event.passed
+    ]
+    public = [p for p in event.passed if p.level in esc.PUBLIC_NOTICE]
+    if public:
+        data = {"level": public[-1].level, "clock": event.clock}
+        rows.append(_row(conflict, "escalated", now, PUBLIC, data))
+    entries = db.session.scalars(
+        insert(ConflictEvent).returning(ConflictEvent),
+        rows,
+        execution_options={"render_nulls": True},
+    ).all()
+    # After the INSERT, so the conflict's change times join its one UPDATE at the end.
+    conflict.updated_at = now
+    if public:
+        conflict.public_updated_at = now
+    return [announced(e) for e in entries if e.visibility == PUBLIC]
+
+
+def _row(
+    conflict: Conflict, kind: str, now: datetime, visibility: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "conflict_id": conflict.id,
+        "actor_id": None,
+        "created_at": now,
+        "kind": kind,
+        "visibility": visibility,
+        "body": None,
+        "data": data,
+    }

@@ -1,0 +1,66 @@
+"""One partner's trust record as people read it: figures, trend, ledger and check-ins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+
+from tracker.domain import trust as model
+from tracker.extensions import db
+from tracker.models import CheckIn, TrustEvent
+from tracker.services import paging, trust
+
+
+@dataclass(frozen=True)
+class TrustFigures:
+    """A partner's scores now, their 30-day change, the period's statistics and the trend."""
+
+    scores: dict[str, trust.SideScore]
+    changes: dict[str, float]
+    stats: trust.PeriodStats
+    trend: dict[str, list[tuple[datetime, trust.SideScore]]]
+    half_life_days: int
+
+
+def figures(partner_id: int, since: datetime, until: datetime, now: datetime) -> TrustFigures:
+    """Every number the trust page shows for `partner_id`, statistics over [since, until)."""
+    return TrustFigures(
+        scores=trust.scores(partner_id, now),
+        changes={side: trust.change(partner_id, side, now) for side in model.SIDES},
+        stats=trust.period_stats(partner_id, since, until),
+        trend={side: trust.trend(partner_id, side, now) for side in model.SIDES},
+        half_life_days=trust.weights().half_life.days,
+    )
+
+
+def ledger_page(
+    partner_id: int, since: datetime, until: datetime, page: int, per_page: int
+) -> Pagination:
+    """The explained ledger over [since, until), newest first, one page of it."""
+    return paging.numbered(trust.ledger(partner_id, since, until), page, per_page)
+
+
+def ledger(
+    partner_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    limit: int | None = None,
+) -> list[TrustEvent]:
+    """The ledger's events (at most `limit`), newest first."""
+    return list(db.session.scalars(trust.ledger(partner_id, since, until).limit(limit)))
+
+
+def recent_check_ins(partner_id: int, limit: int = 10) -> list[CheckIn]:
+    """The partner's latest check-ins, newest first (managers only: the route checks)."""
+    return list(
+        db.session.scalars(
+            select(CheckIn)
+            .where(CheckIn.partner_id == partner_id)
+            .order_by(CheckIn.at.desc())
+            .limit(limit)
+        )
+    )
