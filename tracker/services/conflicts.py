@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from tracker.database import lock_for_write
 from tracker.domain import workflow
@@ -52,66 +50,6 @@ def _locked_conflict(user: User | None, conflict_id: int) -> Conflict:
     if conflict is None or (user is not None and not may_see(user, conflict)):
         raise NotFound("No such conflict.")
     return conflict
-
-
-def partner_conflicts(user: User, status: str | None = None) -> Select:
-    """The user's organisation's conflicts, most recently changed (in ways they can see) first."""
-    query = (
-        select(Conflict)
-        .where(Conflict.partner_id == user.partner_id)
-        .options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
-    )
-    if status in workflow.STATES:
-        query = query.where(Conflict.status == status)
-    return query.order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
-
-
-@dataclass(frozen=True)
-class QueueFilters:
-    status: str | None = None
-    partner_id: int | None = None
-    severity: str | None = None
-    assignee_id: int | None = None
-    unassigned: bool = False
-    search: str | None = None
-
-
-def queue(filters: QueueFilters) -> Select:
-    """Every conflict not closed (or the chosen status), most urgent first."""
-    query = select(Conflict).options(
-        selectinload(Conflict.partner), selectinload(Conflict.assignee)
-    )
-    if filters.status in workflow.STATES:
-        query = query.where(Conflict.status == filters.status)
-    else:
-        query = query.where(Conflict.status.in_(workflow.ACTIVE_STATES))
-    if filters.partner_id:
-        query = query.where(Conflict.partner_id == filters.partner_id)
-    if filters.severity in workflow.SEVERITIES:
-        query = query.where(Conflict.severity == filters.severity)
-    if filters.unassigned:
-        query = query.where(Conflict.assignee_id.is_(None))
-    elif filters.assignee_id:
-        query = query.where(Conflict.assignee_id == filters.assignee_id)
-    if filters.search:
-        pattern = f"%{_escape_like(filters.search.strip()[:100])}%"
-        query = query.where(
-            or_(
-                Conflict.title.ilike(pattern, escape="\\"),
-                Conflict.description.ilike(pattern, escape="\\"),
-                Conflict.ref.ilike(pattern, escape="\\"),
-            )
-        )
-    return query.order_by(*urgency_order())
-
-
-def urgency_order() -> tuple:
-    """Soonest SLA deadline first; paused and finished clocks (no deadline) after, oldest first."""
-    return (Conflict.sla_due_at.asc().nulls_last(), Conflict.created_at.asc(), Conflict.id.asc())
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- writing -----------------------------------------------------------------------------
