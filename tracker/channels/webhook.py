@@ -69,8 +69,10 @@ ANY_ADDRESS = Targets()
 _MAX_RESPONSE_BYTES = 64 * 1024
 
 
-def _abort(connection: http.client.HTTPConnection) -> None:
-    """Unblock a connection's pending read or write from another thread (the deadline)."""
+def _abort(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """Unblock a connection's pending read or write from another thread (the deadline).
+    `expired` is set first, so the sender knows why its read failed."""
+    expired.set()
     sock = connection.sock
     if sock is not None:
         with contextlib.suppress(OSError):
@@ -122,7 +124,8 @@ def post_json(
         connection = _PinnedHTTPSConnection(host, port, addresses, timeout, _tls_context())
     else:
         connection = _PinnedHTTPConnection(host, port, addresses, timeout)
-    cut_off = threading.Timer(total_timeout, _abort, args=(connection,))
+    expired = threading.Event()
+    cut_off = threading.Timer(total_timeout, _abort, args=(connection, expired))
     cut_off.daemon = True
     cut_off.start()
     try:
@@ -140,7 +143,7 @@ def post_json(
             response = connection.getresponse()
             response.read(_MAX_RESPONSE_BYTES)
         except (OSError, http.client.HTTPException) as exc:  # timeouts and resets mid-exchange
-            if cut_off.finished.is_set():
+            if expired.is_set():
                 raise DeliveryError(f"{where} took longer than {total_timeout:g} s") from exc
             raise DeliveryError(f"{where} failed: {_reason(exc)}") from exc
     finally:
