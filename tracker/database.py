@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -61,12 +61,12 @@ def insert_if_absent(session: Session, model: type, values: dict, keys: list[str
 _DEFERRED = "tracker.deferred_inserts"
 
 
-def defer_insert(session: Session, model: type, values: dict, keys: list[str]) -> None:
+def defer_insert(session: Session, model: type, values: dict) -> None:
     """Queue a row for `flush_deferred()`: the rows of one table go out together, as one
-    `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING`, instead of a SELECT and an INSERT
-    each (a fan-out to many people is one statement per table). `keys` names the unique
-    key that makes a repeat of the row harmless (it must exist in the schema)."""
-    session.info.setdefault(_DEFERRED, {}).setdefault((model, tuple(keys)), []).append(values)
+    `INSERT … ON CONFLICT DO NOTHING`, instead of a SELECT and an INSERT each (a fan-out to
+    many people is one statement per table). The table's unique keys make a repeat harmless.
+    """
+    session.info.setdefault(_DEFERRED, {}).setdefault(model, []).append(values)
 
 
 def flush_deferred(session: Session) -> None:
@@ -76,10 +76,7 @@ def flush_deferred(session: Session) -> None:
         return
     dialect = session.connection().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    by_table: dict[type, list[dict]] = {}
-    for (model, _keys), rows in pending.items():
-        by_table.setdefault(model, []).extend(rows)
-    for model, rows in by_table.items():
+    for model, rows in pending.items():
         columns = sorted({name for row in rows for name in row})
         values = [{name: row.get(name) for name in columns} for row in rows]
         # No conflict target: a row that hits any of the table's unique keys is skipped, so
@@ -176,8 +173,6 @@ def is_unavailable(error: BaseException) -> bool:
     A deadlock, a serialization failure or a schema error is a bug to see: those stay 500s,
     logged with their traceback.
     """
-    from sqlalchemy import exc
-
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):

@@ -7,32 +7,14 @@ the batch, read once) is paid once; what is left per conflict must not grow with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
-
 from tests.factories import make_admin, make_conflict, make_manager, make_partner, make_partner_user
-from tracker.extensions import db
+from tests.web.test_query_counts import counting_statements
 from tracker.jobs.sweep import sweep
 
 PER_CONFLICT_LIMIT = 10
 MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _due_batch(user, count: int, raised_at: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +32,7 @@ def test_statements_per_conflict_do_not_grow_with_the_batch(app) -> None:
     for size in sizes:
         _due_batch(user, size, raised_at)
         all_levels_reached = raised_at + timedelta(hours=2)  # warning, breach, critical
-        with counted() as seen:
+        with counting_statements() as seen:
             report = sweep(all_levels_reached)
         assert report.evaluated == size and report.escalated["critical"] == size
         statements.append(len(seen))

@@ -24,7 +24,8 @@ from tracker.models import IdempotencyRecord, User
 from tracker.services.errors import InvalidInput, StateConflict
 
 MAX_KEY = 200
-# response_status of a claim until its response is stored (never committed so since 0008).
+# response_status of a claim until its response is stored in the same transaction: never
+# committed so (revision 0008 deleted the rows a killed worker had left that way).
 IN_PROGRESS = 0
 RETENTION = timedelta(hours=24)
 PURGE_EVERY = timedelta(hours=1)
@@ -93,8 +94,6 @@ def _existing(user: User, key: str, request_hash: str) -> Replay | None:
         return None
     if record.request_hash != request_hash:
         raise InvalidInput(OTHER_REQUEST, field_errors={"Idempotency-Key": OTHER_REQUEST})
-    if record.response_status == IN_PROGRESS:  # only rows written before revision 0008
-        raise StateConflict(STILL_PROCESSING)
     return Replay(record.response_status, record.response_body)
 
 

@@ -93,7 +93,6 @@ def add_in_app(
 ) -> None:
     """One in-app notice, written once: a repeat (same user and event, or same key) is a
     no-op in the database (`ON CONFLICT DO NOTHING`), never a second row or an error."""
-    keys = ["dedupe_key"] if dedupe_key is not None else ["user_id", "event_id"]
     defer_insert(
         db.session,
         Notification,
@@ -106,7 +105,6 @@ def add_in_app(
             "title": title[:300],
             "created_at": now,
         },
-        keys,
     )
 
 

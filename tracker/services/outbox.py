@@ -116,7 +116,7 @@ def _enqueue(values: dict[str, Any], now: datetime) -> None:
     # Written with the rest of the fan-out as one INSERT … ON CONFLICT DO NOTHING: the
     # unique dedupe_key, not a look-up first, keeps a message to one row.
     values.update(status=PENDING, attempts=0, created_at=now, next_attempt_at=now)
-    defer_insert(db.session, OutboxMessage, values, ["dedupe_key"])
+    defer_insert(db.session, OutboxMessage, values)
 
 
 def register_secret_resolver(

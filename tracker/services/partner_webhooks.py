@@ -304,19 +304,15 @@ def payload(conflict: Conflict, event: ConflictEvent, name: str) -> dict[str, An
 
 
 def on_timeline(event: TimelineRecorded, now: datetime) -> None:
-    """A consumer of the bus: the partner's own systems hear of its public timeline."""
-    entry = timeline.entry(event.event_id)
-    on_event(entry.conflict, entry, now)
+    """Queue one delivery per active hook of the conflict's partner that wants this entry.
 
-
-def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
-    """Queue one delivery per active hook of the conflict's partner that wants this event.
-
-    Public events only; runs in the caller's transaction. Returns how many were queued.
+    A consumer of the bus: public entries only, in the caller's transaction.
     """
-    names = event_names(event)
+    entry = timeline.entry(event.event_id)
+    conflict = entry.conflict
+    names = event_names(entry)
     if not names or not conflict.partner.active:
-        return 0
+        return
     hooks = transaction_memo(
         db.session,
         ("partner_hooks", conflict.partner_id),
@@ -326,18 +322,15 @@ def on_event(conflict: Conflict, event: ConflictEvent, now: datetime) -> int:
             )
         ).all(),
     )
-    queued = 0
     for hook in hooks:
         name = next((n for n in names if n in (hook.events or [])), None)
         if name is None:
             continue
         outbox.enqueue_webhook(
-            dedupe_key=f"pwh:{hook.id}:{event.id}",
+            dedupe_key=f"pwh:{hook.id}:{entry.id}",
             url=hook.url,
-            payload=payload(conflict, event, name),
+            payload=payload(conflict, entry, name),
             secret_ref=f"{SECRET_PREFIX}{hook.id}",
             conflict_id=conflict.id,
             now=now,
         )
-        queued += 1
-    return queued

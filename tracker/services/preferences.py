@@ -62,19 +62,6 @@ def channels_for(users: list[User], kind: str) -> dict[int, set[str]]:
     return {u.id: known.get(u.id, set()) if kind in allowed_kinds(u) else set() for u in users}
 
 
-def wants(user: User, kind: str, channel: str) -> bool:
-    if kind not in allowed_kinds(user):
-        return False
-    row = db.session.scalar(
-        select(NotificationPreference).where(
-            NotificationPreference.user_id == user.id,
-            NotificationPreference.kind == kind,
-            NotificationPreference.channel == channel,
-        )
-    )
-    return True if row is None else row.enabled
-
-
 def save(user: User, enabled: set[tuple[str, str]]) -> None:
     """Store the user's choices; anything outside the role is ignored, not stored."""
     for (kind, channel), _ in choices(user).items():

@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event as orm_events
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
+from tracker.database import transaction_memo
 from tracker.domain import escalation as esc
 from tracker.domain.events import EscalationsFired, StateChanged, TimelineRecorded
 from tracker.extensions import db
@@ -54,23 +53,18 @@ def record(
 def announced(event: ConflictEvent) -> TimelineRecorded:
     """The news of an entry; the entry stays at hand for its consumers in this transaction
     (the session holds rows weakly: without this each consumer would read it again)."""
-    db.session.info.setdefault(_ANNOUNCED, {})[event.id] = event
+    _announced()[event.id] = event
     return TimelineRecorded(conflict_id=event.conflict_id, event_id=event.id)
 
 
 def entry(event_id: int) -> ConflictEvent:
     """A timeline entry by id: the one just announced, else from the database."""
-    held = db.session.info.get(_ANNOUNCED, {}).get(event_id)
+    held = _announced().get(event_id)
     return held if held is not None else db.session.get(ConflictEvent, event_id)
 
 
-_ANNOUNCED = "tracker.timeline_announced"
-
-
-@orm_events.listens_for(Session, "after_transaction_end")
-def _forget_announced(session: Session, transaction: object) -> None:
-    if getattr(transaction, "parent", None) is None:  # the outermost, not a savepoint
-        session.info.pop(_ANNOUNCED, None)
+def _announced() -> dict[int, ConflictEvent]:
+    return transaction_memo(db.session, ("timeline_announced",), dict)
 
 
 def on_state_changed(event: StateChanged, now: datetime) -> list[TimelineRecorded]:
