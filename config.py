@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -95,6 +96,10 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("TRACKER_SMTP_PASSWORD", "")
         self.SMTP_STARTTLS = _env_bool("TRACKER_SMTP_STARTTLS", False)
         self.MAIL_FROM = os.environ.get("TRACKER_MAIL_FROM", "Trustomer <trustomer@localhost>")
+        # Replies and new conflicts arrive here; reply addresses are plus-addressed on it.
+        self.MAIL_INTAKE_ADDRESS = os.environ.get("TRACKER_MAIL_INTAKE_ADDRESS") or (
+            parseaddr(self.MAIL_FROM)[1] or "trustomer@localhost"
+        )
         self.WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL", "")
         self.WEBHOOK_SECRET = os.environ.get("TRACKER_WEBHOOK_SECRET", "")
         self.ESCALATION_EMAIL = os.environ.get("TRACKER_ESCALATION_EMAIL", "")
