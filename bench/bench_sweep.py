@@ -1,16 +1,17 @@
 """Benchmark the SLA sweep: its work follows the conflicts that are due, not the history.
 
 Usage: python bench/bench_sweep.py [--json PATH] [--database-url URL] [--sizes 1000,10000]
-                                   [--rounds 3]
+                                   [--rounds 3] [--due 500] [--open-share 0.65]
 
-For each history size N a fresh database gets N conflicts that are closed or not yet due
-(inserted in bulk). Each round then raises D conflicts through the service this morning
-whose SLA levels have been reached by `now`: they are due. The first sweep at `now` fires
-their escalations; a second sweep at the same `now` must find nothing. Medians over the
-rounds should stay about the same whatever N is, as should the number of SQL statements,
-because the sweep selects by the indexed next_check_at; the query plan of that selection
-is printed to prove it. SQLite by default; PostgreSQL with --database-url or
-TRACKER_BENCH_DATABASE_URL (a throw-away database is created there).
+For each history size N a fresh database gets N conflicts that are closed or open but not
+yet due (inserted in bulk; --open-share of them open). Each round then raises D conflicts
+through the service this morning whose SLA levels have been reached by `now`: they are due.
+The first sweep at `now` fires their escalations; a second sweep at the same `now` must
+find nothing (the "nothing due" figure). Medians over the rounds should stay about the same
+whatever N is, as should the number of SQL statements, because the sweep selects by the
+indexed next_check_at; the query plan of that selection is printed to prove it. SQLite by
+default; PostgreSQL with --database-url or TRACKER_BENCH_DATABASE_URL (a throw-away
+database is created there).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import random
 import re
 import statistics
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,10 +52,10 @@ from tracker.services import conflicts  # noqa: E402
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "sweep.json"
 SIZES = (1_000, 10_000, 50_000)
-DUE = 50
+DUE = 500
 ROUNDS = 3  # each round raises DUE new due conflicts and sweeps twice
 PARTNERS = 50
-ACTIVE_NOT_DUE = 250  # of N: open, triaged, waiting or resolved, next look still ahead
+OPEN_SHARE = 0.65  # of N: open, triaged, waiting or resolved, next look still ahead
 TRUST_EVENTS_PER_CLOSED = 3
 INDEX = "ix_conflicts_next_check_at"
 SEED = 20261116
@@ -87,25 +89,28 @@ def due_count(now: datetime) -> int:
     return db.session.scalar(select(func.count(Conflict.id)).where(Conflict.next_check_at <= now))
 
 
-def sweep_round(cast: Cast, rng: random.Random) -> dict:
-    """DUE fresh due conflicts, a first sweep that acts on them and a second that finds none."""
-    submit_due(cast, DUE, NOW, rng)
+def sweep_round(cast: Cast, rng: random.Random, due_per_round: int) -> dict:
+    """Fresh due conflicts, a first sweep that acts on them and a second that finds none."""
+    submit_due(cast, due_per_round, NOW, rng)
     due = due_count(NOW)
-    if due != DUE:
-        raise SystemExit(f"expected {DUE} conflicts due at {NOW}, found {due}")
+    if due != due_per_round:
+        raise SystemExit(f"expected {due_per_round} conflicts due at {NOW}, found {due}")
     db.session.remove()
     with captured_statements(db.engine) as statements:
+        cpu_started = time.process_time()
         first_seconds, first = timed(lambda: sweep(NOW))
+        first_cpu = time.process_time() - cpu_started
     db.session.remove()
     second_seconds, second = timed(lambda: sweep(NOW))
     failed = getattr(first, "failed", 0) + getattr(second, "failed", 0)
-    if first.evaluated != DUE or second.evaluated != 0 or failed:
+    if first.evaluated != due_per_round or second.evaluated != 0 or failed:
         raise SystemExit(
             f"sweeps evaluated {first.evaluated} then {second.evaluated} ({failed} failed); "
-            f"expected {DUE} then 0"
+            f"expected {due_per_round} then 0"
         )
     return {
         "first_seconds": first_seconds,
+        "first_cpu_seconds": first_cpu,
         "second_seconds": second_seconds,
         "evaluated": first.evaluated,
         "second_evaluated": second.evaluated,
@@ -115,7 +120,9 @@ def sweep_round(cast: Cast, rng: random.Random) -> dict:
     }
 
 
-def measure(n: int, database_url: str | None, rounds: int) -> dict:
+def measure(
+    n: int, database_url: str | None, rounds: int, due: int = DUE, open_share: float = OPEN_SHARE
+) -> dict:
     """One fresh database with N conflicts of history; `rounds` pairs of sweeps at NOW."""
     log(f"history N={n:,}: building a throw-away database")
     with bench_app(database_url) as app, app.app_context():
@@ -124,20 +131,34 @@ def measure(n: int, database_url: str | None, rounds: int) -> dict:
         load_seconds, counts = timed(
             lambda: insert_history(
                 cast,
-                closed=n - ACTIVE_NOT_DUE,
-                active=ACTIVE_NOT_DUE,
+                closed=n - round(n * open_share),
+                active=round(n * open_share),
                 now=NOW,
                 trust_events_per_closed=TRUST_EVENTS_PER_CLOSED,
                 seed=SEED + n,
             )
         )
         analyze_if_postgresql()
-        log(f"history N={n:,}: loaded in {load_seconds:.1f}s; {rounds} rounds of {DUE} due")
-        runs = [sweep_round(cast, rng) for _ in range(rounds)]
+        log(f"history N={n:,}: loaded in {load_seconds:.1f}s; {rounds} rounds of {due} due")
+        runs = [sweep_round(cast, rng, due) for _ in range(rounds)]
         plan = query_plan(runs[0]["selection"])
+        levels = [sum(r["escalated"].values()) for r in runs]
+        per_level = [
+            r["first_seconds"] * 1000 / max(1, k) for r, k in zip(runs, levels, strict=True)
+        ]
+        cpu_per_level = [
+            r["first_cpu_seconds"] * 1000 / max(1, k) for r, k in zip(runs, levels, strict=True)
+        ]
         return {
             "history": n,
-            "due": DUE,
+            "open": round(n * open_share),
+            "due": due,
+            "ms_per_level": round(statistics.median(per_level), 3),
+            "ms_per_level_runs": [round(x, 3) for x in per_level],
+            "cpu_ms_per_level": round(statistics.median(cpu_per_level), 3),
+            "statements_per_conflict": round(
+                statistics.median(r["statements"] for r in runs) / due, 2
+            ),
             "first_sweep_seconds": round(statistics.median(r["first_seconds"] for r in runs), 4),
             "second_sweep_seconds": round(statistics.median(r["second_seconds"] for r in runs), 4),
             "first_sweep_runs": [round(r["first_seconds"], 4) for r in runs],
@@ -172,21 +193,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=ROUNDS, help="sweep pairs per size (median reported)"
     )
+    parser.add_argument("--due", type=int, default=DUE, help="due conflicts per round")
+    parser.add_argument(
+        "--open-share", type=float, default=OPEN_SHARE, help="share of N open but not due"
+    )
     args = parser.parse_args(argv)
     database_url = requested_database_url(args.database_url)
 
-    rows = [measure(n, database_url, args.rounds) for n in args.sizes]
+    rows = [measure(n, database_url, args.rounds, args.due, args.open_share) for n in args.sizes]
 
     print(f"database: {rows[0]['database']}; sweeps at {NOW.isoformat()}, median of {args.rounds}")
     print(
-        f"{'history N':>10}{'due D':>7}{'first sweep s':>15}{'second sweep s':>16}"
-        f"{'evaluated':>11}{'escalations':>13}{'SQL stmts':>11}  plan uses index"
+        f"{'history N':>10}{'open':>8}{'due D':>7}{'first sweep s':>15}{'ms/level':>10}"
+        f"{'CPU ms/level':>14}"
+        f"{'nothing due ms':>16}{'levels':>8}{'stmts/conflict':>16}  plan uses index"
     )
     for row in rows:
         print(
-            f"{row['history']:>10,}{row['due']:>7}{row['first_sweep_seconds']:>15.3f}"
-            f"{row['second_sweep_seconds']:>16.4f}{row['evaluated']:>11}"
-            f"{sum(row['escalated'].values()):>13}{row['statements_first_sweep'][0]:>11}"
+            f"{row['history']:>10,}{row['open']:>8,}{row['due']:>7}"
+            f"{row['first_sweep_seconds']:>15.3f}{row['ms_per_level']:>10.3f}"
+            f"{row['cpu_ms_per_level']:>14.3f}"
+            f"{row['second_sweep_seconds'] * 1000:>16.2f}{sum(row['escalated'].values()):>8}"
+            f"{row['statements_per_conflict']:>16.2f}"
             f"  {'yes' if row['plan_uses_index'] else 'NO'}"
         )
     largest = rows[-1]
@@ -201,10 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "sweep",
         "database": largest["database"],
         "now": NOW.isoformat(),
-        "due": DUE,
+        "due": args.due,
         "rounds": args.rounds,
         "partners": PARTNERS,
-        "active_not_due": ACTIVE_NOT_DUE,
+        "open_share": args.open_share,
         "seed": SEED,
         "python": platform.python_version(),
         "machine": platform.machine(),

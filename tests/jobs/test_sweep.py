@@ -294,3 +294,35 @@ def test_acknowledging_a_level_takes_the_lower_levels_with_it(world) -> None:
     critical = db.session.scalar(select(Escalation).where(Escalation.level == "critical"))
     escalations.acknowledge(world["owner"], critical.id, "Taking it.", now=berlin(16, 11, 35))
     assert all(e.acknowledged_at is not None for e in db.session.scalars(select(Escalation)))
+
+
+def test_one_broken_conflict_in_a_batch_does_not_stop_the_others(world) -> None:
+    """The batch is evaluated set-based; when that fails, each conflict alone: the broken one
+    is logged and looked at again in 5 minutes, the others are escalated, once."""
+    healthy = [
+        make_conflict(world["user"], severity="critical", title=f"Healthy {i}", now=berlin(16, 10))
+        for i in range(3)
+    ]
+    broken = world["conflict"]
+    db.session.execute(
+        Conflict.__table__.update()
+        .where(Conflict.id == broken.id)
+        .values(sla_snapshot={"not": "an agreement"})
+    )
+    db.session.commit()
+    db.session.expire_all()
+    now = berlin(16, 12)
+    report = sweep(now)
+    assert report.failed == 1
+    assert report.evaluated == 3
+    for conflict in healthy:
+        assert levels(conflict) == [
+            ("triage", "warning", 1),
+            ("triage", "breach", 1),
+            ("triage", "critical", 1),
+        ]
+    assert levels(broken) == []
+    db.session.expire_all()
+    assert db.session.get(Conflict, broken.id).next_check_at == now + timedelta(minutes=5)
+    again = sweep(now)
+    assert again.evaluated == 0 and again.failed == 0  # nothing doubled, the broken one waits

@@ -1,8 +1,9 @@
 """The sweep's cost follows what is due: statements per conflict stay flat as the batch grows.
 
 Counted: every statement the database runs during the sweep, executemany and savepoints
-included. Batch-level work (the job lock, the due selection, the people and preferences of
-the batch, read once) is paid once; what is left per conflict must not grow with the batch.
+included. Batch-level work (the job lock, the due selection, the batch's escalations, people,
+preferences and hooks, read once; its escalations, timeline entries, notices and outbox rows,
+written once) is paid once; what is left per conflict must not grow with the batch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from tests.factories import make_admin, make_conflict, make_manager, make_partne
 from tests.web.test_query_counts import counting_statements
 from tracker.jobs.sweep import sweep
 
-PER_CONFLICT_LIMIT = 10
+# The issue's ceiling is 10 a conflict; the set-based sweep needs about 1 (SQLite writes each
+# ledger fact of a breach on its own; PostgreSQL batches those too). 2 leaves room for noise
+# in what the ORM groups, not for a read per conflict.
+PER_CONFLICT_LIMIT = 2
 MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 

@@ -20,7 +20,7 @@ from tests.factories import (
 from tracker.domain import trust as model
 from tracker.extensions import db
 from tracker.models import Notification, OutboxMessage, Partner, TrustEvent, TrustScore
-from tracker.services import conflicts, trust
+from tracker.services import conflicts, preferences, trust
 from tracker.services.errors import StateConflict
 
 H = timedelta(hours=1)
@@ -197,6 +197,28 @@ def test_a_falling_score_alerts_the_relationship_owner_once(app) -> None:
     assert db.session.scalar(
         select(func.count(OutboxMessage.id)).where(OutboxMessage.address == "owner@example.com")
     ) == len(alerts)
+
+
+@pytest.mark.parametrize(
+    ("turned_off", "in_app", "emails"),
+    [
+        pytest.param(set(), 1, 1, id="both-channels-by-default"),
+        pytest.param({("trust", "email")}, 1, 0, id="in-app-only"),
+        pytest.param({("trust", "in_app")}, 0, 1, id="email-only"),
+        pytest.param({("trust", "in_app"), ("trust", "email")}, 0, 0, id="neither"),
+    ],
+)
+def test_trust_alerts_follow_the_owners_choices(app, turned_off, in_app, emails) -> None:
+    """Trust alerts go through the same preferences as every other notice."""
+    owner = make_manager(email="owner@example.com")
+    make_partner(name="Quiet Co", owner_id=owner.id, now=datetime(2026, 1, 1, tzinfo=UTC))
+    everything = set(preferences.choices(owner))
+    preferences.save(owner, everything - turned_off)
+    assert trust.watch_silence(datetime(2026, 3, 1, tzinfo=UTC)) == 1
+    kinds = select(func.count(Notification.id)).where(Notification.kind == "trust_alert")
+    assert db.session.scalar(kinds) == in_app
+    mail = select(func.count(OutboxMessage.id)).where(OutboxMessage.address == "owner@example.com")
+    assert db.session.scalar(mail) == emails
 
 
 def test_no_contact_for_45_days_suggests_a_check_in(app) -> None:

@@ -42,7 +42,8 @@ def sweep_command(now: datetime | None, pause_after: int | None, batch_size: int
     from tracker.jobs.sweep import sweep
 
     def pause(processed: int) -> None:
-        if pause_after is not None and processed == pause_after:
+        # Called once a batch is evaluated, before its commit: a kill here loses that batch.
+        if pause_after is not None and processed >= pause_after:
             click.echo(f"paused after {processed}", err=True)
             time.sleep(3600)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.jobs import locks
@@ -63,29 +64,51 @@ def sweep(
             .where(Conflict.next_check_at <= now)
             .order_by(Conflict.next_check_at, Conflict.id)
             .limit(batch_size)
+            .options(selectinload(Conflict.partner))  # the batch's partners in one read
         )
         if db.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Conflict)
         due = list(db.session.scalars(query))
-        for conflict in due:
-            _evaluate_safely(conflict, now, report)
-            processed += 1
-            if on_progress is not None:
-                on_progress(processed)
+        _evaluate_batch(due, now, report)
+        processed += len(due)
+        if on_progress is not None:
+            on_progress(processed)
         db.session.commit()
         if len(due) < batch_size:
             break
     return report
 
 
-def _evaluate_safely(conflict: Conflict, now: datetime, report: SweepReport) -> None:
-    """One conflict's failure must not stop the others: it is logged and looked at later."""
-    conflict_id = conflict.id
+def _evaluate_batch(due: list[Conflict], now: datetime, report: SweepReport) -> None:
+    """The batch at once, set-based; if that fails, each conflict on its own, so that one
+    conflict's failure does not stop the others (it is logged and looked at later)."""
+    if not due:
+        return
+    counts = escalations.SweepCounts()
+    ids = [conflict.id for conflict in due]
     try:
         with db.session.begin_nested():
-            escalations.evaluate_due(conflict, now, report)
+            escalations.evaluate_due(due, now, counts)
+    except Exception:
+        log.warning("sweep: a batch of %s failed; evaluating its conflicts one by one", len(due))
+        for conflict_id in ids:
+            _evaluate_safely(conflict_id, now, report)
+        return
+    report.add(counts)
+
+
+def _evaluate_safely(conflict_id: int, now: datetime, report: SweepReport) -> None:
+    """One conflict alone, in a savepoint: a failure is logged and retried in 5 minutes."""
+    counts = escalations.SweepCounts()
+    try:
+        with db.session.begin_nested():
+            conflict = db.session.get(Conflict, conflict_id)
+            if conflict is not None:
+                escalations.evaluate_due([conflict], now, counts)
     except Exception:
         log.exception("sweep: conflict %s failed; retrying in 5 minutes", conflict_id)
         report.failed += 1
         with db.session.begin_nested():
             sla.retry_later(conflict_id, now)
+        return
+    report.add(counts)

@@ -18,6 +18,6 @@ class NotificationPreference(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(32))  # updates | escalations
+    kind: Mapped[str] = mapped_column(String(32))  # updates | escalations | trust
     channel: Mapped[str] = mapped_column(String(16))  # in_app | email
     enabled: Mapped[bool] = mapped_column(default=True)

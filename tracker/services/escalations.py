@@ -37,6 +37,14 @@ class SweepCounts:
         if self.escalated is None:
             self.escalated = {level: 0 for level in esc.LEVELS}
 
+    def add(self, other: SweepCounts) -> None:
+        """Count what a committed piece of work did (a batch, or one conflict alone)."""
+        self.evaluated += other.evaluated
+        self.reminders += other.reminders
+        self.auto_closed += other.auto_closed
+        for level, count in (other.escalated or {}).items():
+            self.escalated[level] = self.escalated.get(level, 0) + count
+
 
 def _cycle(conflict: Conflict, clock_name: str) -> int:
     return 1 if clock_name == "triage" else conflict.resolution_cycle
@@ -49,97 +57,132 @@ def _clocks(conflict: Conflict, policy: clock.Policy) -> dict[str, clock.Clock]:
     }
 
 
-def evaluate(conflict: Conflict, now: datetime, counts: SweepCounts) -> None:
-    """Record the levels reached, remind what is unacknowledged, schedule the next look.
+@dataclass
+class _Reached:
+    """Levels of one clock found reached by one evaluation, lowest first."""
+
+    conflict: Conflict
+    clock: str
+    cycle: int
+    moments: list[esc.LevelMoment]
+
+
+def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
+    """Record the levels reached, remind what is unacknowledged, schedule the next look,
+    for a batch of conflicts at once.
 
     A late evaluation (after downtime, or a re-applied agreement) may find several levels
     of one clock reached at once: each is recorded, and one EscalationsFired carries them
-    all, so people hear once, of the highest. The conflict's escalations are read once.
+    all, so people hear once, of the highest. The work is set-based: the batch's
+    escalations are read in one statement, its new levels written in one, and its events
+    published together, so the consumers write their rows a statement per table.
     """
-    counts.evaluated += 1
-    policy = sla.snapshot_policy(conflict)
-    rows = sla.all_escalations(conflict)
-    fired = {(e.clock, e.level, e.cycle) for e in rows}
-    happened: list[Event] = []
-    for name, value in _clocks(conflict, policy).items():
-        if not value.running:
-            continue
-        cycle = _cycle(conflict, name)
-        reached = [
-            moment
-            for moment in esc.level_moments(value, policy, policy.calendar)
-            if moment.at <= now and (name, moment.level, cycle) not in fired
-        ]
-        if reached:
-            happened.append(_fire(conflict, name, cycle, reached, now, policy, rows))
-            for moment in reached:
-                counts.escalated[moment.level] += 1
-    for escalation in rows:
-        due = escalation.next_reminder_at is not None and escalation.next_reminder_at <= now
-        if due and escalation.closed_at is None and escalation.acknowledged_at is None:
-            happened.append(_remind(escalation, now, policy))
-            counts.reminders += 1
-    # The conflict's own columns change in several consumers: written once, at the end.
+    rows_by_conflict = sla.escalations_by_conflict([c.id for c in batch])
+    policies: dict[int, clock.Policy] = {}
+    reached: list[_Reached] = []
+    reminders: list[Event] = []
+    for conflict in batch:
+        counts.evaluated += 1
+        policy = policies[conflict.id] = sla.snapshot_policy(conflict)
+        rows = rows_by_conflict[conflict.id]
+        fired = {(e.clock, e.level, e.cycle) for e in rows}
+        for name, value in _clocks(conflict, policy).items():
+            if not value.running:
+                continue
+            cycle = _cycle(conflict, name)
+            moments = [
+                moment
+                for moment in esc.level_moments(value, policy, policy.calendar)
+                if moment.at <= now and (name, moment.level, cycle) not in fired
+            ]
+            if moments:
+                reached.append(_Reached(conflict, name, cycle, moments))
+                _hand_over_reminders(rows, name, cycle, moments[-1].level)
+                for moment in moments:
+                    counts.escalated[moment.level] += 1
+        for escalation in rows:
+            due = escalation.next_reminder_at is not None and escalation.next_reminder_at <= now
+            if due and escalation.closed_at is None and escalation.acknowledged_at is None:
+                reminders.append(_remind(escalation, now, policy))
+                counts.reminders += 1
+    fired_events = _fire(reached, now, policies, rows_by_conflict)
+    # The conflicts' own columns change in several consumers: written once, at the end.
     with db.session.no_autoflush:
-        messagebus.publish(happened, now)
-        sla.refresh(conflict, now, rows)
+        messagebus.publish([*fired_events, *reminders], now)
+        for conflict in batch:
+            sla.refresh(conflict, now, rows_by_conflict[conflict.id], policies[conflict.id])
     db.session.flush()
 
 
-def evaluate_due(conflict: Conflict, now: datetime, counts: SweepCounts) -> None:
-    """The sweep's work on one due conflict, in its batch's transaction and under its lock:
-    close a resolution left unanswered, then evaluate the clocks."""
-    if conflicts.close_unanswered(conflict, now):
-        counts.auto_closed += 1
-    evaluate(conflict, now, counts)
+def evaluate_due(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
+    """The sweep's work on a batch of due conflicts, in its transaction and under its lock:
+    close the resolutions left unanswered, then evaluate the clocks."""
+    for conflict in batch:
+        if conflicts.close_unanswered(conflict, now):
+            counts.auto_closed += 1
+    evaluate(batch, now, counts)
 
 
-def _fire(
-    conflict: Conflict,
-    clock_name: str,
-    cycle: int,
-    reached: list[esc.LevelMoment],
-    now: datetime,
-    policy: clock.Policy,
-    rows: list[Escalation],
-) -> EscalationsFired:
-    """Record each level reached (lowest first); only the highest reminds from now on.
-    The new rows join `rows`, the conflict's escalations the caller holds."""
-    due = conflict.triage_due_at if clock_name == "triage" else conflict.resolution_due_at
-    reminder = add_business_time(now, policy.reminder_interval, policy.calendar)
-    top = reached[-1].level
+def _hand_over_reminders(rows: list[Escalation], clock_name: str, cycle: int, top: str) -> None:
+    """Lower open levels of the clock stop reminding: the higher level speaks for them now."""
     for lower in rows:
         same_clock = lower.clock == clock_name and lower.cycle == cycle
         lower_level = esc.LEVEL_RANK[lower.level] < esc.LEVEL_RANK[top]
         if same_clock and lower.closed_at is None and lower_level:
-            lower.next_reminder_at = None  # the higher level speaks for it now
-    values = [
-        {
-            "conflict_id": conflict.id,
-            "clock": clock_name,
-            "level": moment.level,
-            "cycle": cycle,
-            "fired_at": now,
-            "due_at": due,
-            "next_reminder_at": reminder if moment.level == top else None,
-            "reminders_sent": 0,
-        }
-        for moment in reached
-    ]
-    # One INSERT for the levels reached together (the unique key keeps each level once).
+            lower.next_reminder_at = None
+
+
+def _fire(
+    reached: list[_Reached],
+    now: datetime,
+    policies: dict[int, clock.Policy],
+    rows_by_conflict: dict[int, list[Escalation]],
+) -> list[EscalationsFired]:
+    """Record each level reached (lowest first), all in one INSERT; only the highest of a
+    clock reminds. The new rows join their conflict's list in `rows_by_conflict`."""
+    if not reached:
+        return []
+    values = []
+    for item in reached:
+        conflict, policy = item.conflict, policies[item.conflict.id]
+        due = conflict.triage_due_at if item.clock == "triage" else conflict.resolution_due_at
+        reminder = add_business_time(now, policy.reminder_interval, policy.calendar)
+        top = item.moments[-1].level
+        values.extend(
+            {
+                "conflict_id": conflict.id,
+                "clock": item.clock,
+                "level": moment.level,
+                "cycle": item.cycle,
+                "fired_at": now,
+                "due_at": due,
+                "next_reminder_at": reminder if moment.level == top else None,
+                "reminders_sent": 0,
+            }
+            for moment in item.moments
+        )
+    # The unique key keeps each level once; rows come back matched by that key, not order.
     inserted = db.session.scalars(
         insert(Escalation).returning(Escalation),
         values,
         execution_options={"render_nulls": True},  # one statement, not one per shape of row
     ).all()
-    by_level = {row.level: row for row in inserted}
-    new = [by_level[m.level] for m in reached]
-    rows.extend(new)
-    passed = tuple(
-        LevelPassed(level=m.level, reached_at=m.at, escalation_id=row.id)
-        for m, row in zip(reached, new, strict=True)
-    )
-    return EscalationsFired(conflict_id=conflict.id, clock=clock_name, cycle=cycle, passed=passed)
+    by_key = {(row.conflict_id, row.clock, row.level, row.cycle): row for row in inserted}
+    events = []
+    for item in reached:
+        conflict_id = item.conflict.id
+        new = [by_key[(conflict_id, item.clock, m.level, item.cycle)] for m in item.moments]
+        rows_by_conflict[conflict_id].extend(new)
+        passed = tuple(
+            LevelPassed(level=m.level, reached_at=m.at, escalation_id=row.id)
+            for m, row in zip(item.moments, new, strict=True)
+        )
+        events.append(
+            EscalationsFired(
+                conflict_id=conflict_id, clock=item.clock, cycle=item.cycle, passed=passed
+            )
+        )
+    return events
 
 
 def _remind(escalation: Escalation, now: datetime, policy: clock.Policy) -> ReminderDue:

@@ -30,7 +30,12 @@ HANDLERS: messagebus.HandlerTable = {
     ConflictSubmitted: (sla.on_submitted,),
     StateChanged: (sla.on_state_changed, trust.on_state_changed, timeline.on_state_changed),
     SeverityChanged: (sla.on_severity_changed,),
-    TimelineRecorded: (notifications.on_timeline, partner_webhooks.on_timeline),
+    TimelineRecorded: (
+        notifications.prime_followers,
+        notifications.on_timeline,
+        partner_webhooks.prime_hooks,
+        partner_webhooks.on_timeline,
+    ),
     PartnerContact: (trust.on_partner_contact,),
     EscalationsFired: (
         timeline.on_escalations_fired,

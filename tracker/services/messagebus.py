@@ -19,6 +19,14 @@ from tracker.extensions import db
 Handler = Callable[[Any, datetime], Iterable[Event] | None]
 HandlerTable = Mapping[type[Event], Sequence[Handler]]
 _handlers: dict[type[Event], tuple[Handler, ...]] = {}
+_BATCHED = "_takes_batch"
+
+
+def batched(handler: Callable[[list[Any], datetime], Iterable[Event] | None]) -> Handler:
+    """Mark a consumer that takes every event of a run of one type at once (a sweep's batch
+    publishes many), so it can write them in one statement instead of one per event."""
+    setattr(handler, _BATCHED, True)
+    return handler
 
 
 def configure(table: HandlerTable) -> None:
@@ -29,13 +37,24 @@ def configure(table: HandlerTable) -> None:
 
 def publish(events: Iterable[Event], now: datetime) -> None:
     """Run every consumer of each event, breadth first; what a consumer returns is
-    published in turn. An event without consumers is a wiring mistake, not a no-op."""
+    published in turn. An event without consumers is a wiring mistake, not a no-op.
+
+    Consecutive events of one type travel together: each consumer runs in table order for
+    the whole run (a `batched` one once, with the list), so the order of consumers per
+    event is the table's and the order of events per consumer is the publisher's.
+    """
     queue = deque(events)
     while queue:
-        event = queue.popleft()
-        handlers = _handlers.get(type(event))
+        run = [queue.popleft()]
+        while queue and type(queue[0]) is type(run[0]):
+            run.append(queue.popleft())
+        handlers = _handlers.get(type(run[0]))
         if handlers is None:
-            raise LookupError(f"no consumer is declared for {type(event).__name__}")
+            raise LookupError(f"no consumer is declared for {type(run[0]).__name__}")
         for handler in handlers:
-            queue.extend(handler(event, now) or ())
+            if getattr(handler, _BATCHED, False):
+                queue.extend(handler(run, now) or ())
+            else:
+                for event in run:
+                    queue.extend(handler(event, now) or ())
     flush_deferred(db.session)  # the notices and outbox rows of all of it, a statement each

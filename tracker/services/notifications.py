@@ -16,7 +16,7 @@ from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import links, outbox, preferences, timeline
+from tracker.services import links, messagebus, outbox, preferences, timeline
 
 _KIND_TITLES = {
     "submitted": "New conflict {ref}: {title}",
@@ -70,15 +70,36 @@ def users_by_id(ids: Iterable[int]) -> list[User]:
 
 def partner_people(partner_id: int) -> list[User]:
     """A partner organisation's active users, read once per transaction."""
-    return transaction_memo(
-        db.session,
-        ("partner_people", partner_id),
-        lambda: list(
-            db.session.scalars(
-                select(User).where(User.partner_id == partner_id, User.active.is_(True))
-            )
-        ),
-    )
+    return _partner_people([partner_id])[partner_id]
+
+
+def _partner_people(partner_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active users of these partners, the ones not yet read in one statement."""
+    known: dict[int, list[User]] = transaction_memo(db.session, ("partner_people",), dict)
+    wanted = list(dict.fromkeys(partner_ids))
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        for partner_id in missing:
+            known[partner_id] = []
+        for user in db.session.scalars(
+            select(User)
+            .where(User.partner_id.in_(missing), User.active.is_(True))
+            .order_by(User.id)
+        ):
+            known[user.partner_id].append(user)
+    return {i: known[i] for i in wanted}
+
+
+@messagebus.batched
+def prime_followers(events: list[TimelineRecorded], now: datetime) -> None:
+    """Read the followers of a run of entries at once (a sweep's batch announces many): the
+    staff, the partners' people and their choices, so that on_timeline finds them at hand."""
+    if len(events) < 2:
+        return
+    found = [timeline.entry(event.event_id).conflict for event in events]
+    staff = users_by_id(i for c in found for i in (c.assignee_id, c.partner.owner_id) if i)
+    people = [p for group in _partner_people(c.partner_id for c in found).values() for p in group]
+    preferences.channels_for([*staff, *people], preferences.UPDATES)
 
 
 def add_in_app(

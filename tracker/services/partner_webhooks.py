@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import links, outbox, timeline
+from tracker.services import links, messagebus, outbox, timeline
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
 
 CREATED = "conflict.created"
@@ -313,16 +314,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
     names = event_names(entry)
     if not names or not conflict.partner.active:
         return
-    hooks = transaction_memo(
-        db.session,
-        ("partner_hooks", conflict.partner_id),
-        lambda: db.session.scalars(
-            select(PartnerWebhook).where(
-                PartnerWebhook.partner_id == conflict.partner_id, PartnerWebhook.active.is_(True)
-            )
-        ).all(),
-    )
-    for hook in hooks:
+    for hook in _active_hooks([conflict.partner_id])[conflict.partner_id]:
         name = next((n for n in names if n in (hook.events or [])), None)
         if name is None:
             continue
@@ -334,3 +326,27 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
             conflict_id=conflict.id,
             now=now,
         )
+
+
+def _active_hooks(partner_ids: Iterable[int]) -> dict[int, list[PartnerWebhook]]:
+    """The active hooks of these partners; the ones not yet read, in one statement."""
+    known: dict[int, list[PartnerWebhook]] = transaction_memo(db.session, ("partner_hooks",), dict)
+    wanted = list(dict.fromkeys(partner_ids))
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        for partner_id in missing:
+            known[partner_id] = []
+        for hook in db.session.scalars(
+            select(PartnerWebhook)
+            .where(PartnerWebhook.partner_id.in_(missing), PartnerWebhook.active.is_(True))
+            .order_by(PartnerWebhook.id)
+        ):
+            known[hook.partner_id].append(hook)
+    return {i: known[i] for i in wanted}
+
+
+@messagebus.batched
+def prime_hooks(events: list[TimelineRecorded], now: datetime) -> None:
+    """Read the hooks of a run of entries' partners at once (a sweep's batch announces many)."""
+    if len(events) > 1:
+        _active_hooks(timeline.entry(event.event_id).conflict.partner_id for event in events)

@@ -10,18 +10,21 @@ from tracker.models import NotificationPreference, User
 
 UPDATES = "updates"
 ESCALATIONS = "escalations"
+TRUST = "trust"
 IN_APP = "in_app"
 EMAIL = "email"
 CHANNELS = {IN_APP: "In the app (the bell)", EMAIL: "By email"}
 KINDS = {
     UPDATES: "Updates on conflicts: new conflicts, replies, status changes",
     ESCALATIONS: "SLA escalations and their reminders",
+    TRUST: "Trust alerts on partners you own: a falling score, a partner gone quiet",
 }
 
 
 def allowed_kinds(user: User) -> list[str]:
-    """Partners hear of their conflicts' public updates; escalation alerts are for staff."""
-    return [UPDATES, ESCALATIONS] if user.is_staff else [UPDATES]
+    """Partners hear of their conflicts' public updates; escalation and trust alerts are for
+    staff."""
+    return [UPDATES, ESCALATIONS, TRUST] if user.is_staff else [UPDATES]
 
 
 def choices(user: User) -> dict[tuple[str, str], bool]:

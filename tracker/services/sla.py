@@ -300,13 +300,31 @@ def all_escalations(conflict: Conflict) -> list[Escalation]:
     )
 
 
-def refresh(conflict: Conflict, now: datetime, escalations: list[Escalation] | None = None) -> str:
+def escalations_by_conflict(conflict_ids: list[int]) -> dict[int, list[Escalation]]:
+    """Every escalation row of these conflicts, every cycle, in one read (a sweep's batch)."""
+    found: dict[int, list[Escalation]] = {conflict_id: [] for conflict_id in conflict_ids}
+    if conflict_ids:
+        for row in db.session.scalars(
+            select(Escalation)
+            .where(Escalation.conflict_id.in_(conflict_ids))
+            .order_by(Escalation.conflict_id, Escalation.id)
+        ):
+            found[row.conflict_id].append(row)
+    return found
+
+
+def refresh(
+    conflict: Conflict,
+    now: datetime,
+    escalations: list[Escalation] | None = None,
+    policy: clock.Policy | None = None,
+) -> str:
     """Recompute the stored state, the soonest deadline and when to look again.
 
-    `escalations`: the conflict's rows when the caller has them at hand (the sweep), so
-    they are read once per conflict.
+    `escalations` and `policy`: the conflict's rows and agreement when the caller has them
+    at hand (the sweep), so they are read and parsed once per conflict.
     """
-    policy = snapshot_policy(conflict)
+    policy = policy or snapshot_policy(conflict)
     triage = triage_clock(conflict, policy)
     resolution = resolution_clock(conflict)
     rows = all_escalations(conflict) if escalations is None else escalations

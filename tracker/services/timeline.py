@@ -20,6 +20,7 @@ from tracker.domain.events import EscalationsFired, StateChanged, TimelineRecord
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent
 from tracker.models.conflict import INTERNAL, PUBLIC
+from tracker.services import messagebus
 
 
 def record(
@@ -83,39 +84,51 @@ def on_state_changed(event: StateChanged, now: datetime) -> list[TimelineRecorde
     return [announced(entry)]
 
 
-def on_escalations_fired(event: EscalationsFired, now: datetime) -> list[TimelineRecorded]:
+@messagebus.batched
+def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> list[TimelineRecorded]:
     """Every level is on the internal record; the partner reads one line, the highest.
 
-    The entries go in as one INSERT (a late sweep may write several per conflict)."""
-    conflict = db.session.get(Conflict, event.conflict_id)
-    rows: list[dict[str, Any]] = [
-        _row(
-            conflict,
-            "escalated_internal",
-            now,
-            INTERNAL,
-            {
-                "clock": event.clock,
-                "level": passed.level,
-                "escalation_id": passed.escalation_id,
-                "reached_at": passed.reached_at.isoformat(),
-            },
+    The entries of a whole run of events (a sweep's batch) go in as one INSERT."""
+    rows: list[dict[str, Any]] = []
+    touched: dict[int, bool] = {}  # conflict id -> whether a public line was written
+    for event in events:
+        conflict = db.session.get(Conflict, event.conflict_id)
+        rows.extend(
+            _row(
+                conflict,
+                "escalated_internal",
+                now,
+                INTERNAL,
+                {
+                    "clock": event.clock,
+                    "level": passed.level,
+                    "escalation_id": passed.escalation_id,
+                    "reached_at": passed.reached_at.isoformat(),
+                },
+            )
+            for passed in event.passed
         )
-        for passed in event.passed
-    ]
-    public = [p for p in event.passed if p.level in esc.PUBLIC_NOTICE]
-    if public:
-        data = {"level": public[-1].level, "clock": event.clock}
-        rows.append(_row(conflict, "escalated", now, PUBLIC, data))
-    entries = db.session.scalars(
-        insert(ConflictEvent).returning(ConflictEvent),
-        rows,
-        execution_options={"render_nulls": True},
-    ).all()
-    # After the INSERT, so the conflict's change times join its one UPDATE at the end.
-    conflict.updated_at = now
-    if public:
-        conflict.public_updated_at = now
+        public = [p for p in event.passed if p.level in esc.PUBLIC_NOTICE]
+        if public:
+            data = {"level": public[-1].level, "clock": event.clock}
+            rows.append(_row(conflict, "escalated", now, PUBLIC, data))
+        touched[conflict.id] = touched.get(conflict.id, False) or bool(public)
+    # One statement: RETURNING without sort_by_parameter_order, which SQLite would pay for
+    # with a statement per row; the ids give the order back.
+    entries = sorted(
+        db.session.scalars(
+            insert(ConflictEvent).returning(ConflictEvent),
+            rows,
+            execution_options={"render_nulls": True},
+        ).all(),
+        key=lambda e: e.id,
+    )
+    # After the INSERT, so the conflicts' change times join their one UPDATE at the end.
+    for conflict_id, public_line in touched.items():
+        conflict = db.session.get(Conflict, conflict_id)
+        conflict.updated_at = now
+        if public_line:
+            conflict.public_updated_at = now
     return [announced(e) for e in entries if e.visibility == PUBLIC]
 
 

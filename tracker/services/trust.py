@@ -26,7 +26,6 @@ from tracker.extensions import db
 from tracker.models import (
     CheckIn,
     Conflict,
-    Notification,
     Partner,
     Rating,
     SlaPause,
@@ -35,7 +34,7 @@ from tracker.models import (
     TrustScore,
     User,
 )
-from tracker.services import outbox, ratings, sla
+from tracker.services import notifications, outbox, preferences, ratings, sla
 from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -541,34 +540,33 @@ def rebuild(now: datetime) -> list[tuple[str, str, float, float]]:
 
 
 def _alert_owner(partner_id: int, key: str, title: str, text: str, now: datetime) -> None:
+    """Tell the partner's owner, on the channels they chose for trust alerts, once per key."""
     partner = db.session.get(Partner, partner_id)
     if partner is None or partner.owner_id is None:
         return
     owner = db.session.get(User, partner.owner_id)
     if owner is None or not owner.is_active:
         return
-    if (
-        db.session.scalar(select(Notification.id).where(Notification.dedupe_key == f"{key}:in_app"))
-        is None
-    ):
-        db.session.add(
-            Notification(
-                user_id=owner.id,
-                kind="trust_alert",
-                title=title[:300],
-                dedupe_key=f"{key}:in_app",
-                created_at=now,
-            )
+    wanted = preferences.channels_for([owner], preferences.TRUST)[owner.id]
+    if preferences.IN_APP in wanted:
+        notifications.add_in_app(
+            user_id=owner.id,
+            conflict_id=None,
+            kind="trust_alert",
+            title=title,
+            dedupe_key=f"{key}:in_app",
+            now=now,
         )
-    outbox.enqueue_email(
-        dedupe_key=f"{key}:email",
-        address=owner.email,
-        subject=f"[Trustomer] {title}"[:300],
-        text=render_template("email/trust_alert.txt", title=title, text=text, partner=partner),
-        html=None,
-        recipient_id=owner.id,
-        now=now,
-    )
+    if preferences.EMAIL in wanted:
+        outbox.enqueue_email(
+            dedupe_key=f"{key}:email",
+            address=owner.email,
+            subject=f"[Trustomer] {title}"[:300],
+            text=render_template("email/trust_alert.txt", title=title, text=text, partner=partner),
+            html=None,
+            recipient_id=owner.id,
+            now=now,
+        )
 
 
 def _alert_if_falling(
