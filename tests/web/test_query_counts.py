@@ -23,7 +23,7 @@ from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.jobs.sweep import sweep
 from tracker.models import Conflict
-from tracker.services import agreements, conflicts, escalations, portfolio, sla, trust
+from tracker.services import agreements, attachments, conflicts, escalations, portfolio, sla, trust
 
 MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 AFTER_CRITICAL = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)  # warning, breach and critical
@@ -212,3 +212,39 @@ def test_open_conflicts_under_a_policy_are_counted_by_override_then_tier(app) ->
         and row.id == policy.id
     )
     assert expected == 3  # the per-conflict reading agrees
+
+
+def _talk(conflict_id: int, people: list, count: int, start: datetime) -> None:  # type: ignore[type-arg]
+    """`count` comments by turns of `people`, every other one with a small text attachment."""
+    for i in range(count):
+        uploads = [attachments.Upload(f"scan-{i}.txt", b"carrier scan log\n")] if i % 2 else []
+        conflicts.comment(
+            people[i % len(people)],
+            conflict_id,
+            f"Note {i}",
+            now=start + timedelta(minutes=i + 1),
+            uploads=uploads,
+        )
+
+
+@pytest.mark.parametrize("viewer", ["manager", "partner"])
+def test_conflict_page_reads_the_same_number_of_statements_for_few_and_many_entries(
+    new_browser, viewer
+) -> None:
+    """Each entry's author and attachments are read with the entries, not one by one."""
+    owner = make_manager()
+    partner = make_partner(owner_id=owner.id)
+    people = [make_partner_user(partner=partner) for _ in range(3)]
+    conflict = make_conflict(people[0], title="Pallets short-shipped")
+    browser = new_browser()
+    browser.login(owner.email if viewer == "manager" else people[0].email)
+    path = (
+        f"/console/conflicts/{conflict.id}"
+        if viewer == "manager"
+        else (f"/portal/conflicts/{conflict.id}")
+    )
+    _talk(conflict.id, [*people, owner], 4, conflict.created_at)
+    few = statements_for(browser, path)
+    _talk(conflict.id, [*people, owner], 40, conflict.created_at + timedelta(hours=1))
+    many = statements_for(browser, path)
+    assert many - few <= SLACK, (few, many)

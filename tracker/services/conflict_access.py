@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker.extensions import db
 from tracker.models import Attachment, Conflict, ConflictEvent, User
@@ -40,4 +41,8 @@ def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
     query = select(ConflictEvent).where(ConflictEvent.conflict_id == conflict.id)
     if not viewer.is_staff:
         query = query.where(ConflictEvent.visibility == PUBLIC)
+    # Each entry shows its author and attachments: read them with the entries, not one by one.
+    query = query.options(
+        selectinload(ConflictEvent.actor), selectinload(ConflictEvent.attachments)
+    )
     return list(db.session.scalars(query.order_by(ConflictEvent.id)))
