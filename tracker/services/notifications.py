@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import render_template
 from sqlalchemy import func, select, update
 
 from tracker.database import defer_insert, transaction_memo
@@ -16,7 +15,7 @@ from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import links, outbox, preferences, timeline
+from tracker.services import mail_notices, notice_content, preferences, timeline
 
 _KIND_TITLES = {
     "submitted": "New conflict {ref}: {title}",
@@ -131,20 +130,11 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            context = {
-                "title": title,
-                "conflict": conflict,
-                "body": entry.body,
-                "url": links.conflict_url(conflict, staff=user.is_staff),
-            }
-            outbox.enqueue_email(
+            mail_notices.add(
+                user,
+                conflict,
+                notice_content.for_entry(conflict, entry, user, now),
                 dedupe_key=f"event:{entry.id}:email:{user.id}",
-                address=user.email,
-                subject=workflow.one_line(f"[Trustomer] {title}")[:300],
-                text=render_template("email/update.txt", **context),
-                html=render_template("email/update.html", **context),
-                recipient_id=user.id,
-                conflict_id=conflict.id,
                 now=now,
             )
 
