@@ -164,7 +164,7 @@ def compose_message(
 ) -> outbox.Composed:
     """One message about one conflict for one reader, from their notices (at least one)."""
     kept = distinct(notices)
-    headlines = list(dict.fromkeys(n.subject.split(": ", 1)[0] for n in kept))
+    headlines = list(dict.fromkeys(n.subject.split(f": {conflict.ref} ", 1)[0] for n in kept))
     if len(kept) == 1:
         subject = kept[0].subject
     else:

@@ -241,11 +241,11 @@ def _status_notice(
             **common,
         )
     if action == "resume":
-        said = (
-            f"{who}'s answer resumed this conflict."
-            if automatic
-            else f"{who} resumed work on this conflict."
-        )
+        if automatic:  # the partner's answer resumed it (recorded without an actor)
+            answered = f"{partner}'s answer" if staff else "Your organisation's answer"
+            said = f"{answered} resumed this conflict; the resolution clock runs again."
+        else:
+            said = f"{who} resumed work on this conflict."
         return _render(headline="Resumed", said=said, promise=_promise(conflict, reader), **common)
     if action == "resolve":
         return _render(
