@@ -415,3 +415,43 @@ def test_coalescing_window_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("TRACKER_MAIL_COALESCE_SECONDS", "-1")
     with pytest.raises(ConfigError):
         Config()
+
+
+def test_the_preferences_page_offers_immediately_or_a_daily_digest(app, browser) -> None:
+    user = make_partner_user(email="kate@bluefin.example")
+    browser.login(user.email)
+    page = browser.get("/notifications/preferences").get_data(as_text=True)
+    assert 'name="email-cadence" value="immediately" checked' in page
+    browser.post(
+        "/notifications/preferences",
+        {"pref-updates-in_app": "on", "pref-updates-email": "on", "email-cadence": "daily"},
+    )
+    assert preferences.cadence(db.session.get(User, user.id)) == "daily"
+    browser.post("/notifications/preferences", {"email-cadence": "hourly"})  # not offered
+    db.session.expire_all()
+    assert preferences.digest_readers([db.session.get(User, user.id)]) == {user.id}
+    page = browser.get("/notifications/preferences").get_data(as_text=True)
+    assert 'name="email-cadence" value="daily" checked' in page
+
+
+def test_a_late_sweep_tells_each_person_of_both_clocks_in_one_message(app, mail) -> None:
+    from tracker.jobs.sweep import sweep
+
+    maya, leo, anna, jonas = _world()
+    conflict = make_conflict(anna, severity="critical", now=MONDAY)
+    outbox.deliver_due(MONDAY + timedelta(minutes=3))
+    mail.clear()
+    three_days_late = MONDAY + timedelta(days=3)
+    sweep(three_days_late)
+    outbox.deliver_due(three_days_late + timedelta(minutes=3))
+    [message] = [m for m in _to(mail, maya.email) if "breached (critical)" in _subject(m)]
+    assert _subject(message).startswith(
+        "[Trustomer] Time to triage breached (critical) · Time to resolution breached (critical)"
+    )
+    text = _text(message)
+    assert text.count("Passed since the last check") == 2
+    assert "Warning since" in text and "Breach since" in text
+    assert message["References"] == mail_threads.thread_root_id(conflict.id)
+    partner = _to(mail, anna.email)
+    assert len(partner) == 1 and "Escalated to senior management" in _subject(partner[0])
+    assert "breached" not in partner[0].as_string()
