@@ -455,3 +455,42 @@ def test_a_late_sweep_tells_each_person_of_both_clocks_in_one_message(app, mail)
     partner = _to(mail, anna.email)
     assert len(partner) == 1 and "Escalated to senior management" in _subject(partner[0])
     assert "breached" not in partner[0].as_string()
+
+
+def test_a_message_that_cannot_be_composed_fails_alone(app, mail) -> None:
+    def broken(key, spec, now):  # type: ignore[no-untyped-def]
+        raise RuntimeError("template missing")
+
+    outbox.register_composer("broken", broken)
+    outbox.enqueue_composed_email(
+        dedupe_key="broken-1", address="a@northwind.example", subject="x",
+        compose={"compose": "broken"}, due_at=MONDAY, now=MONDAY,
+    )  # fmt: skip
+    outbox.enqueue_email(
+        dedupe_key="fine-1", address="b@northwind.example", subject="Fine", text="Hi",
+        html=None, now=MONDAY,
+    )  # fmt: skip
+    db.session.commit()
+    report = outbox.deliver_due(MONDAY)
+    assert report.gave_up == 1 and report.sent == 1
+    failed = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "broken-1"))
+    assert failed.status == "failed" and "template missing" in failed.last_error
+    assert [m.rcpt_tos for m in mail.messages] == [["b@northwind.example"]]
+
+
+def test_a_notice_that_commits_after_its_window_went_out_rides_with_the_next(app, mail) -> None:
+    maya, leo, anna, jonas = _world()
+    conflict = make_conflict(anna, now=MONDAY - timedelta(hours=1))
+    outbox.deliver_due(MONDAY)
+    mail.clear()
+    conflicts.comment(maya, conflict.id, "On time.", now=MONDAY + timedelta(seconds=10))
+    outbox.deliver_due(MONDAY + timedelta(minutes=2))
+    # A slow transaction whose `now` lies in the window that has already been sent.
+    conflicts.comment(maya, conflict.id, "Late commit.", now=MONDAY + timedelta(seconds=20))
+    outbox.deliver_due(MONDAY + timedelta(minutes=3))
+    assert len(_to(mail, jonas.email)) == 1
+    conflicts.comment(maya, conflict.id, "Next window.", now=MONDAY + timedelta(minutes=10))
+    outbox.deliver_due(MONDAY + timedelta(minutes=13))
+    first, second = _to(mail, jonas.email)
+    assert "On time." in _text(first) and "Late commit." not in _text(first)
+    assert "Late commit." in _text(second) and "Next window." in _text(second)

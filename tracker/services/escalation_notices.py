@@ -93,6 +93,7 @@ def _announce(
     levels_passed = [(esc.LEVEL_LABELS[p.level], p.reached_at) for p in passed]
     people = audience(conflict, level)
     wanted = preferences.channels_for(people, preferences.ESCALATIONS)
+    digest = preferences.digest_readers(people)
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             notifications.add_in_app(
@@ -105,7 +106,14 @@ def _announce(
             )
         if preferences.EMAIL in wanted[user.id]:
             notice = notice_content.for_escalation(escalation, levels_passed, sequence, user)
-            mail_notices.add(user, conflict, notice, dedupe_key=f"{key}:email:{user.id}", now=now)
+            mail_notices.add(
+                user,
+                conflict,
+                notice,
+                dedupe_key=f"{key}:email:{user.id}",
+                digest=user.id in digest,
+                now=now,
+            )
     mailing_list = current_app.config.get("ESCALATION_EMAIL")
     if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
         _email_list(mailing_list, escalation, levels_passed, sequence, f"{key}:email:list", now)

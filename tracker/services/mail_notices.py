@@ -36,7 +36,7 @@ from tracker.database import defer_insert
 from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.models import Conflict, MailNotice, User
-from tracker.services import mail_threads, outbox, preferences, unsubscribe
+from tracker.services import mail_threads, outbox, unsubscribe
 from tracker.services.notice_content import Notice
 
 COMPOSE_CONFLICT = "conflict_notices"
@@ -54,15 +54,23 @@ def window_of(now: datetime, seconds: int) -> tuple[int, datetime]:
     return slot, _EPOCH + timedelta(seconds=(slot + 1) * seconds)
 
 
-def add(user: User, conflict: Conflict, notice: Notice, *, dedupe_key: str, now: datetime) -> None:
+def add(
+    user: User,
+    conflict: Conflict,
+    notice: Notice,
+    *,
+    dedupe_key: str,
+    digest: bool,
+    now: datetime,
+) -> None:
     """Tell `user` of `notice` by e-mail, in the caller's transaction (no commit).
 
-    A repeat (same key) is a no-op in the database. Nothing is written while e-mails are
-    suppressed (the demo seed).
+    `digest`: the reader chose the daily digest (ask `preferences.digest_readers` once for
+    the whole fan-out). A repeat (same key) is a no-op in the database. Nothing is written
+    while e-mails are suppressed (the demo seed).
     """
     if outbox.emails_suppressed():
         return
-    digest = user.id in preferences.digest_readers([user])
     seconds = window_seconds()
     values: dict[str, Any] = {
         "dedupe_key": dedupe_key,
@@ -215,8 +223,8 @@ def compose_conflict_notices(
     """The outbox composer of a window's message (runs when a deliverer claims it)."""
     user = db.session.get(User, spec["recipient_id"])
     conflict = db.session.get(Conflict, spec["conflict_id"])
-    if user is None or conflict is None:
-        return None
+    if user is None or conflict is None or not user.is_active:
+        return None  # deactivated since: they hear nothing more
     notices = _take(
         key,
         MailNotice.recipient_id == user.id,
@@ -278,7 +286,7 @@ def send_digests(now: datetime) -> int:
 def compose_digest(key: str, spec: dict[str, Any], now: datetime) -> outbox.Composed | None:
     """The outbox composer of a daily digest: every waiting digest notice of the reader."""
     user = db.session.get(User, spec["recipient_id"])
-    if user is None:
+    if user is None or not user.is_active:
         return None
     notices = _take(
         key,

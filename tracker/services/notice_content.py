@@ -131,6 +131,7 @@ def for_entry(conflict: Conflict, entry: ConflictEvent, reader: User, now: datet
             said=f"{who} raised this conflict; {YOUR_TEAM} will triage it.",
             quote=entry.body,
             facts=[("Reference", conflict.ref or "")],
+            promise=_promise(conflict, reader),
         )
     if entry.kind == "comment":
         return _render(

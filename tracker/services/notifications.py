@@ -119,6 +119,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
     title = _title(conflict, entry)
     people = recipients(conflict, entry)
     wanted = preferences.channels_for(people, preferences.UPDATES)
+    digest = preferences.digest_readers(people)
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             add_in_app(
@@ -135,6 +136,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 conflict,
                 notice_content.for_entry(conflict, entry, user, now),
                 dedupe_key=f"event:{entry.id}:email:{user.id}",
+                digest=user.id in digest,
                 now=now,
             )
 

@@ -339,6 +339,10 @@ def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -
                 report.skipped += 1
                 report.lines.append(f"skipped #{message_id}: taken by another deliverer")
                 continue
+            if claimed is _COMPOSE_FAILED:
+                report.gave_up += 1
+                report.lines.append(f"gave up #{message_id}: it could not be composed")
+                continue
             if claimed is _NOTHING_TO_SAY:
                 report.dropped += 1
                 report.lines.append(f"dropped #{message_id}: its notices went out already")
@@ -368,11 +372,24 @@ def waiting_for_smtp() -> int:
 
 
 _NOTHING_TO_SAY = object()
+_COMPOSE_FAILED = object()
+
+
+def _give_up(message_id: int, error: str) -> None:
+    """Mark a message failed outright (an admin may retry it from *Outbox*)."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((PENDING, SENDING)))
+        .values(status=FAILED, last_error=error[:_ERROR_LIMIT], claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _claim(message_id: int, now: datetime, lease_seconds: int):  # type: ignore[no-untyped-def]
     """The claimed message (composed now if it is written at claim time), None when another
-    deliverer has it, `_NOTHING_TO_SAY` when its composer found nothing left to send."""
+    deliverer has it, `_NOTHING_TO_SAY` when its composer found nothing left to send,
+    `_COMPOSE_FAILED` when composing raised (the message is then marked failed)."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _due(now))
@@ -403,7 +420,13 @@ def _claim(message_id: int, now: datetime, lease_seconds: int):  # type: ignore[
     if claimed.channel == EMAIL and claimed.body_text is None and compose.get("compose"):
         # Composed in the claim's transaction: the notices it takes and the text it writes
         # commit together, and a deliverer taking over a dead one's lease sends the same text.
-        composed = _composers[compose["compose"]](dedupe_key, compose, now)
+        try:
+            composed = _composers[compose["compose"]](dedupe_key, compose, now)
+        except Exception as exc:  # one message that cannot be written must not stall the rest
+            log.exception("outbox message %s could not be composed", message_id)
+            db.session.rollback()
+            _give_up(message_id, f"could not be composed: {type(exc).__name__}: {exc}")
+            return _COMPOSE_FAILED
         if composed is None:
             db.session.execute(
                 update(OutboxMessage)
