@@ -413,7 +413,11 @@ def test_coalescing_window_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.delenv("TRACKER_MAIL_COALESCE_SECONDS")
     assert Config().MAIL_COALESCE_SECONDS == 120
     monkeypatch.setenv("TRACKER_MAIL_COALESCE_SECONDS", "-1")
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="TRACKER_MAIL_COALESCE_SECONDS"):
+        Config()
+    monkeypatch.delenv("TRACKER_MAIL_COALESCE_SECONDS")
+    monkeypatch.setenv("TRACKER_MAIL_DIGEST_HOUR", "24")
+    with pytest.raises(ConfigError, match="TRACKER_MAIL_DIGEST_HOUR"):
         Config()
 
 
