@@ -100,6 +100,15 @@ class Config:
         self.MAIL_INTAKE_ADDRESS = os.environ.get("TRACKER_MAIL_INTAKE_ADDRESS") or (
             parseaddr(self.MAIL_FROM)[1] or "trustomer@localhost"
         )
+        # Notices for one person about one conflict within this many seconds go out as one
+        # message; 0 sends each notice as its own message at once.
+        self.MAIL_COALESCE_SECONDS = _env_int("TRACKER_MAIL_COALESCE_SECONDS", 120)
+        if self.MAIL_COALESCE_SECONDS < 0:
+            raise ConfigError("TRACKER_MAIL_COALESCE_SECONDS must be 0 or more")
+        # The local hour at which the daily digest of those who chose it goes out.
+        self.MAIL_DIGEST_HOUR = _env_int("TRACKER_MAIL_DIGEST_HOUR", 8)
+        if not 0 <= self.MAIL_DIGEST_HOUR <= 23:
+            raise ConfigError("TRACKER_MAIL_DIGEST_HOUR must be an hour from 0 to 23")
         self.WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL", "")
         self.WEBHOOK_SECRET = os.environ.get("TRACKER_WEBHOOK_SECRET", "")
         self.ESCALATION_EMAIL = os.environ.get("TRACKER_ESCALATION_EMAIL", "")
@@ -153,6 +162,8 @@ class TestConfig(Config):
         self.RATELIMIT_STORAGE_URI = "memory://"
         # Lower scrypt cost only to keep the suite fast; production keeps werkzeug's default.
         self.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
+        # Tests that are not about coalescing read each notice's message at once.
+        self.MAIL_COALESCE_SECONDS = 0
 
 
 CONFIGS: dict[str, type[Config]] = {

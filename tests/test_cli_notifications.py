@@ -72,3 +72,21 @@ def test_a_limit_below_one_is_refused(runner) -> None:
     result = runner.invoke(args=["notifications", "deliver", "--limit", "0"])
     assert result.exit_code == 2
     assert "--limit" in result.output
+
+
+def test_digest_queues_one_message_per_reader_per_day(app, runner) -> None:
+    from tests.factories import make_conflict, make_manager, make_partner, make_partner_user
+    from tracker.services import preferences
+
+    owner = make_manager(timezone="Europe/Berlin")
+    preferences.save_cadence(owner, "daily")
+    make_conflict(make_partner_user(partner=make_partner(owner_id=owner.id)), now=NOW)
+    assert db.session.scalar(select(OutboxMessage.id)) is None  # a digest reader: no mail yet
+    early = runner.invoke(args=["notifications", "digest", "--now", "2026-11-17T06:00:00Z"])
+    assert early.exit_code == 0 and early.output.strip() == "queued 0 digest(s)"
+    due = runner.invoke(args=["notifications", "digest", "--now", "2026-11-17T07:30:00Z"])
+    assert due.exit_code == 0 and due.output.strip() == "queued 1 digest(s)"
+    again = runner.invoke(args=["notifications", "digest", "--now", "2026-11-17T07:40:00Z"])
+    assert again.exit_code == 0
+    keys = db.session.scalars(select(OutboxMessage.dedupe_key)).all()
+    assert keys == [f"digest:{owner.id}:2026-11-17"]

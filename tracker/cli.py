@@ -130,6 +130,19 @@ def deliver_notifications(limit: int, now: datetime) -> None:
     click.echo(report.summary_line)
 
 
+@notifications_cli.command("digest")
+@click.option(
+    "--now",
+    callback=_parse_instant,
+    help="Queue the digests due at this ISO 8601 instant (UTC unless it has an offset).",
+)
+def queue_digests(now: datetime) -> None:
+    """Queue today's daily digest for each reader whose digest hour has come (once a day)."""
+    from tracker.services.mail_notices import send_digests
+
+    click.echo(f"queued {send_digests(now)} digest(s)")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))

@@ -230,3 +230,23 @@ def test_server_that_never_answers_times_out_as_retryable() -> None:
 
     assert caught.value.retryable
     assert "timed out" in str(caught.value)
+
+
+def test_notice_headers_arrive_and_unknown_or_broken_ones_are_refused(
+    smtp_server: SmtpServer,
+) -> None:
+    headers = {
+        "In-Reply-To": "<conflict-1.abc@trustomer.test>",
+        "References": "<conflict-1.abc@trustomer.test>",
+        "Auto-Submitted": "auto-generated",
+        "List-Unsubscribe": "<https://trustomer.test/mail/unsubscribe/t>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    send_email(settings_for(smtp_server), SENDER, a_mail(headers=headers))
+    [mail] = smtp_server.messages
+    for name, value in headers.items():
+        assert mail.message[name] == value
+    with pytest.raises(ValueError, match="Bcc is not a header notices may set"):
+        build_message(SENDER, a_mail(headers={"Bcc": "everyone@example.com"}))
+    with pytest.raises(ValueError, match="header injection"):
+        build_message(SENDER, a_mail(headers={"References": "<a@b>\r\nBcc: everyone@example.com"}))

@@ -6,7 +6,13 @@ from tracker.jobs.scheduler import JOBS, build_scheduler, run_session_purge, run
 def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"sla_sweep", "outbox_delivery", "trust_watch", "session_purge"}
+    assert set(jobs) == {
+        "sla_sweep",
+        "outbox_delivery",
+        "trust_watch",
+        "session_purge",
+        "mail_digest",
+    }
     assert jobs["sla_sweep"].trigger.interval.total_seconds() == 60
     assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 10
     for job in jobs.values():

@@ -116,7 +116,7 @@ def test_audience_grows_with_the_level(world, app) -> None:
     partner_mail = select(func.count(OutboxMessage.id)).where(
         OutboxMessage.address == world["user"].email
     )
-    partner_escalation_mail = partner_mail.where(OutboxMessage.subject.like("%Breach%"))
+    partner_escalation_mail = partner_mail.where(OutboxMessage.subject.like("%breached%"))
     assert db.session.scalar(partner_escalation_mail) == 0
     assert escalation_notices(world["user"]) == []
 

@@ -60,7 +60,7 @@ def _assert_every_alert_exactly_once(count: int, owner, admin) -> None:  # type:
     titles = db.session.execute(select(Notification.user_id, Notification.title)).all()
     assert len(titles) == len(set(titles))  # nobody reads the same words twice
     emails = db.session.scalars(
-        select(OutboxMessage.address).where(OutboxMessage.subject.like("%Critical ·%"))
+        select(OutboxMessage.address).where(OutboxMessage.subject.like("%breached (critical)%"))
     ).all()
     assert sorted(emails) == sorted(["ada@example.com", "maya@example.com"] * count)
 
@@ -157,13 +157,15 @@ def test_alerts_arrive_by_email_and_signed_webhook_once(app, smtp_server, webhoo
     report = deliver_due(AFTER_CRITICAL)
     assert report.gave_up == 0 and report.retried == 0
     subjects = sorted(m.message["Subject"] for m in smtp_server.messages)
-    assert any("TR-2026-" in s and "Critical" in s and "Northwind" in s for s in subjects)
+    assert any(
+        "Time to triage breached (critical): TR-2026-" in s and "Northwind" in s for s in subjects
+    )
     recipients = [r for m in smtp_server.messages for r in m.rcpt_tos]
     assert user.email not in [
-        r for m in smtp_server.messages if "Breach" in m.message["Subject"] for r in m.rcpt_tos
+        r for m in smtp_server.messages if "breached" in m.message["Subject"] for r in m.rcpt_tos
     ]
     assert recipients.count("ada@example.com") == 1  # critical only
-    critical = next(m for m in smtp_server.messages if "Critical ·" in m.message["Subject"])
+    critical = next(m for m in smtp_server.messages if "(critical)" in m.message["Subject"])
     text = critical.message.get_body(preferencelist=("plain",)).get_content()
     assert "https://trustomer.example/console/conflicts/" in text
     hooks = webhook_receiver.requests

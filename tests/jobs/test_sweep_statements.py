@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.factories import make_admin, make_conflict, make_manager, make_partner, make_partner_user
 from tests.web.test_query_counts import counting_statements
 from tracker.jobs.sweep import sweep
@@ -26,7 +28,9 @@ def _due_batch(user, count: int, raised_at: datetime) -> None:  # type: ignore[n
         make_conflict(user, severity="critical", title=f"Critical number {i}", now=raised_at)
 
 
-def test_statements_per_conflict_do_not_grow_with_the_batch(app) -> None:
+@pytest.mark.parametrize("window", [0, 120], ids=["mail-at-once", "mail-coalesced"])
+def test_statements_per_conflict_do_not_grow_with_the_batch(app, window: int) -> None:
+    app.config["MAIL_COALESCE_SECONDS"] = window
     owner = make_manager(email="maya@example.com")
     make_admin(email="ada@example.com")
     partner = make_partner(name="Northwind", owner_id=owner.id)

@@ -6,6 +6,7 @@ import re
 import smtplib
 import ssl
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -40,6 +41,23 @@ class OutgoingEmail:
     html: str | None = None
     reply_to: str | None = None
     message_id: str | None = None
+    # More headers (In-Reply-To, References, List-*, Auto-Submitted): names from a fixed set,
+    # values refused when they carry a line break.
+    headers: Mapping[str, str] | None = None
+
+
+# The headers a notice may add; anything else is refused rather than sent.
+EXTRA_HEADERS = frozenset(
+    {
+        "In-Reply-To",
+        "References",
+        "Auto-Submitted",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "X-Auto-Response-Suppress",
+    }
+)
 
 
 _ANGLE_ADDRESS = re.compile(r"(?P<name>.*)<(?P<address>[^<>]*)>\s*", re.DOTALL)
@@ -94,6 +112,10 @@ def build_message(
         message["Message-ID"] = make_msgid(domain=domain)
     if email.reply_to is not None:
         message["Reply-To"] = _address_header("Reply-To", email.reply_to)
+    for name, value in (email.headers or {}).items():
+        if name not in EXTRA_HEADERS:
+            raise ValueError(f"{name} is not a header notices may set")
+        message[name] = _header_value(name, value)
     message.set_content(email.text)
     if email.html is not None:
         message.add_alternative(email.html, subtype="html")

@@ -18,6 +18,7 @@ JOBS = {
     "outbox_delivery": 10,
     "trust_watch": 3600,
     "session_purge": 3600,
+    "mail_digest": 600,
 }
 
 
@@ -66,11 +67,23 @@ def run_session_purge(app: Flask) -> None:
             log.info("sessions: purged %s finished", purged)
 
 
+def run_mail_digest(app: Flask) -> None:
+    """Daily digests, each reader's at their local digest hour: checked every 10 minutes,
+    sent once a day (the outbox key names the reader's local date)."""
+    from tracker.services.mail_notices import send_digests
+
+    with app.app_context():
+        queued = send_digests(utcnow())
+        if queued:
+            log.info("mail digest: queued %s", queued)
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
     "trust_watch": run_trust_watch,
     "session_purge": run_session_purge,
+    "mail_digest": run_mail_digest,
 }
 
 

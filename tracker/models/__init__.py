@@ -4,6 +4,7 @@ from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.escalation import Escalation, EscalationReminder
 from tracker.models.job_lock import JobLock
+from tracker.models.mail_notice import MailNotice
 from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
@@ -23,6 +24,7 @@ __all__ = [
     "EscalationReminder",
     "IdempotencyRecord",
     "JobLock",
+    "MailNotice",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",

@@ -31,6 +31,8 @@ class OutboxMessage(db.Model):
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Extra mail headers (threading, Reply-To, List-*): checked again when the mail is built.
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     secret_ref: Mapped[str | None] = mapped_column(String(64))  # which signing secret applies
     conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"), index=True)
     status: Mapped[str] = mapped_column(

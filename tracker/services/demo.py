@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from tracker.domain.accounts import ADMIN, MANAGER, PARTNER
 from tracker.extensions import db
 from tracker.models import Conflict, Notification
-from tracker.services import accounts, conflicts, partners
+from tracker.services import accounts, conflicts, outbox, partners
 
 DEMO_PASSWORD = "trustomer-demo"  # noqa: S105  (published demo logins, see README)
 
@@ -49,7 +49,16 @@ PARTNERS = (
 
 
 def seed(now: datetime) -> str:
-    """Create whatever of the demo set is missing; running it twice changes nothing."""
+    """Create whatever of the demo set is missing; running it twice changes nothing.
+
+    No e-mail is written: the seed tells a year of history through the services, and
+    nobody should find the outbox full of mail about the past once SMTP is configured.
+    """
+    with outbox.suppress_emails():
+        return _seed(now)
+
+
+def _seed(now: datetime) -> str:
     created = {"users": 0, "partners": 0}
     for email, name, role in STAFF:
         if accounts.find_user_by_email(email) is None:

@@ -9,9 +9,8 @@ levels passed and since when. Everything runs in the caller's transaction; the d
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import select
 
 from tracker.database import transaction_memo
@@ -21,7 +20,15 @@ from tracker.domain.accounts import ADMIN
 from tracker.domain.events import EscalationsFired, LevelPassed, ReminderDue
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, User
-from tracker.services import links, notifications, outbox, preferences
+from tracker.services import (
+    links,
+    mail_notices,
+    mail_threads,
+    notice_content,
+    notifications,
+    outbox,
+    preferences,
+)
 
 
 def on_fired(event: EscalationsFired, now: datetime) -> None:
@@ -81,24 +88,12 @@ def _announce(
     conflict = escalation.conflict
     level = escalation.level
     heading = _heading(conflict, escalation, passed, sequence)
-    subject = workflow.one_line(
-        f"[Trustomer] {conflict.ref} {esc.LEVEL_LABELS[level]} · "
-        f"{esc.CLOCK_LABELS[escalation.clock]} · {conflict.partner.name} · {conflict.title}"
-    )[:300]
     url = links.conflict_url(conflict, staff=True)
     key = f"esc:{escalation.id}:{sequence}"
-    context: dict[str, Any] = {
-        "heading": heading,
-        "conflict": conflict,
-        "clock_label": esc.CLOCK_LABELS[escalation.clock],
-        "level_label": esc.LEVEL_LABELS[level],
-        "passed": [(esc.LEVEL_LABELS[p.level], p.reached_at) for p in passed],
-        "reminder": sequence,
-        "due_at": escalation.due_at,
-        "url": url,
-    }
+    levels_passed = [(esc.LEVEL_LABELS[p.level], p.reached_at) for p in passed]
     people = audience(conflict, level)
     wanted = preferences.channels_for(people, preferences.ESCALATIONS)
+    digest = preferences.digest_readers(people)
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             notifications.add_in_app(
@@ -110,10 +105,18 @@ def _announce(
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            _email(user.email, user, conflict, f"{key}:email:{user.id}", subject, context, now)
+            notice = notice_content.for_escalation(escalation, levels_passed, sequence, user)
+            mail_notices.add(
+                user,
+                conflict,
+                notice,
+                dedupe_key=f"{key}:email:{user.id}",
+                digest=user.id in digest,
+                now=now,
+            )
     mailing_list = current_app.config.get("ESCALATION_EMAIL")
     if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
-        _email(mailing_list, None, conflict, f"{key}:email:list", subject, context, now)
+        _email_list(mailing_list, escalation, levels_passed, sequence, f"{key}:email:list", now)
     webhook = current_app.config.get("WEBHOOK_URL")
     if webhook:
         outbox.enqueue_webhook(
@@ -145,23 +148,30 @@ def _slack(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _email(
+def _email_list(
     address: str,
-    user: User | None,
-    conflict: Conflict,
+    escalation: Escalation,
+    passed: list[tuple[str, datetime]],
+    sequence: int,
     key: str,
-    subject: str,
-    context: dict[str, Any],
     now: datetime,
 ) -> None:
-    context = {**context, "timezone": user.display_timezone if user else "UTC"}
+    """The escalation mailing list: no reader of its own, so its own message at once, in
+    UTC, threaded with the conflict's other notices."""
+    notice = notice_content.for_escalation(escalation, passed, sequence, None)
+    root = mail_threads.thread_root_id(escalation.conflict_id)
     outbox.enqueue_email(
         dedupe_key=key,
         address=address,
-        subject=subject,
-        text=render_template("email/escalation.txt", **context),
-        html=render_template("email/escalation.html", **context),
-        recipient_id=user.id if user else None,
-        conflict_id=conflict.id,
+        subject=workflow.one_line(f"[Trustomer] {notice.subject}")[:300],
+        text=notice.text + "\n-- Trustomer\n",
+        html=f'<!doctype html><html lang="en"><body>{notice.html}</body></html>',
+        headers={
+            "In-Reply-To": root,
+            "References": root,
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+        },
+        conflict_id=escalation.conflict_id,
         now=now,
     )

@@ -18,6 +18,7 @@ from tracker.domain.events import (
 )
 from tracker.services import (
     escalation_notices,
+    mail_notices,
     messagebus,
     notifications,
     partner_webhooks,
@@ -47,5 +48,6 @@ HANDLERS: messagebus.HandlerTable = {
 
 
 def register() -> None:
-    """Install the table (create_app calls this once)."""
+    """Install the table and the outbox's mail composers (create_app calls this once)."""
     messagebus.configure(HANDLERS)
+    mail_notices.register()

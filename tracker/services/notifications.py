@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import render_template
 from sqlalchemy import func, select, update
 
 from tracker.database import defer_insert, transaction_memo
@@ -16,7 +15,7 @@ from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import links, messagebus, outbox, preferences, timeline
+from tracker.services import mail_notices, messagebus, notice_content, preferences, timeline
 
 _KIND_TITLES = {
     "submitted": "New conflict {ref}: {title}",
@@ -100,6 +99,7 @@ def prime_followers(events: list[TimelineRecorded], now: datetime) -> None:
     staff = users_by_id(i for c in found for i in (c.assignee_id, c.partner.owner_id) if i)
     people = [p for group in _partner_people(c.partner_id for c in found).values() for p in group]
     preferences.channels_for([*staff, *people], preferences.UPDATES)
+    preferences.digest_readers([*staff, *people])
 
 
 def add_in_app(
@@ -141,6 +141,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
     title = _title(conflict, entry)
     people = recipients(conflict, entry)
     wanted = preferences.channels_for(people, preferences.UPDATES)
+    digest = preferences.digest_readers(people)
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             add_in_app(
@@ -152,20 +153,12 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            context = {
-                "title": title,
-                "conflict": conflict,
-                "body": entry.body,
-                "url": links.conflict_url(conflict, staff=user.is_staff),
-            }
-            outbox.enqueue_email(
+            mail_notices.add(
+                user,
+                conflict,
+                notice_content.for_entry(conflict, entry, user, now),
                 dedupe_key=f"event:{entry.id}:email:{user.id}",
-                address=user.email,
-                subject=workflow.one_line(f"[Trustomer] {title}")[:300],
-                text=render_template("email/update.txt", **context),
-                html=render_template("email/update.html", **context),
-                recipient_id=user.id,
-                conflict_id=conflict.id,
+                digest=user.id in digest,
                 now=now,
             )
 

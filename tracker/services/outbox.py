@@ -8,8 +8,10 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -49,6 +51,7 @@ _MESSAGE_ID_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 SecretResolver = Callable[[str], str | None]
 _secret_resolvers: dict[str, SecretResolver] = {}
+_suppressed: ContextVar[bool] = ContextVar("tracker_emails_suppressed", default=False)
 _targets: dict[str, Targets] = {}
 
 
@@ -65,9 +68,15 @@ def enqueue_email(
     now: datetime,
     recipient_id: int | None = None,
     conflict_id: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Add a pending email to the caller's transaction (no commit); a key already written
-    is a no-op (`ON CONFLICT DO NOTHING`), so a repeat never sends twice."""
+    is a no-op (`ON CONFLICT DO NOTHING`), so a repeat never sends twice.
+
+    `headers`: Reply-To and the extra headers `channels.email` allows (threading, List-*).
+    Inside `emails_suppressed()` nothing is written (seeding demo history)."""
+    if _suppressed.get():
+        return
     _enqueue(
         {
             "dedupe_key": dedupe_key,
@@ -78,9 +87,78 @@ def enqueue_email(
             "body_html": html,
             "recipient_id": recipient_id,
             "conflict_id": conflict_id,
+            "headers": headers,
         },
         now,
     )
+
+
+def enqueue_composed_email(
+    *,
+    dedupe_key: str,
+    address: str,
+    subject: str,
+    compose: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+    recipient_id: int | None = None,
+    conflict_id: int | None = None,
+) -> None:
+    """An email whose body is written when it is first claimed, by the composer registered
+    for `compose["compose"]` (see `register_composer`), due at `due_at`.
+
+    Several writers may enqueue the same key at once (one message per window): the first
+    row stands, the others are no-ops; the composer then gathers what they all wrote.
+    `subject` is what the Outbox page shows until the message is composed.
+    """
+    if _suppressed.get():
+        return
+    values = {
+        "dedupe_key": dedupe_key,
+        "channel": EMAIL,
+        "address": address,
+        "subject": subject,
+        "payload": compose,
+        "recipient_id": recipient_id,
+        "conflict_id": conflict_id,
+    }
+    _enqueue(values, now, due_at=due_at)
+
+
+def emails_suppressed() -> bool:
+    """True inside `suppress_emails()`: callers skip preparing mail nobody will get."""
+    return _suppressed.get()
+
+
+@contextmanager
+def suppress_emails() -> Iterator[None]:
+    """Write no email while inside (the demo seed tells a year of history through the
+    services: nobody should be mailed about the past)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """What a composer made of a message: its subject, bodies and extra headers."""
+
+    subject: str
+    text: str
+    html: str | None
+    headers: dict[str, str] | None = None
+
+
+Composer = Callable[[str, dict[str, Any], datetime], "Composed | None"]
+_composers: dict[str, Composer] = {}
+
+
+def register_composer(name: str, composer: Composer) -> None:
+    """`composer(dedupe_key, compose, now)` writes the message claimed under `dedupe_key`, in
+    the claim's transaction; None when nothing is left to say (the message is then dropped)."""
+    _composers[name] = composer
 
 
 def enqueue_webhook(
@@ -112,10 +190,10 @@ def enqueue_webhook(
     )
 
 
-def _enqueue(values: dict[str, Any], now: datetime) -> None:
+def _enqueue(values: dict[str, Any], now: datetime, *, due_at: datetime | None = None) -> None:
     # Written with the rest of the fan-out as one INSERT … ON CONFLICT DO NOTHING: the
     # unique dedupe_key, not a look-up first, keeps a message to one row.
-    values.update(status=PENDING, attempts=0, created_at=now, next_attempt_at=now)
+    values.update(status=PENDING, attempts=0, created_at=now, next_attempt_at=due_at or now)
     defer_insert(db.session, OutboxMessage, values)
 
 
@@ -145,6 +223,8 @@ class DeliveryReport:
     retried: int = 0
     gave_up: int = 0
     skipped: int = 0
+    dropped: int = 0
+    waiting_for_smtp: int | None = None  # e-mails held back: no SMTP host is configured
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -167,6 +247,7 @@ class _Claimed:
     secret_ref: str | None
     attempts: int
     lease: datetime
+    headers: dict[str, str] | None = None
 
 
 def backoff(
@@ -258,13 +339,57 @@ def deliver_due(now: datetime, *, limit: int = 100, worker: str | None = None) -
                 report.skipped += 1
                 report.lines.append(f"skipped #{message_id}: taken by another deliverer")
                 continue
+            if claimed is _COMPOSE_FAILED:
+                report.gave_up += 1
+                report.lines.append(f"gave up #{message_id}: it could not be composed")
+                continue
+            if claimed is _NOTHING_TO_SAY:
+                report.dropped += 1
+                report.lines.append(f"dropped #{message_id}: its notices went out already")
+                continue
             _deliver(claimed, now, max_attempts, base, report)
+    if not config.get("SMTP_HOST"):
+        report.waiting_for_smtp = waiting_for_smtp()
+        report.lines.append(
+            f"{report.waiting_for_smtp} e-mail(s) wait for an SMTP host: "
+            "set TRACKER_SMTP_HOST to send them"
+        )
     if handled:
         log.info("outbox delivery by %s: %s", worker, report.summary_line)
     return report
 
 
-def _claim(message_id: int, now: datetime, lease_seconds: int) -> _Claimed | None:
+def waiting_for_smtp() -> int:
+    """E-mails not yet sent (pending or mid-send), whenever due: what a relay would send."""
+    return (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.channel == EMAIL, OutboxMessage.status.in_((PENDING, SENDING))
+            )
+        )
+        or 0
+    )
+
+
+_NOTHING_TO_SAY = object()
+_COMPOSE_FAILED = object()
+
+
+def _give_up(message_id: int, error: str) -> None:
+    """Mark a message failed outright (an admin may retry it from *Outbox*)."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_((PENDING, SENDING)))
+        .values(status=FAILED, last_error=error[:_ERROR_LIMIT], claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _claim(message_id: int, now: datetime, lease_seconds: int):  # type: ignore[no-untyped-def]
+    """The claimed message (composed now if it is written at claim time), None when another
+    deliverer has it, `_NOTHING_TO_SAY` when its composer found nothing left to send,
+    `_COMPOSE_FAILED` when composing raised (the message is then marked failed)."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, _due(now))
@@ -285,10 +410,52 @@ def _claim(message_id: int, now: datetime, lease_seconds: int) -> _Claimed | Non
             OutboxMessage.secret_ref,
             OutboxMessage.attempts,
             OutboxMessage.claimed_until,  # as the database wrote it: the fence compares it
+            OutboxMessage.headers,
+            OutboxMessage.dedupe_key,
         ).where(OutboxMessage.id == message_id)
     ).one()
+    *fields, dedupe_key = row
+    claimed = _Claimed(message_id, *fields)
+    compose = claimed.payload or {}
+    if claimed.channel == EMAIL and claimed.body_text is None and compose.get("compose"):
+        # Composed in the claim's transaction: the notices it takes and the text it writes
+        # commit together, and a deliverer taking over a dead one's lease sends the same text.
+        try:
+            composed = _composers[compose["compose"]](dedupe_key, compose, now)
+        except Exception as exc:  # one message that cannot be written must not stall the rest
+            log.exception("outbox message %s could not be composed", message_id)
+            db.session.rollback()
+            _give_up(message_id, f"could not be composed: {type(exc).__name__}: {exc}")
+            return _COMPOSE_FAILED
+        if composed is None:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(status=SENT, sent_at=now, claimed_until=None, subject="(nothing to send)")
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            return _NOTHING_TO_SAY
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                subject=composed.subject[:300],
+                body_text=composed.text,
+                body_html=composed.html,
+                headers=composed.headers,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        claimed = replace(
+            claimed,
+            subject=composed.subject[:300],
+            body_text=composed.text,
+            body_html=composed.html,
+            headers=composed.headers,
+        )
     db.session.commit()
-    return _Claimed(message_id, *row)
+    return claimed
 
 
 def _deliver(
@@ -330,12 +497,15 @@ def _send(message: _Claimed) -> None:
             password=config.get("SMTP_PASSWORD", ""),
             starttls=bool(config.get("SMTP_STARTTLS", False)),
         )
+        headers = dict(message.headers or {})
         email = OutgoingEmail(
             to=message.address,
             subject=message.subject or "",
             text=message.body_text or "",
             html=message.body_html,
+            reply_to=headers.pop("Reply-To", None),
             message_id=email_message_id(message.id),
+            headers=headers,
         )
         send_email(settings, config["MAIL_FROM"], email)
     elif message.channel == WEBHOOK:

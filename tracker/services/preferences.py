@@ -80,3 +80,67 @@ def save(user: User, enabled: set[tuple[str, str]]) -> None:
             db.session.add(row)
         row.enabled = (kind, channel) in enabled
     db.session.commit()
+
+
+# --- how e-mail arrives: at once (coalesced per conflict) or as one daily digest -------------
+
+# Stored as a preference row of its own kind: enabled means "send me a daily digest instead".
+DIGEST = "email_digest"
+CADENCES = {"immediately": "Immediately (one message per conflict every few minutes at most)",
+            "daily": "As one daily digest"}  # fmt: skip
+
+
+def digest_readers(users: list[User]) -> set[int]:
+    """Which of these users chose the daily digest; read once per transaction for everyone
+    asked about (a fan-out asks for each reader in turn)."""
+    known: dict[int, bool] = transaction_memo(db.session, ("digest",), dict)
+    missing = [u.id for u in users if u.id not in known]
+    if missing:
+        for user_id in missing:
+            known[user_id] = False
+        rows = db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.enabled).where(
+                NotificationPreference.user_id.in_(missing),
+                NotificationPreference.kind == DIGEST,
+                NotificationPreference.channel == EMAIL,
+            )
+        )
+        for user_id, enabled in rows:
+            known[user_id] = bool(enabled)
+    return {u.id for u in users if known.get(u.id)}
+
+
+def cadence(user: User) -> str:
+    return "daily" if user.id in digest_readers([user]) else "immediately"
+
+
+def _row(user_id: int, kind: str, channel: str) -> NotificationPreference:
+    row = db.session.scalar(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id == user_id,
+            NotificationPreference.kind == kind,
+            NotificationPreference.channel == channel,
+        )
+    )
+    if row is None:
+        row = NotificationPreference(user_id=user_id, kind=kind, channel=channel)
+        db.session.add(row)
+    return row
+
+
+def save_cadence(user: User, value: str) -> None:
+    """Immediately or daily; anything else is ignored (the form offers only these)."""
+    if value not in CADENCES:
+        return
+    _row(user.id, DIGEST, EMAIL).enabled = value == "daily"
+    db.session.commit()
+
+
+def stop_email(user: User, kinds: list[str]) -> list[str]:
+    """Turn e-mail off for these kinds of notice of this user only (one-click unsubscribe);
+    kinds the role does not have are ignored. Returns the kinds turned off."""
+    stopped = [kind for kind in kinds if kind in allowed_kinds(user)]
+    for kind in stopped:
+        _row(user.id, kind, EMAIL).enabled = False
+    db.session.commit()
+    return stopped

@@ -6,8 +6,16 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
-from tracker.services import attachments, conflict_access, inbox, notifications, preferences
-from tracker.services.errors import NotFound
+from tracker.extensions import csrf
+from tracker.services import (
+    attachments,
+    conflict_access,
+    inbox,
+    notifications,
+    preferences,
+    unsubscribe,
+)
+from tracker.services.errors import InvalidInput, NotFound
 from tracker.web.admin.forms import ConfirmForm
 from tracker.web.paging import page_arg
 from tracker.web.shared.blueprint import bp
@@ -71,6 +79,7 @@ def notification_preferences():
     if form.validate_on_submit():
         enabled = {key for key in current if request.form.get(f"pref-{key[0]}-{key[1]}") == "on"}
         preferences.save(current_user, enabled)
+        preferences.save_cadence(current_user, request.form.get("email-cadence", ""))
         flash("Your notification preferences are saved.", "success")
         return redirect(url_for("shared.notification_preferences"))
     return render_template(
@@ -79,4 +88,18 @@ def notification_preferences():
         current=current,
         kinds={k: preferences.KINDS[k] for k in preferences.allowed_kinds(current_user)},
         channels=preferences.CHANNELS,
+        cadences=preferences.CADENCES,
+        cadence=preferences.cadence(current_user),
     )
+
+
+@bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail providers POST without a session; the signed token authorises
+def unsubscribe_link(token: str):
+    """GET asks to confirm; POST (the button, or a provider's one-click) turns e-mail off."""
+    try:
+        asked = unsubscribe.apply(token) if request.method == "POST" else unsubscribe.read(token)
+    except InvalidInput as exc:
+        return render_template("shared/unsubscribe.html", error=exc.message), 400
+    done = request.method == "POST"
+    return render_template("shared/unsubscribe.html", asked=asked, done=done, token=token)
