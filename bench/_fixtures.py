@@ -142,6 +142,8 @@ def bench_config(database_url: str, upload_dir: str) -> TestConfig:
     config.LOG_LEVEL = "WARNING"  # no log line per request
     config.WEBHOOK_URL = ""
     config.ESCALATION_EMAIL = "alliance-escalations@bench.example"
+    # As in production: notices wait out their window and are composed when delivered.
+    config.MAIL_COALESCE_SECONDS = 120
     return config
 
 

@@ -340,7 +340,10 @@ def one_line(text: str) -> str:
     Pasted titles carry CR/LF, U+2028 or tabs; in a mail header they would be refused as
     header injection and the notice lost, so they become single spaces here.
     """
-    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text or "")
+    text = text or ""
+    if text.isascii() and text.isprintable():  # the usual case: no control or odd spaces
+        return " ".join(text.split())
+    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     return " ".join(kept.split())
 
 

@@ -94,6 +94,8 @@ def _announce(
     people = audience(conflict, level)
     wanted = preferences.channels_for(people, preferences.ESCALATIONS)
     digest = preferences.digest_readers(people)
+    # The words differ only by the reader's timezone: rendered once per zone, not per person.
+    by_zone: dict[str, notice_content.Notice] = {}
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             notifications.add_in_app(
@@ -105,7 +107,12 @@ def _announce(
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            notice = notice_content.for_escalation(escalation, levels_passed, sequence, user)
+            zone = user.display_timezone
+            if zone not in by_zone:
+                by_zone[zone] = notice_content.for_escalation(
+                    escalation, levels_passed, sequence, user
+                )
+            notice = by_zone[zone]
             mail_notices.add(
                 user,
                 conflict,
