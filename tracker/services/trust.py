@@ -245,12 +245,12 @@ def on_state_changed(event: StateChanged, now: datetime) -> None:
 
 
 def on_escalations_fired(event: EscalationsFired, now: datetime) -> None:
-    """A breach is a fact in the ledger; its weight comes when the loop closes."""
+    """A breach is a fact in the ledger (weight 0); `model.breach_fact` says where it weighs."""
     if any(p.level == BREACH for p in event.passed):
         conflict = db.session.get(Conflict, event.conflict_id)
         record(
             conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
-            explanation=f"breached the {event.clock} target; weighed when the loop closes",
+            explanation=model.breach_fact(event.clock),
         )  # fmt: skip
 
 
