@@ -6,12 +6,19 @@ from tracker.jobs.scheduler import JOBS, build_scheduler, run_session_purge, run
 def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"sla_sweep", "outbox_delivery", "trust_watch", "session_purge"}
+    assert set(jobs) == {
+        "sla_sweep",
+        "outbox_delivery",
+        "trust_watch",
+        "session_purge",
+        "audit_chain_verify",
+    }
     assert jobs["sla_sweep"].trigger.interval.total_seconds() == 60
     assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 10
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
     assert JOBS["trust_watch"] == 3600
+    assert JOBS["audit_chain_verify"] == 24 * 3600
 
 
 def test_trust_watch_runs_under_its_lock_and_alerts_once(app) -> None:

@@ -18,6 +18,7 @@ JOBS = {
     "outbox_delivery": 10,
     "trust_watch": 3600,
     "session_purge": 3600,
+    "audit_chain_verify": 86400,
 }
 
 
@@ -66,11 +67,25 @@ def run_session_purge(app: Flask) -> None:
             log.info("sessions: purged %s finished", purged)
 
 
+def run_audit_chain_verify(app: Flask) -> None:
+    """Daily: every chain is verified; a break alerts the admins once that day."""
+    from tracker.jobs import locks
+    from tracker.services.audit_chain import check_and_alert
+
+    with app.app_context():
+        now = utcnow()
+        if locks.acquire("audit_chain_verify", now):
+            report = check_and_alert(now)
+            if not report.intact:
+                log.error("audit chain: %s broken", len(report.breaks))
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
     "trust_watch": run_trust_watch,
     "session_purge": run_session_purge,
+    "audit_chain_verify": run_audit_chain_verify,
 }
 
 

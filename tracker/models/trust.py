@@ -18,6 +18,7 @@ class TrustEvent(db.Model):
     __table_args__ = (
         Index("ix_trust_events_partner_at", "partner_id", "at"),
         Index("ix_trust_events_kind_at", "kind", "at"),
+        UniqueConstraint("partner_id", "chain_seq", name="uq_trust_events_partner_seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +38,10 @@ class TrustEvent(db.Model):
     weight: Mapped[float] = mapped_column(default=0.0)
     rule: Mapped[str] = mapped_column(String(32))
     explanation: Mapped[str] = mapped_column(String(300))
+    # The partner's ledger chain (domain.audit_chain); its head is in chain_heads.
+    chain_seq: Mapped[int]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     conflict = relationship("Conflict")
 

@@ -35,7 +35,7 @@ from tracker.models import (
     TrustScore,
     User,
 )
-from tracker.services import outbox, ratings, sla
+from tracker.services import audit_chain, outbox, ratings, sla
 from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -89,18 +89,18 @@ def record(
 ) -> TrustEvent:
     """Append one event; evidence (if any) updates the side's tally and today's history."""
     weight = evidence.weight if evidence else 0.0
-    event = TrustEvent(
-        partner_id=partner_id,
-        conflict_id=conflict.id if conflict else None,
-        side=side,
-        kind=kind,
-        at=at,
-        severity=conflict.severity if conflict else None,
-        weight=weight,
-        rule=evidence.rule if evidence else kind,
-        explanation=(explanation or (evidence.explanation if evidence else kind))[:300],
+    values = {
+        "conflict_id": conflict.id if conflict else None,
+        "side": side,
+        "kind": kind,
+        "severity": conflict.severity if conflict else None,
+        "weight": weight,
+        "rule": evidence.rule if evidence else kind,
+        "explanation": (explanation or (evidence.explanation if evidence else kind))[:300],
         **facts,
-    )
+    }
+    link = audit_chain.link_trust_event(partner_id, at, values)
+    event = TrustEvent(partner_id=partner_id, at=at, **values, **link)
     db.session.add(event)
     if weight:
         row = _score_row(partner_id, side)
