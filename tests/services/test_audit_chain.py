@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.jobs.scheduler import run_audit_chain_verify
 from tracker.jobs.sweep import sweep
 from tracker.models import (
+    AdminAuditEntry,
     ChainHead,
     Conflict,
     ConflictEvent,
@@ -79,8 +80,11 @@ def test_every_append_links_to_its_predecessor_and_the_heads_follow(app) -> None
     assert len(ledger) >= 2 and ledger[0].prev_hash == chain.GENESIS
     head = db.session.get(ChainHead, chain.trust_chain(conflict.partner_id))
     assert (head.seq, head.hash) == (ledger[-1].chain_seq, ledger[-1].hash)
+    admin = db.session.scalars(select(AdminAuditEntry).order_by(AdminAuditEntry.chain_seq)).all()
+    assert [e.kind for e in admin] == ["user.created", "partner.created", "user.created"]
     report = audit_chain.verify_all()
-    assert report.intact and report.chains == 3 and report.entries == len(events) + 1 + len(ledger)
+    assert report.intact and report.chains == 4  # two conflicts, a trust ledger, the admin log
+    assert report.entries == len(events) + 1 + len(ledger) + len(admin)
 
 
 def test_verify_command_reports_an_intact_record(runner) -> None:

@@ -37,20 +37,21 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON holds it: times as RFC 3339 UTC, tuples as lists, keys as text."""
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
     """The bytes that are hashed: sorted keys, no whitespace, UTF-8."""
     return json.dumps(
-        _plain(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        plain(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
 
 
@@ -118,7 +119,7 @@ def conflict_event_content(
         "kind": kind,
         "visibility": visibility,
         "body": body,
-        "data": _plain(data) if data else None,
+        "data": plain(data) if data else None,
     }
 
 
@@ -171,8 +172,8 @@ def admin_entry_content(
         "actor": actor_label,
         "kind": kind,
         "subject": subject,
-        "before": _plain(before) if before is not None else None,
-        "after": _plain(after) if after is not None else None,
+        "before": plain(before) if before is not None else None,
+        "after": plain(after) if after is not None else None,
     }
 
 
