@@ -21,7 +21,7 @@ from tracker.domain import audit_chain as chain
 from tracker.domain.events import AdminChanged
 from tracker.extensions import db
 from tracker.models import AdminAuditEntry, User
-from tracker.services import audit_chain
+from tracker.services import audit_chain, paging
 from tracker.services.errors import InvalidInput
 
 COMMAND_LINE = "command line"
@@ -159,8 +159,8 @@ def query(filters: AuditFilters) -> Select:
 
 
 def page(filters: AuditFilters, number: int, per_page: int = 50) -> Any:
-    """One page of entries (Flask-SQLAlchemy pagination)."""
-    return db.paginate(query(filters), page=number, per_page=per_page, error_out=False)
+    """One page of entries, newest first."""
+    return paging.numbered(query(filters), number, per_page)
 
 
 def actors() -> list[tuple[int, str]]:
