@@ -9,8 +9,6 @@ invalidate every hash already written), so one definition serves both, and a cop
 only drift from it.
 """
 
-from collections.abc import Iterator
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -50,8 +48,22 @@ trust_events = sa.table(
     sa.column("id", sa.Integer),
     sa.column("partner_id", sa.Integer),
     sa.column("at", UTC_TIME),
+    # Typed as the model types them: SQLite returns a boolean as 1 unless told, and the
+    # hash covers the JSON of the value (true, not 1).
+    sa.column("conflict_id", sa.Integer),
+    sa.column("side", sa.String),
+    sa.column("kind", sa.String),
+    sa.column("severity", sa.String),
+    sa.column("triage_business_seconds", sa.Integer),
+    sa.column("resolution_business_seconds", sa.Integer),
+    sa.column("resolution_wall_seconds", sa.Integer),
+    sa.column("target_seconds", sa.Integer),
+    sa.column("sla_met", sa.Boolean),
+    sa.column("overrun_seconds", sa.Integer),
+    sa.column("accountable_side", sa.String),
     sa.column("weight", sa.Float),
-    *[sa.column(name) for name in chain.TRUST_FACTS if name != "weight"],
+    sa.column("rule", sa.String),
+    sa.column("explanation", sa.String),
     sa.column("chain_seq", sa.Integer),
     sa.column("prev_hash", sa.String),
     sa.column("hash", sa.String),
@@ -64,8 +76,9 @@ chain_heads = sa.table(
 )
 
 
-def _rows(connection: sa.Connection, statement: sa.Select) -> Iterator[sa.Row]:
-    yield from connection.execution_options(yield_per=BATCH).execute(statement)
+def _rows(connection: sa.Connection, statement: sa.Select) -> list[sa.Row]:
+    # Read before writing: the UPDATEs below run on the same connection.
+    return list(connection.execute(statement))
 
 
 def _flush(connection: sa.Connection, table: sa.TableClause, updates: list[dict]) -> None:
@@ -89,7 +102,7 @@ def _backfill_conflict_events(connection: sa.Connection) -> None:
     statement = sa.select(conflict_events).order_by(
         conflict_events.c.conflict_id, conflict_events.c.id
     )
-    for row in list(_rows(connection, statement)):
+    for row in _rows(connection, statement):
         head = heads.get(row.conflict_id, chain.Link(0, chain.GENESIS, chain.GENESIS))
         content = chain.conflict_event_content(
             conflict_id=row.conflict_id, seq=head.seq + 1, created_at=row.created_at,
@@ -116,7 +129,7 @@ def _backfill_trust_events(connection: sa.Connection) -> None:
     heads: dict[int, chain.Link] = {}
     updates: list[dict] = []
     statement = sa.select(trust_events).order_by(trust_events.c.partner_id, trust_events.c.id)
-    for row in list(_rows(connection, statement)):
+    for row in _rows(connection, statement):
         head = heads.get(row.partner_id, chain.Link(0, chain.GENESIS, chain.GENESIS))
         facts = {name: getattr(row, name) for name in chain.TRUST_FACTS}
         content = chain.trust_event_content(
@@ -168,38 +181,32 @@ def upgrade() -> None:
         batch_op.create_index("ix_admin_audit_actor_at", ["actor_id", "at"], unique=False)
         batch_op.create_index("ix_admin_audit_kind_at", ["kind", "at"], unique=False)
 
-    with op.batch_alter_table("conflicts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("chain_seq", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("chain_hash", sa.String(length=64), nullable=True))
+    # Plain ADD COLUMN (NOT NULL with a default) and unique indexes: on SQLite nothing here
+    # recreates a table, which rows of notifications and attachments referring to events
+    # (foreign keys on) would forbid.
+    op.add_column("conflicts", sa.Column("chain_seq", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("conflicts", sa.Column("chain_hash", sa.String(length=64), nullable=True))
     for table in ("conflict_events", "trust_events"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("chain_seq", sa.Integer(), nullable=True))
-            batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
-            batch_op.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
+        op.add_column(table, sa.Column("chain_seq", sa.Integer(), server_default="0", nullable=False))
+        op.add_column(table, sa.Column("prev_hash", sa.String(length=64), server_default="", nullable=False))
+        op.add_column(table, sa.Column("hash", sa.String(length=64), server_default="", nullable=False))
 
     connection = op.get_bind()
     _backfill_conflict_events(connection)
     _backfill_trust_events(connection)
 
-    for table, owner in (("conflict_events", "conflict_id"), ("trust_events", "partner_id")):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column("chain_seq", existing_type=sa.Integer(), nullable=False)
-            batch_op.alter_column("prev_hash", existing_type=sa.String(length=64), nullable=False)
-            batch_op.alter_column("hash", existing_type=sa.String(length=64), nullable=False)
-            short = "conflict" if owner == "conflict_id" else "partner"
-            batch_op.create_unique_constraint(f"uq_{table}_{short}_seq", [owner, "chain_seq"])
+    op.create_index("uq_conflict_events_conflict_seq", "conflict_events", ["conflict_id", "chain_seq"], unique=True)
+    op.create_index("uq_trust_events_partner_seq", "trust_events", ["partner_id", "chain_seq"], unique=True)
 
 
 def downgrade() -> None:
-    for table, short in (("conflict_events", "conflict"), ("trust_events", "partner")):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(f"uq_{table}_{short}_seq", type_="unique")
-            batch_op.drop_column("hash")
-            batch_op.drop_column("prev_hash")
-            batch_op.drop_column("chain_seq")
-    with op.batch_alter_table("conflicts", schema=None) as batch_op:
-        batch_op.drop_column("chain_hash")
-        batch_op.drop_column("chain_seq")
+    op.drop_index("uq_trust_events_partner_seq", table_name="trust_events")
+    op.drop_index("uq_conflict_events_conflict_seq", table_name="conflict_events")
+    for table in ("conflict_events", "trust_events"):
+        for column in ("hash", "prev_hash", "chain_seq"):
+            op.drop_column(table, column)
+    op.drop_column("conflicts", "chain_hash")
+    op.drop_column("conflicts", "chain_seq")
     with op.batch_alter_table("admin_audit", schema=None) as batch_op:
         batch_op.drop_index("ix_admin_audit_kind_at")
         batch_op.drop_index("ix_admin_audit_actor_at")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from tracker.domain.workflow import ACTIVE_STATES
@@ -106,7 +106,7 @@ class ConflictEvent(db.Model):
     __table_args__ = (
         Index("ix_conflict_events_conflict_id_id", "conflict_id", "id"),
         # A fork of the chain (two entries in one place) is impossible in the database too.
-        UniqueConstraint("conflict_id", "chain_seq", name="uq_conflict_events_conflict_seq"),
+        Index("uq_conflict_events_conflict_seq", "conflict_id", "chain_seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,9 +117,11 @@ class ConflictEvent(db.Model):
     visibility: Mapped[str] = mapped_column(String(8))
     body: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    chain_seq: Mapped[int]
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # Its place in the conflict's chain (domain.audit_chain); the defaults only let the
+    # migration add the columns to existing rows, which it then links.
+    chain_seq: Mapped[int] = mapped_column(server_default="0")
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default="")
+    hash: Mapped[str] = mapped_column(String(64), server_default="")
 
     conflict: Mapped[Conflict] = relationship()
     actor: Mapped[User | None] = relationship()
