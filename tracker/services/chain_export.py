@@ -117,7 +117,7 @@ def header(user: User, now: datetime) -> dict[str, Any]:
 
 
 def download(user: User, now: datetime) -> Iterator[str]:
-    """The whole export as JSON text, streamed a page of chains at a time."""
+    """The whole export as JSON text, in pieces: the chains are read a page at a time."""
     start = json.dumps(header(user, now), ensure_ascii=False)[:-1] + ',"chains":['
     yield start
     after, first = None, True

@@ -1,6 +1,6 @@
 """The landing page, and a partner user's view of their own organisation and its record."""
 
-from flask import Response, redirect, render_template, stream_with_context, url_for
+from flask import Response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
@@ -45,11 +45,11 @@ def audit_chain():
 @bp.route("/organisation/audit-chain.json")
 @role_required(PARTNER)
 def audit_chain_download():
-    """Your conflicts' chains as one JSON document, streamed a page of chains at a time."""
+    """Your conflicts' chains as one JSON document (read a page of chains at a time)."""
     now = utcnow()
     filename = f"audit-chain-{current_user.partner_id}-{now.date().isoformat()}.json"
     return Response(
-        stream_with_context(chain_export.download(current_user, now)),
+        "".join(chain_export.download(current_user, now)),
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
