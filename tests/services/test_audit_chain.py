@@ -161,3 +161,11 @@ def test_daily_job_alerts_every_admin_once_a_day_in_app_and_by_mail(app) -> None
     ).all()
     assert sorted(m.address for m in mails) == ["ada@trustomer.example", "bo@trustomer.example"]
     assert f"conflict:{conflict.id}" in mails[0].body_text
+
+
+def test_a_rewritten_admin_audit_entry_is_detected(runner) -> None:
+    _story()  # the factories' accounts and partner are on the admin log
+    _raw("UPDATE admin_audit SET actor_label = 'someone else' WHERE chain_seq = 2")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "admin: entry" in result.output and "(place 2): content changed" in result.output
