@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from tracker import create_app  # noqa: E402
+from tracker.domain import audit_chain as chain  # noqa: E402
 from tracker.domain import (
     clock,  # noqa: E402
     workflow,  # noqa: E402
@@ -42,6 +43,7 @@ from tracker.domain.accounts import ADMIN, MANAGER, PARTNER, TIERS  # noqa: E402
 from tracker.domain.calendar import add_business_time, business_time_between  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import (  # noqa: E402
+    ChainHead,
     Conflict,
     ConflictEvent,
     Partner,
@@ -350,7 +352,6 @@ _TRUST_FACTS = (
     "overrun_seconds",
     "accountable_side",
 )
-LOOP_CLOSES = "weighed when the loop closes"
 CONTACT_KINDS = ("submitted", "comment", "reply")  # what services.trust.touch_contact follows
 
 
@@ -379,15 +380,27 @@ class _Trail:
     ) -> None:
         """An event, as services.timeline.record() writes it (it touches updated_at)."""
         self.row["updated_at"] = at
+        values = {
+            "actor_id": actor_id,
+            "created_at": at,
+            "kind": kind,
+            "visibility": visibility,
+            "body": body,
+            "data": data,
+        }
+        seq = self.row.get("chain_seq", 0)
+        head = chain.Link(seq, chain.GENESIS, self.row.get("chain_hash") or chain.GENESIS)
+        link = chain.append(
+            head, chain.conflict_event_content(conflict_id=self.id, seq=seq + 1, **values)
+        )
+        self.row["chain_seq"], self.row["chain_hash"] = link.seq, link.hash
         self.events.append(
             {
                 "conflict_id": self.id,
-                "actor_id": actor_id,
-                "created_at": at,
-                "kind": kind,
-                "visibility": visibility,
-                "body": body,
-                "data": data,
+                **values,
+                "chain_seq": link.seq,
+                "prev_hash": link.prev_hash,
+                "hash": link.hash,
             }
         )
 
@@ -608,7 +621,7 @@ class _HistoryBuilder:
                 trust_model.SIDE_DELIVERY,
                 "breached",
                 at,
-                explanation=f"breached the triage target; {LOOP_CLOSES}",
+                explanation=trust_model.breach_fact("triage"),
             )
 
         def resolve(at: datetime) -> dict[str, Any]:
@@ -666,7 +679,7 @@ class _HistoryBuilder:
                 trust_model.SIDE_DELIVERY,
                 "breached",
                 at,
-                explanation=f"breached the resolution target; {LOOP_CLOSES}",
+                explanation=trust_model.breach_fact("resolution"),
             )
         automatic = rng.random() < 0.05
         closed = resolved + (workflow.AUTO_CLOSE_AFTER if automatic else _hours(1, 72, rng))
@@ -797,6 +810,18 @@ class _HistoryBuilder:
             self.last_contact[trail.p.id] = max(known, *contacts)
 
 
+def _link_trust(rows: list[dict[str, Any]], heads: dict[int, chain.Link]) -> None:
+    """Chain the ledger rows in insertion order, as services.audit_chain links them."""
+    for row in rows:
+        head = heads.get(row["partner_id"], chain.Link(0, chain.GENESIS, chain.GENESIS))
+        content = chain.trust_event_content(
+            partner_id=row["partner_id"], seq=head.seq + 1, at=row["at"], facts=row
+        )
+        link = chain.append(head, content)
+        heads[row["partner_id"]] = link
+        row.update(chain_seq=link.seq, prev_hash=link.prev_hash, hash=link.hash)
+
+
 def _active_created(kind: str, now: datetime, rng: random.Random) -> datetime:
     """Windows in which an active conflict of this kind cannot yet have reached a level."""
     if kind == "open":
@@ -842,6 +867,7 @@ def insert_history(
     builder = _HistoryBuilder(now, trust_events_per_closed, rng)
     counts = HistoryCounts(closed=closed, active=active)
     weighted: dict[tuple[int, str], list[tuple[datetime, float]]] = defaultdict(list)
+    trust_heads: dict[int, chain.Link] = {}
     for start in range(0, len(specs), chunk):
         for offset, (created, kind, index) in enumerate(specs[start : start + chunk]):
             p = cast.partners[index]
@@ -857,6 +883,7 @@ def insert_history(
         if rows.ratings:
             db.session.execute(insert(Rating.__table__), rows.ratings)
         if rows.trust:
+            _link_trust(rows.trust, trust_heads)
             db.session.execute(insert(TrustEvent.__table__), rows.trust)
         db.session.commit()
         counts.conflict_events += len(rows.events)
@@ -868,6 +895,14 @@ def insert_history(
                 weighted[(item["partner_id"], item["side"])].append((item["at"], item["weight"]))
         log(f"  inserted {min(start + chunk, len(specs)):,} of {len(specs):,} conflicts")
     counts.trust_scores, counts.trust_history = _insert_tallies(weighted)
+    if trust_heads:
+        db.session.execute(
+            insert(ChainHead.__table__),
+            [
+                {"chain": chain.trust_chain(partner_id), "seq": head.seq, "hash": head.hash}
+                for partner_id, head in trust_heads.items()
+            ],
+        )
     if dialect() == "postgresql":  # explicit ids: move the sequence past them
         db.session.execute(
             text("SELECT setval(pg_get_serial_sequence('conflicts', 'id'), max(id)) FROM conflicts")

@@ -11,13 +11,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from tracker.clock import utcnow
-from tracker.services import accounts, partners
+from tracker.services import accounts, audit_chain, partners
 from tracker.services.errors import ServiceError
 
 partners_cli = AppGroup("partners", help="Manage partner organisations.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 notifications_cli = AppGroup("notifications", help="Deliver outgoing emails and webhooks.")
+audit_cli = AppGroup("audit", help="The tamper-evident audit chains.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -143,6 +144,18 @@ def queue_digests(now: datetime) -> None:
     click.echo(f"queued {send_digests(now)} digest(s)")
 
 
+@audit_cli.command("verify")
+def verify_audit_chains() -> None:
+    """Walk every chain and name the first broken link of each; exit 1 on any break."""
+    report = audit_chain.verify_all()
+    for broken in report.breaks:
+        click.echo(f"BROKEN {broken.describe()}")
+    state = "intact" if report.intact else f"{len(report.breaks)} broken"
+    click.echo(f"{report.chains} chains, {report.entries} entries: {state}")
+    if not report.intact:
+        raise SystemExit(1)
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -184,7 +197,7 @@ def restore_database(path: Path, yes: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (partners_cli, users_cli, demo_cli, notifications_cli):
+    for group in (partners_cli, users_cli, demo_cli, notifications_cli, audit_cli):
         app.cli.add_command(group)
     migrate_group = app.cli.commands.get("db")  # Flask-Migrate's, added with the extension
     if isinstance(migrate_group, click.Group):

@@ -12,12 +12,14 @@ def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
         "trust_watch",
         "session_purge",
         "mail_digest",
+        "audit_chain_verify",
     }
     assert jobs["sla_sweep"].trigger.interval.total_seconds() == 60
     assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 10
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
     assert JOBS["trust_watch"] == 3600
+    assert JOBS["audit_chain_verify"] == 24 * 3600
 
 
 def test_trust_watch_runs_under_its_lock_and_alerts_once(app) -> None:

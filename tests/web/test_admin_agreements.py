@@ -16,6 +16,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
 )
+from tracker.clock import utcnow
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, SlaCalendar, SlaPolicy
 from tracker.services import agreements, conflict_access, conflicts
@@ -368,7 +369,9 @@ def test_policy_edits_reach_new_conflicts_and_open_ones_only_when_reapplied(brow
     admin = _signed_in_admin(browser)
     policy = _policy(tier="standard", targets=_targets_with_high(120))
     author = make_partner_user(partner=make_partner(tier="standard"))
-    open_one = make_conflict(author, severity="high")
+    # Raised just now: the re-apply (on the wall clock) finds its triage not yet overdue, so
+    # the new target applies (a deadline that has passed stays: test_reapply_overdue.py).
+    open_one = make_conflict(author, severity="high", now=utcnow())
     other_open = make_conflict(author, severity="low")
     closed = make_conflict(author, severity="high")
     conflicts.act(author, closed.id, "withdraw", {"reason": "raised_in_error"}, now=WHEN)

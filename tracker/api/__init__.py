@@ -10,6 +10,7 @@ from flask import Flask
 
 from tracker.api.blueprint import DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_RATE_LIMIT, bp
 from tracker.api.routes import (  # noqa: F401  (each attaches its routes to bp)
+    audit,
     comments,
     conflicts,
     docs,

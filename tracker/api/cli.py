@@ -30,7 +30,9 @@ def create_token(email: str, scope: str, name: str, expires_days: int | None) ->
     now = utcnow()
     expires_at = now + timedelta(days=expires_days) if expires_days else None
     try:
-        token, raw = api_tokens.create(user, name=name, scope=scope, now=now, expires_at=expires_at)
+        token, raw = api_tokens.create(
+            user, name=name, scope=scope, now=now, expires_at=expires_at, actor=None
+        )
     except ServiceError as exc:
         details = "; ".join(exc.field_errors.values())
         raise click.ClickException(f"{exc.message} {details}".strip()) from exc

@@ -192,6 +192,13 @@ class TrustQuery(Strict):
     limit: int = Field(default=50, ge=1, le=500, description="Newest ledger events first.")
 
 
+class AuditChainQuery(Paging):
+    partner_id: Id | None = Field(
+        default=None,
+        description="Staff: one partner's chains (all when omitted); partners get their own.",
+    )
+
+
 # --- responses ---------------------------------------------------------------------------
 
 
@@ -410,3 +417,39 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: dict[str, str] | None = Field(default=None, description="Per field, for 422.")
+
+
+class AuditChainEntry(BaseModel):
+    """One link: a public event with its hashed content, an internal one with its hash only."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    visibility: Visibility
+    content: dict[str, Any] | None = Field(
+        default=None, description="Public events: exactly what was hashed (canonical JSON)."
+    )
+    content_hash: str | None = Field(
+        default=None, description="Internal events: SHA-256 of their canonical content."
+    )
+
+
+class AuditChain(BaseModel):
+    """One conflict's chain; `head` is the hash of its last entry, `length` its place."""
+
+    chain: str
+    conflict_id: int
+    ref: str | None
+    length: int
+    head: str
+    entries: list[AuditChainEntry]
+
+
+class AuditChainPage(BaseModel):
+    """A page of the chains; verify with scripts/verify_chain.py (see the README)."""
+
+    format: str
+    generated_at: str
+    partner_id: int | None
+    chains: list[AuditChain]
+    next: str | None = Field(description="The next page's URL; null on the last page.")

@@ -103,3 +103,16 @@ class EscalationsFired(Event):
 class ReminderDue(Event):
     escalation_id: int
     sequence: int
+
+
+@dataclass(frozen=True)
+class AdminChanged(Event):
+    """An admin or manager changed how the alliance is run: a partner, a user or role, an
+    agreement or calendar, a token, a webhook, a re-apply, an outbox retry. `actor_id` None:
+    the command line. `before`/`after`: JSON-ready values (never a secret or a hash)."""
+
+    actor_id: int | None
+    kind: str
+    subject: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None

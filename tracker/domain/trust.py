@@ -183,6 +183,24 @@ def resolution_evidence(
     )
 
 
+def breach_fact(clock: str) -> str:
+    """What the ledger says of a missed target: a fact of weight 0, and where it weighs.
+
+    A missed triage target weighs nothing on its own, by decision: the resolution clock runs
+    from submission, so the business hours lost before triage are inside the resolution time
+    that `resolution_evidence` weighs when the partner accepts (or the loop closes by
+    default); weighing them again would count the same hours twice. A missed resolution
+    target is weighed then too, by its overrun. A conflict withdrawn before that weighs
+    nothing at all.
+    """
+    if clock == "triage":
+        return (
+            "missed the triage target; not weighed on its own: the time lost is part of "
+            "the resolution time, weighed against its target when the loop closes"
+        )
+    return f"breached the {clock} target; weighed by its overrun when the loop closes"
+
+
 def dispute_evidence(severity: str, weights: TrustWeights = DEFAULT_WEIGHTS) -> Evidence:
     """A resolution that was disputed: -dispute x severity."""
     multiplier = _multiplier(severity, weights)

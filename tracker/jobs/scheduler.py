@@ -19,6 +19,7 @@ JOBS = {
     "trust_watch": 3600,
     "session_purge": 3600,
     "mail_digest": 600,
+    "audit_chain_verify": 86400,
 }
 
 
@@ -78,12 +79,26 @@ def run_mail_digest(app: Flask) -> None:
             log.info("mail digest: queued %s", queued)
 
 
+def run_audit_chain_verify(app: Flask) -> None:
+    """Daily: every chain is verified; a break alerts the admins once that day."""
+    from tracker.jobs import locks
+    from tracker.services.audit_chain import check_and_alert
+
+    with app.app_context():
+        now = utcnow()
+        if locks.acquire("audit_chain_verify", now):
+            report = check_and_alert(now)
+            if not report.intact:
+                log.error("audit chain: %s broken", len(report.breaks))
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
     "trust_watch": run_trust_watch,
     "session_purge": run_session_purge,
     "mail_digest": run_mail_digest,
+    "audit_chain_verify": run_audit_chain_verify,
 }
 
 

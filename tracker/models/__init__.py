@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
 from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
+from tracker.models.audit import AdminAuditEntry, ChainHead
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.escalation import Escalation, EscalationReminder
 from tracker.models.job_lock import JobLock
@@ -15,8 +16,10 @@ from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, Trus
 from tracker.models.user import User
 
 __all__ = [
+    "AdminAuditEntry",
     "ApiToken",
     "Attachment",
+    "ChainHead",
     "CheckIn",
     "Conflict",
     "ConflictEvent",

@@ -78,6 +78,10 @@ class Conflict(db.Model):
     # A reopen or dispute starts a new cycle: its escalations are new ones.
     resolution_cycle: Mapped[int] = mapped_column(default=1, server_default="1")
     escalation_level: Mapped[str | None] = mapped_column(String(16))
+    # The head of the conflict's event chain (domain.audit_chain): its place and hash. It
+    # lives on the row every writer of the timeline already locks and updates.
+    chain_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     partner: Mapped[Partner] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -99,7 +103,11 @@ class ConflictEvent(db.Model):
     """One entry of the audit trail. Never updated or deleted (enforced below)."""
 
     __tablename__ = "conflict_events"
-    __table_args__ = (Index("ix_conflict_events_conflict_id_id", "conflict_id", "id"),)
+    __table_args__ = (
+        Index("ix_conflict_events_conflict_id_id", "conflict_id", "id"),
+        # A fork of the chain (two entries in one place) is impossible in the database too.
+        Index("uq_conflict_events_conflict_seq", "conflict_id", "chain_seq", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id"))
@@ -109,6 +117,11 @@ class ConflictEvent(db.Model):
     visibility: Mapped[str] = mapped_column(String(8))
     body: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Its place in the conflict's chain (domain.audit_chain); the defaults only let the
+    # migration add the columns to existing rows, which it then links.
+    chain_seq: Mapped[int] = mapped_column(server_default="0")
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default="")
+    hash: Mapped[str] = mapped_column(String(64), server_default="")
 
     conflict: Mapped[Conflict] = relationship()
     actor: Mapped[User | None] = relationship()

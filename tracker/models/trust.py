@@ -18,6 +18,7 @@ class TrustEvent(db.Model):
     __table_args__ = (
         Index("ix_trust_events_partner_at", "partner_id", "at"),
         Index("ix_trust_events_kind_at", "kind", "at"),
+        Index("uq_trust_events_partner_seq", "partner_id", "chain_seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +38,10 @@ class TrustEvent(db.Model):
     weight: Mapped[float] = mapped_column(default=0.0)
     rule: Mapped[str] = mapped_column(String(32))
     explanation: Mapped[str] = mapped_column(String(300))
+    # The partner's ledger chain (domain.audit_chain); its head is in chain_heads.
+    chain_seq: Mapped[int] = mapped_column(server_default="0")
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default="")
+    hash: Mapped[str] = mapped_column(String(64), server_default="")
 
     conflict = relationship("Conflict")
 

@@ -12,12 +12,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker.clock import utcnow
 from tracker.domain import accounts as rules
 from tracker.domain.accounts import ROLES, STAFF_ROLES
 from tracker.domain.passwords import check_password_strength
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import api_tokens, paging, sessions
+from tracker.services import admin_audit, api_tokens, messagebus, paging, sessions
 from tracker.services.errors import InvalidInput, NotFound
 
 INVITE_SALT = "trustomer-invite"
@@ -54,8 +55,11 @@ def create_user(
     partner_id: int | None = None,
     password: str | None = None,
     timezone: str | None = None,
+    actor: User | None = None,
 ) -> User:
-    """Create an account; without a password it waits for its invite to be accepted."""
+    """Create an account; without a password it waits for its invite to be accepted.
+
+    Recorded in the admin audit log as `actor`'s change (None: the command line)."""
     email = _rule(rules.normalise_email, email, field="email")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise InvalidInput(
@@ -86,6 +90,11 @@ def create_user(
         user.password_hash = _hash(password)
     db.session.add(user)
     try:
+        db.session.flush()
+        after = {**_audited(user), "invited": password is None}
+        messagebus.publish(
+            [admin_audit.changed(actor, "user.created", _subject(user), after=after)], now
+        )
         db.session.commit()
     except IntegrityError:  # the same address created at the same instant by another admin
         db.session.rollback()
@@ -128,16 +137,37 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     db.session.commit()
 
 
-def set_active(user_id: int, active: bool, *, now: datetime) -> User:
+def _audited(user: User) -> dict[str, object]:
+    """What the admin audit log keeps of an account (never a password or its hash)."""
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "partner_id": user.partner_id,
+        "active": user.active,
+    }
+
+
+def _subject(user: User) -> str:
+    return f"user:{user.id} {user.email}"
+
+
+def set_active(user_id: int, active: bool, *, now: datetime, actor: User | None = None) -> User:
     """Deactivate or reactivate an account. Deactivation ends its sessions and revokes its
     API tokens for good: reactivating the account does not bring them back."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
     if user.active != active:
+        before = _audited(user)
         user.active = active
         if not active:
             _end_access(user, now)
+        kind = "user.activated" if active else "user.deactivated"
+        audit = admin_audit.changed(
+            actor, kind, _subject(user), before=before, after=_audited(user)
+        )
+        messagebus.publish([audit], now)
         db.session.commit()
     return user
 
@@ -241,12 +271,16 @@ def invite_url(user: User) -> str:
         return url_for("auth.accept_invite", token=token, _external=True)
 
 
-def reissue_invite(user_id: int) -> User:
+def reissue_invite(user_id: int, *, actor: User | None = None, now: datetime | None = None) -> User:
     """Invalidate earlier invite links for a user who has not set a password yet."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
     user.session_version = User.session_version + 1
+    audit = admin_audit.changed(
+        actor, "user.invite_reissued", _subject(user), after={"earlier_links": "void"}
+    )
+    messagebus.publish([audit], now or utcnow())
     db.session.commit()
     return user
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
+from tracker.clock import utcnow
+from tracker.database import lock_for_write
 from tracker.domain import accounts as rules
 from tracker.domain import clock, workflow
 from tracker.domain.accounts import ADMIN, TIERS
@@ -25,7 +27,7 @@ from tracker.domain.calendar import BusinessCalendar, SlaConfigError, add_busine
 from tracker.domain.clock import WEEKDAY_KEYS
 from tracker.extensions import db
 from tracker.models import Conflict, Partner, SlaCalendar, SlaPolicy, User
-from tracker.services import sla, timeline
+from tracker.services import admin_audit, messagebus, sla, timeline
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
 
 SEVERITIES = tuple(workflow.SEVERITY_RANK)  # most urgent first: critical, high, medium, low
@@ -137,6 +139,7 @@ def create_calendar(
     holidays: Iterable[str] = (),
     holiday_country: str | None = None,
     always_open: bool = False,
+    actor: User | None = None,
 ) -> SlaCalendar:
     """Save a business calendar; `weekly_hours` maps "mon".."sun" to ["HH:MM", "HH:MM"] pairs."""
     clean = _clean_calendar(
@@ -144,8 +147,33 @@ def create_calendar(
     )
     calendar = SlaCalendar(created_at=now, updated_at=now, **clean)
     db.session.add(calendar)
+    db.session.flush()
+    _audit(actor, "calendar.created", f"calendar:{calendar.id} {calendar.name}", None, clean, now)
     db.session.commit()
     return calendar
+
+
+def _audit(
+    actor: User | None,
+    kind: str,
+    subject: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    now: datetime,
+) -> None:
+    """An agreement change, for the admin audit log."""
+    event = admin_audit.changed(
+        actor,
+        kind,
+        subject,
+        before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None,
+    )
+    messagebus.publish([event], now)
+
+
+def _values(row: Any, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
 
 
 def update_calendar(
@@ -158,15 +186,18 @@ def update_calendar(
     holidays: Iterable[str] = (),
     holiday_country: str | None = None,
     always_open: bool = False,
+    actor: User | None = None,
 ) -> SlaCalendar:
     """Change a calendar. Conflicts already raised keep the calendar they started under."""
     calendar = get_calendar(calendar_id)
     clean = _clean_calendar(
         name, timezone, weekly_hours, holidays, holiday_country, always_open, calendar_id
     )
+    before = _values(calendar, clean)
     for key, value in clean.items():
         setattr(calendar, key, value)
     calendar.updated_at = now
+    _audit(actor, "calendar.updated", f"calendar:{calendar.id} {calendar.name}", before, clean, now)
     db.session.commit()
     return calendar
 
@@ -305,6 +336,7 @@ def create_policy(
     critical_percent: int = clock.DEFAULT_CRITICAL_PERCENT,
     reminder_minutes: int = 240,
     response_expectation_minutes: int = 960,
+    actor: User | None = None,
 ) -> SlaPolicy:
     """Save a policy. `targets` maps each severity to {"triage_minutes", "resolution_minutes"}."""
     clean = _clean_policy(
@@ -320,6 +352,8 @@ def create_policy(
     )
     policy = SlaPolicy(created_at=now, updated_at=now, **clean)
     db.session.add(policy)
+    db.session.flush()
+    _audit(actor, "policy.created", f"policy:{policy.id} {policy.name}", None, clean, now)
     db.session.commit()
     return policy
 
@@ -336,6 +370,7 @@ def update_policy(
     critical_percent: int = clock.DEFAULT_CRITICAL_PERCENT,
     reminder_minutes: int = 240,
     response_expectation_minutes: int = 960,
+    actor: User | None = None,
 ) -> SlaPolicy:
     """Change a policy for new conflicts; open ones keep theirs until it is re-applied."""
     policy = get_policy(policy_id)
@@ -350,9 +385,11 @@ def update_policy(
         reminder_minutes=reminder_minutes,
         response_expectation_minutes=response_expectation_minutes,
     )
+    before = _values(policy, clean)
     for key, value in clean.items():
         setattr(policy, key, value)
     policy.updated_at = now
+    _audit(actor, "policy.updated", f"policy:{policy.id} {policy.name}", before, clean, now)
     db.session.commit()
     return policy
 
@@ -504,12 +541,22 @@ def assign_policy(partner: Partner, policy_id: int | None) -> None:
     partner.sla_policy_id = policy_id
 
 
-def set_partner_policy(partner_id: int, policy_id: int | None) -> Partner:
+def set_partner_policy(
+    partner_id: int,
+    policy_id: int | None,
+    *,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> Partner:
     """A partner's own policy overrides its tier's; None goes back to the tier default."""
     partner = db.session.get(Partner, partner_id)
     if partner is None:
         raise NotFound("No such partner.")
+    before = {"sla_policy_id": partner.sla_policy_id}
     assign_policy(partner, policy_id)
+    after = {"sla_policy_id": partner.sla_policy_id}
+    subject = f"partner:{partner.id} {partner.name}"
+    _audit(actor, "partner.policy_set", subject, before, after, now or utcnow())
     db.session.commit()
     return partner
 
@@ -526,16 +573,19 @@ def _open_under(policy: SlaPolicy) -> ColumnElement[bool]:
     return and_(Conflict.status.in_(workflow.ACTIVE_STATES), covers)
 
 
-def open_conflicts_under(policy: SlaPolicy) -> list[Conflict]:
-    """Active conflicts whose partner's agreement (override, else tier) is this policy."""
-    return list(
-        db.session.scalars(
-            select(Conflict)
-            .join(Partner, Conflict.partner_id == Partner.id)
-            .where(_open_under(policy))
-            .order_by(Conflict.id)
-        )
+def open_conflicts_under(policy: SlaPolicy, *, locked: bool = False) -> list[Conflict]:
+    """Active conflicts whose partner's agreement (override, else tier) is this policy.
+
+    `locked`: their rows locked for the change (PostgreSQL; SQLite holds its write lock)."""
+    query = (
+        select(Conflict)
+        .join(Partner, Conflict.partner_id == Partner.id)
+        .where(_open_under(policy))
+        .order_by(Conflict.id)
     )
+    if locked:
+        query = query.with_for_update(of=Conflict).execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
 
 
 def count_open_conflicts_under(policy: SlaPolicy) -> int:
@@ -556,7 +606,8 @@ def reapply_policy(actor: User, policy_id: int, now: datetime) -> int:
     if actor is None or actor.role != ADMIN:
         raise PermissionDenied("Only admins change the agreements in force.")
     policy = get_policy(policy_id)
-    affected = open_conflicts_under(policy)
+    lock_for_write(db.session)  # the timelines' chains: their conflicts are locked below
+    affected = open_conflicts_under(policy, locked=True)
     for conflict in affected:
         sla.apply_agreement(conflict, now)
         timeline.record(
@@ -567,6 +618,8 @@ def reapply_policy(actor: User, policy_id: int, now: datetime) -> int:
             visibility="internal",
             data={"policy": policy.name},
         )
+    after = {"policy": policy.name, "conflicts": len(affected)}
+    _audit(actor, "policy.reapplied", f"policy:{policy.id} {policy.name}", None, after, now)
     db.session.commit()
     return len(affected)
 

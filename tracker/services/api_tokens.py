@@ -12,6 +12,7 @@ from tracker.database import lock_for_write
 from tracker.extensions import db
 from tracker.models import ApiToken, User
 from tracker.models.api import SCOPES, WRITE
+from tracker.services import admin_audit, messagebus
 from tracker.services.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "trk_"  # noqa: S105 - a marker, not a secret
@@ -39,8 +40,12 @@ def create(
     scope: str,
     now: datetime,
     expires_at: datetime | None = None,
+    actor: User | None | str = "owner",
 ) -> tuple[ApiToken, str]:
-    """A new token for `user`; returns the row and the token itself, which is never stored."""
+    """A new token for `user`; returns the row and the token itself, which is never stored.
+
+    Recorded in the admin audit log as made by `actor`: the owner by default, None for the
+    command line (its name, scope and expiry; never the token or its hash)."""
     clean_name = (name or "").strip() or "API token"
     errors: dict[str, str] = {}
     if len(clean_name) > MAX_NAME:
@@ -82,8 +87,17 @@ def create(
         expires_at=expires_at,
     )
     db.session.add(token)
+    db.session.flush()
+    made_by = user if actor == "owner" else actor
+    after = {"user_id": user.id, "name": clean_name, "scope": scope, "expires_at": expires_at}
+    audit = admin_audit.changed(made_by, "token.created", _subject(token, user), after=after)  # type: ignore[arg-type]
+    messagebus.publish([audit], now)
     db.session.commit()
     return token, raw
+
+
+def _subject(token: ApiToken, owner: User) -> str:
+    return f"token:{token.id} {token.name} of {owner.email}"
 
 
 def authenticate(raw: str, now: datetime) -> ApiToken | None:
@@ -115,6 +129,11 @@ def revoke(user: User, token_id: int, now: datetime) -> ApiToken:
         raise NotFound("No such token.")
     if token.revoked_at is None:
         token.revoked_at = now
+        audit = admin_audit.changed(
+            user, "token.revoked", _subject(token, user),
+            before={"revoked": False}, after={"revoked": True},
+        )  # fmt: skip
+        messagebus.publish([audit], now)
         db.session.commit()
     return token
 

@@ -8,6 +8,7 @@ and the timeline entry exists before anyone is told of it.
 from __future__ import annotations
 
 from tracker.domain.events import (
+    AdminChanged,
     ConflictSubmitted,
     EscalationsFired,
     PartnerContact,
@@ -17,6 +18,7 @@ from tracker.domain.events import (
     TimelineRecorded,
 )
 from tracker.services import (
+    admin_audit,
     escalation_notices,
     mail_notices,
     messagebus,
@@ -44,6 +46,7 @@ HANDLERS: messagebus.HandlerTable = {
         escalation_notices.on_fired,
     ),
     ReminderDue: (escalation_notices.on_reminder,),
+    AdminChanged: (admin_audit.on_admin_changed,),
 }
 
 

@@ -28,9 +28,11 @@ from tracker.channels import DeliveryError
 from tracker.channels.email import OutgoingEmail, SmtpSettings, send_email
 from tracker.channels.webhook import ANY_ADDRESS, Targets, post_json
 from tracker.database import defer_insert
+from tracker.domain.events import AdminChanged
 from tracker.extensions import db
-from tracker.models import OutboxMessage
+from tracker.models import OutboxMessage, User
 from tracker.models.types import UTCDateTime
+from tracker.services import messagebus
 from tracker.services.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -612,8 +614,10 @@ def shown_address(channel: str, address: str) -> str:
 # --- administration ----------------------------------------------------------------------------
 
 
-def retry(message_id: int, now: datetime) -> OutboxMessage:
-    """Put a failed message back in the queue, due now, with a fresh count of attempts."""
+def retry(message_id: int, now: datetime, *, actor: User | None = None) -> OutboxMessage:
+    """Put a failed message back in the queue, due now, with a fresh count of attempts.
+
+    Recorded in the admin audit log (an `AdminChanged`: this module sits below the log)."""
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     if message is None:
         raise NotFound("No such outbox message.")
@@ -626,6 +630,15 @@ def retry(message_id: int, now: datetime) -> OutboxMessage:
     if result.rowcount != 1:
         db.session.rollback()
         raise InvalidInput(f"Only failed messages can be retried; this one is {message.status}.")
+    shown = shown_address(message.channel, message.address)
+    audit = AdminChanged(
+        actor_id=actor.id if actor is not None else None,
+        kind="outbox.retried",
+        subject=f"outbox:{message.id} {message.channel} to {shown}"[:120],
+        before={"status": FAILED, "attempts": message.attempts},
+        after={"status": PENDING, "attempts": 0},
+    )
+    messagebus.publish([audit], now)
     db.session.commit()
     return message
 

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from tracker.channels import DeliveryError, addresses
 from tracker.channels.addresses import IPAddress
 from tracker.channels.webhook import Targets
+from tracker.clock import utcnow
 from tracker.database import lock_for_write, transaction_memo
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
-from tracker.services import links, messagebus, outbox, timeline
+from tracker.services import admin_audit, links, messagebus, outbox, timeline
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied
 
 CREATED = "conflict.created"
@@ -223,6 +224,12 @@ def create(
         created_at=now,
     )
     db.session.add(hook)
+    db.session.flush()
+    after = {"partner_id": partner_id, "url": clean_url, "events": chosen}  # never the secret
+    audit = admin_audit.changed(
+        actor, "webhook.created", f"webhook:{hook.id} {clean_url}", after=after
+    )
+    messagebus.publish([audit], now)
     db.session.commit()
     return hook, secret
 
@@ -239,7 +246,7 @@ def for_partner(actor: User) -> list[PartnerWebhook]:
     )
 
 
-def deactivate(actor: User, hook_id: int) -> PartnerWebhook:
+def deactivate(actor: User, hook_id: int, now: datetime | None = None) -> PartnerWebhook:
     """Stop deliveries to one of the organisation's webhooks (pending ones then fail)."""
     partner_id = _require_partner(actor)
     hook = db.session.get(PartnerWebhook, hook_id)
@@ -247,6 +254,11 @@ def deactivate(actor: User, hook_id: int) -> PartnerWebhook:
         raise NotFound("No such webhook.")
     if hook.active:
         hook.active = False
+        audit = admin_audit.changed(
+            actor, "webhook.deactivated", f"webhook:{hook.id} {hook.url}",
+            before={"active": True}, after={"active": False},
+        )  # fmt: skip
+        messagebus.publish([audit], now or utcnow())
         db.session.commit()
     return hook
 

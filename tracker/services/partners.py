@@ -15,7 +15,7 @@ from tracker.clock import utcnow
 from tracker.domain import accounts as rules
 from tracker.extensions import db
 from tracker.models import Partner, User
-from tracker.services import agreements, api_tokens, paging
+from tracker.services import admin_audit, agreements, api_tokens, messagebus, paging
 from tracker.services.errors import InvalidInput, NotFound, ServiceError
 
 P = ParamSpec("P")
@@ -83,8 +83,11 @@ def create_partner(
     country: str | None = None,
     owner_id: int | None = None,
     sla_policy_id: int | None = None,
+    actor: User | None = None,
 ) -> Partner:
-    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's."""
+    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's.
+
+    Recorded in the admin audit log as `actor`'s change (None: the command line)."""
     clean = _validated(name, tier, timezone, country, owner_id)
     if db.session.scalar(
         select(Partner.id).where(func.lower(Partner.name) == clean["name"].lower())
@@ -95,8 +98,30 @@ def create_partner(
     partner = Partner(created_at=now, active=True, **clean)
     agreements.assign_policy(partner, sla_policy_id)
     db.session.add(partner)
+    db.session.flush()
+    audit = admin_audit.changed(
+        actor, "partner.created", _subject(partner), after=audited_values(partner)
+    )
+    messagebus.publish([audit], now)
     db.session.commit()
     return partner
+
+
+def audited_values(partner: Partner) -> dict[str, object]:
+    """What the admin audit log keeps of a partner, before and after a change."""
+    return {
+        "name": partner.name,
+        "tier": partner.tier,
+        "timezone": partner.timezone,
+        "country": partner.country,
+        "owner_id": partner.owner_id,
+        "sla_policy_id": partner.sla_policy_id,
+        "active": partner.active,
+    }
+
+
+def _subject(partner: Partner) -> str:
+    return f"partner:{partner.id} {partner.name}"
 
 
 @_undone_when_refused
@@ -111,6 +136,7 @@ def update_partner(
     active: bool = True,
     sla_policy_id: int | None | object = KEEP,
     now: datetime | None = None,
+    actor: User | None = None,
 ) -> Partner:
     """Change a partner; `sla_policy_id` None goes back to the tier's agreement.
 
@@ -119,6 +145,7 @@ def update_partner(
     A refused change leaves nothing behind in the session.
     """
     partner = get_partner(partner_id)
+    before = audited_values(partner)
     clean = _validated(name, tier, timezone, country, owner_id)
     clash = db.session.scalar(
         select(Partner.id).where(
@@ -136,6 +163,10 @@ def update_partner(
     if partner.active and not active:
         _end_sessions_of(partner, now or utcnow())
     partner.active = active
+    audit = admin_audit.changed(
+        actor, "partner.updated", _subject(partner), before=before, after=audited_values(partner)
+    )
+    messagebus.publish([audit], now or utcnow())
     db.session.commit()
     return partner
 

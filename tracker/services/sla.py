@@ -229,8 +229,14 @@ def apply_agreement(conflict: Conflict, now: datetime) -> None:
     """Measure an active conflict against the partner's current agreement from now on.
 
     Business time already spent stays spent; only targets, thresholds and the calendar
-    change. Used when an admin re-applies an edited policy to open conflicts.
+    change. Used when an admin re-applies an edited policy to open conflicts. A clock whose
+    due time has already passed keeps its target and that due time: the deadline was missed
+    under the terms in force then, and re-applying must not make it look fresh.
     """
+    triage_overdue = conflict.triage_due_at is not None and conflict.triage_due_at <= now
+    resolution_overdue = (
+        conflict.resolution_due_at is not None and conflict.resolution_due_at <= now
+    )
     old_calendar = snapshot_policy(conflict).calendar
     resolution = resolution_clock(conflict)
     if resolution.running_since is not None:
@@ -242,12 +248,14 @@ def apply_agreement(conflict: Conflict, now: datetime) -> None:
     conflict.sla_policy_id = row.id if row else None
     conflict.sla_snapshot = policy.to_json()
     targets = policy.targets_for(conflict.severity)
-    if conflict.triage_stopped_at is None:
+    if conflict.triage_stopped_at is None and not triage_overdue:
         conflict.triage_target_seconds = int(targets.triage.total_seconds())
         conflict.triage_due_at = clock.due_at(
             clock.Clock(target=targets.triage, running_since=conflict.created_at), policy.calendar
         )
-    _store_resolution(conflict, clock.retarget(resolution, targets.resolution), now)
+    if not resolution_overdue:
+        resolution = clock.retarget(resolution, targets.resolution)
+    _store_resolution(conflict, resolution, now)
     refresh(conflict, now)
 
 
@@ -330,7 +338,9 @@ def refresh(
     rows = all_escalations(conflict) if escalations is None else escalations
     clocks = {"triage": triage, "resolution": resolution}
     _settle_escalations(conflict, now, policy, clocks, rows)
-    conflict.resolution_due_at = clock.due_at(resolution, policy.calendar)
+    conflict.resolution_due_at = _kept_if_passed(
+        conflict.resolution_due_at, clock.due_at(resolution, policy.calendar), now
+    )
     withdrawn = conflict.close_reason == "withdrawn"
     states = []
     if not withdrawn:
@@ -348,6 +358,18 @@ def refresh(
     conflict.sla_due_at = min(running_dues) if running_dues else None
     conflict.next_check_at = next_check(conflict, now, policy, triage, resolution, rows)
     return conflict.sla_state
+
+
+def _kept_if_passed(
+    previous: datetime | None, computed: datetime | None, now: datetime
+) -> datetime | None:
+    """A running clock that is overdue computes its due time as "when it last started
+    running" (the budget is gone); a due time already stored and passed is the truer one,
+    so it stays. A clock that stopped or paused in between has none stored, and starts anew.
+    """
+    if previous is not None and computed is not None and previous <= now and computed <= now:
+        return previous
+    return computed
 
 
 RETRY_FAILED_AFTER = timedelta(minutes=5)

@@ -20,7 +20,7 @@ from tracker.domain.events import EscalationsFired, StateChanged, TimelineRecord
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent
 from tracker.models.conflict import INTERNAL, PUBLIC
-from tracker.services import messagebus
+from tracker.services import audit_chain, messagebus
 
 
 def record(
@@ -33,15 +33,20 @@ def record(
     body: str | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> ConflictEvent:
-    """Append an entry (flushed, so it has its id) and move the conflict's change times."""
+    """Append an entry (flushed, so it has its id) and move the conflict's change times.
+
+    The entry is linked into the conflict's chain (`audit_chain`): the caller holds the
+    conflict's row lock, as every writer of its timeline does."""
+    values = {
+        "created_at": now,
+        "actor_id": actor_id,
+        "kind": kind,
+        "visibility": visibility,
+        "body": body,
+        "data": dict(data) if data else None,
+    }
     event = ConflictEvent(
-        conflict=conflict,
-        actor_id=actor_id,
-        created_at=now,
-        kind=kind,
-        visibility=visibility,
-        body=body,
-        data=dict(data) if data else None,
+        conflict=conflict, **values, **audit_chain.link_conflict_event(conflict, **values)
     )
     db.session.add(event)
     conflict.updated_at = now
@@ -135,12 +140,17 @@ def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> list[
 def _row(
     conflict: Conflict, kind: str, now: datetime, visibility: str, data: dict[str, Any]
 ) -> dict[str, Any]:
-    return {
-        "conflict_id": conflict.id,
+    values = {
         "actor_id": None,
         "created_at": now,
         "kind": kind,
         "visibility": visibility,
         "body": None,
         "data": data,
+    }
+    # Linked in the order of the rows; the head moves on the conflict row (no extra read).
+    return {
+        "conflict_id": conflict.id,
+        **values,
+        **audit_chain.link_conflict_event(conflict, **values),
     }

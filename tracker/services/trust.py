@@ -34,7 +34,7 @@ from tracker.models import (
     TrustScore,
     User,
 )
-from tracker.services import notifications, outbox, preferences, ratings, sla
+from tracker.services import audit_chain, notifications, outbox, preferences, ratings, sla
 from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -88,18 +88,18 @@ def record(
 ) -> TrustEvent:
     """Append one event; evidence (if any) updates the side's tally and today's history."""
     weight = evidence.weight if evidence else 0.0
-    event = TrustEvent(
-        partner_id=partner_id,
-        conflict_id=conflict.id if conflict else None,
-        side=side,
-        kind=kind,
-        at=at,
-        severity=conflict.severity if conflict else None,
-        weight=weight,
-        rule=evidence.rule if evidence else kind,
-        explanation=(explanation or (evidence.explanation if evidence else kind))[:300],
+    values = {
+        "conflict_id": conflict.id if conflict else None,
+        "side": side,
+        "kind": kind,
+        "severity": conflict.severity if conflict else None,
+        "weight": weight,
+        "rule": evidence.rule if evidence else kind,
+        "explanation": (explanation or (evidence.explanation if evidence else kind))[:300],
         **facts,
-    )
+    }
+    link = audit_chain.link_trust_event(partner_id, at, values)
+    event = TrustEvent(partner_id=partner_id, at=at, **values, **link)
     db.session.add(event)
     if weight:
         row = _score_row(partner_id, side)
@@ -244,12 +244,12 @@ def on_state_changed(event: StateChanged, now: datetime) -> None:
 
 
 def on_escalations_fired(event: EscalationsFired, now: datetime) -> None:
-    """A breach is a fact in the ledger; its weight comes when the loop closes."""
+    """A breach is a fact in the ledger (weight 0); `model.breach_fact` says where it weighs."""
     if any(p.level == BREACH for p in event.passed):
         conflict = db.session.get(Conflict, event.conflict_id)
         record(
             conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
-            explanation=f"breached the {event.clock} target; weighed when the loop closes",
+            explanation=model.breach_fact(event.clock),
         )  # fmt: skip
 
 

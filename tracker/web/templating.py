@@ -41,6 +41,7 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
         ("partners.index", "Partners"),
         ("admin.agreements", "Agreements"),
         ("admin.outbox", "Outbox"),
+        ("admin.audit_log", "Audit log"),
         ("admin.settings", "Settings"),
     ),
 }

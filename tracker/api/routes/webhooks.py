@@ -61,4 +61,4 @@ def create_webhook(user: User, body: s.WebhookCreate):  # type: ignore[no-untype
 )
 def deactivate_webhook(user: User, webhook_id: int) -> s.Webhook:
     """Partner users only; deliveries not yet sent fail."""
-    return present.webhook(partner_webhooks.deactivate(user, webhook_id))
+    return present.webhook(partner_webhooks.deactivate(user, webhook_id, utcnow()))

@@ -94,7 +94,7 @@ def deactivate_webhook(hook_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        partner_webhooks.deactivate(current_user, hook_id)
+        partner_webhooks.deactivate(current_user, hook_id, utcnow())
     except NotFound:
         abort(404)
     flash("The webhook is deactivated.", "success")

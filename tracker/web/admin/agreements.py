@@ -52,7 +52,7 @@ def _save_calendar(form: CalendarForm, save: Callable[..., SlaCalendar]) -> Any:
     if not form.validate_on_submit():
         return None
     try:
-        calendar = save(now=utcnow(), **form.values())
+        calendar = save(now=utcnow(), actor=current_user, **form.values())
     except ServiceError as exc:
         apply_field_errors(form, exc)
         return None
@@ -93,7 +93,7 @@ def _submit_policy(
     try:
         if form.preview.data:
             return None, agreements.preview_values(utcnow(), policy_id=policy_id, **form.values())
-        policy = save(now=utcnow(), **form.values())
+        policy = save(now=utcnow(), actor=current_user, **form.values())
     except ServiceError as exc:
         apply_field_errors(form, exc)
         return None, None

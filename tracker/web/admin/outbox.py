@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain.accounts import ADMIN
@@ -35,7 +36,7 @@ def retry_outbox_message(message_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        outbox_service.retry(message_id, utcnow())
+        outbox_service.retry(message_id, utcnow(), actor=current_user)
     except NotFound:
         abort(404)
     except ServiceError as exc:

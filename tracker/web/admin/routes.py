@@ -61,6 +61,7 @@ def new_user():
                 role=form.role.data,
                 partner_id=form.partner_id.data,
                 now=utcnow(),
+                actor=current_user,
             )
         except ServiceError as exc:
             apply_field_errors(form, exc)
@@ -96,7 +97,7 @@ def toggle_user(user_id: int):
     if user.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    accounts.set_active(user.id, not user.active, now=utcnow())
+    accounts.set_active(user.id, not user.active, now=utcnow(), actor=current_user)
     flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
@@ -111,7 +112,7 @@ def reissue_invite(user_id: int):
     if user.password_hash is not None:
         flash("This user has already set a password.", "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    accounts.reissue_invite(user.id)
+    accounts.reissue_invite(user.id, actor=current_user, now=utcnow())
     accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
     flash("A new invitation was sent; earlier links no longer work.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
@@ -135,6 +136,7 @@ def new_partner():
                 owner_id=form.owner_id.data,
                 sla_policy_id=form.sla_policy_id.data,
                 now=utcnow(),
+                actor=current_user,
             )
         except ServiceError as exc:
             apply_field_errors(form, exc)
@@ -163,6 +165,7 @@ def edit_partner(partner_id: int):
                 active=form.active.data,
                 sla_policy_id=form.sla_policy_id.data,
                 now=utcnow(),
+                actor=current_user,
             )
         except ServiceError as exc:
             apply_field_errors(form, exc)
