@@ -40,6 +40,8 @@ class OutgoingEmail:
     html: str | None = None
     reply_to: str | None = None
     message_id: str | None = None
+    # Further single-line headers (In-Reply-To, References, Auto-Submitted), in order.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 _ANGLE_ADDRESS = re.compile(r"(?P<name>.*)<(?P<address>[^<>]*)>\s*", re.DOTALL)
@@ -94,6 +96,8 @@ def build_message(
         message["Message-ID"] = make_msgid(domain=domain)
     if email.reply_to is not None:
         message["Reply-To"] = _address_header("Reply-To", email.reply_to)
+    for name, value in email.headers:
+        message[name] = _header_value(name, value)
     message.set_content(email.text)
     if email.html is not None:
         message.add_alternative(email.html, subtype="html")

@@ -30,6 +30,9 @@ class OutboxMessage(db.Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # Threading and auto-reply headers of an email (Reply-To, In-Reply-To, References,
+    # Auto-Submitted), from the allow-list in services/outbox.py.
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     secret_ref: Mapped[str | None] = mapped_column(String(64))  # which signing secret applies
     conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"), index=True)

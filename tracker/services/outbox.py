@@ -45,6 +45,8 @@ DEFAULT_LEASE_SECONDS = 300
 BACKOFF_CAP_SECONDS = 3600
 _ERROR_LIMIT = 1000
 _BATCH = 20
+# The headers an outbox email may carry beside From/To/Subject/Date/Message-ID.
+EMAIL_HEADERS = ("Reply-To", "In-Reply-To", "References", "Auto-Submitted")
 _MESSAGE_ID_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 SecretResolver = Callable[[str], str | None]
@@ -65,9 +67,16 @@ def enqueue_email(
     now: datetime,
     recipient_id: int | None = None,
     conflict_id: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Add a pending email to the caller's transaction (no commit); a key already written
-    is a no-op (`ON CONFLICT DO NOTHING`), so a repeat never sends twice."""
+    is a no-op (`ON CONFLICT DO NOTHING`), so a repeat never sends twice.
+
+    `headers` are threading and auto-reply headers (see EMAIL_HEADERS); others are refused.
+    """
+    unknown = set(headers or {}) - set(EMAIL_HEADERS)
+    if unknown:
+        raise ValueError(f"not an outbox email header: {', '.join(sorted(unknown))}")
     _enqueue(
         {
             "dedupe_key": dedupe_key,
@@ -76,6 +85,7 @@ def enqueue_email(
             "subject": subject,
             "body_text": text,
             "body_html": html,
+            "headers": dict(headers) if headers else None,
             "recipient_id": recipient_id,
             "conflict_id": conflict_id,
         },
@@ -167,6 +177,7 @@ class _Claimed:
     secret_ref: str | None
     attempts: int
     lease: datetime
+    headers: dict[str, str] | None
 
 
 def backoff(
@@ -285,6 +296,7 @@ def _claim(message_id: int, now: datetime, lease_seconds: int) -> _Claimed | Non
             OutboxMessage.secret_ref,
             OutboxMessage.attempts,
             OutboxMessage.claimed_until,  # as the database wrote it: the fence compares it
+            OutboxMessage.headers,
         ).where(OutboxMessage.id == message_id)
     ).one()
     db.session.commit()
@@ -330,12 +342,15 @@ def _send(message: _Claimed) -> None:
             password=config.get("SMTP_PASSWORD", ""),
             starttls=bool(config.get("SMTP_STARTTLS", False)),
         )
+        headers = dict(message.headers or {})
         email = OutgoingEmail(
             to=message.address,
             subject=message.subject or "",
             text=message.body_text or "",
             html=message.body_html,
+            reply_to=headers.pop("Reply-To", None),
             message_id=email_message_id(message.id),
+            headers=tuple((name, headers[name]) for name in EMAIL_HEADERS if name in headers),
         )
         send_email(settings, config["MAIL_FROM"], email)
     elif message.channel == WEBHOOK:

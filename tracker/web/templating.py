@@ -41,6 +41,7 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
         ("partners.index", "Partners"),
         ("admin.agreements", "Agreements"),
         ("admin.outbox", "Outbox"),
+        ("admin.inbound_mail_page", "Inbound mail"),
         ("admin.settings", "Settings"),
     ),
 }

@@ -1,6 +1,6 @@
 """Administration: users, partners and the settings in force."""
 
-from tracker.web.admin import agreements, outbox, routes  # noqa: F401  (their routes attach to bp)
+from tracker.web.admin import agreements, inbound, outbox, routes  # noqa: F401  (their routes attach to bp)
 from tracker.web.admin.blueprint import bp
 
 __all__ = ["bp"]
