@@ -3,6 +3,7 @@ and `db backup` / `db restore` beside Flask-Migrate's `db` commands."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def ingest_mail() -> None:
     from tracker.services import inbound_mail
 
     limit = int(current_app.config.get("MAIL_MAX_BYTES", inbound_mail.DEFAULT_MAX_BYTES))
-    stream = click.get_binary_stream("stdin")
+    stream = sys.stdin.buffer
     raw = stream.read(limit + 1)
     size = len(raw)
     while chunk := stream.read(1024 * 1024):  # the rest of an oversized one: counted, not kept

@@ -244,7 +244,15 @@ def imap_server() -> Iterator[ImapServer]:
     )  # fmt: skip
     port = free_port()
     config = _write_config(root, port, uid, gid)
-    subprocess.run([binary, "-c", str(config)], check=True, capture_output=True)
+    # Dovecot daemonises: its master keeps no pipe of ours open (a captured one would never
+    # reach EOF), so its output goes to the log file only.
+    subprocess.run(
+        [binary, "-c", str(config)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = ImapServer(LOOPBACK, port, "inbox", "imap-test-secret", str(root / "cert.pem"))
     try:
         deadline = time.monotonic() + 10
@@ -263,7 +271,13 @@ def imap_server() -> Iterator[ImapServer]:
                 time.sleep(0.1)
         yield server
     finally:
-        subprocess.run(["doveadm", "-c", str(config), "stop"], capture_output=True)
+        subprocess.run(
+            ["doveadm", "-c", str(config), "stop"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
         deadline = time.monotonic() + 5
         while (root / "run" / "master.pid").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
