@@ -408,8 +408,9 @@ def _claim(mail: _Mail, decision: _Decision, now: datetime, source: str) -> bool
     dialect = db.session.connection().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(InboundMessage).values(**values)
-    result = db.session.execute(statement.on_conflict_do_nothing(index_elements=["message_id"]))
-    return result.rowcount == 1
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
+    claimed = statement.on_conflict_do_nothing(index_elements=["message_id"])
+    return db.session.execute(claimed.returning(InboundMessage.id)).scalar() is not None
 
 
 def _update(mail: _Mail, **values: object) -> None:
