@@ -225,7 +225,9 @@ def test_two_fetch_processes_at_once_make_each_comment_once(app, world, mailbox,
         assert b"mail fetch:" in out
     assert len(_comments(world.conflict.id)) == 3
     assert db.session.scalar(select(func.count(InboundMessage.id))) == 3
-    assert mailbox.count("INBOX") == 0 and mailbox.count(mailbox.processed_folder) == 3
+    # Two MOVEs of one message racing may leave a second copy in the processed folder
+    # (IMAP has no atomic take); never a second comment.
+    assert mailbox.count("INBOX") == 0 and mailbox.count(mailbox.processed_folder) >= 3
 
 
 def test_fetch_without_a_mailbox_says_so_with_a_configuration_status(runner) -> None:
