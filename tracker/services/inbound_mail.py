@@ -32,8 +32,8 @@ from tracker.database import one_transaction
 from tracker.domain import mail_text, workflow
 from tracker.extensions import db
 from tracker.models import Conflict, InboundMessage, OutboxMessage, User
+from tracker.services import accounts, conflicts, links, mail_threads, outbox, sla
 from tracker.services import attachments as files
-from tracker.services import conflicts, links, mail_threads, outbox, sla
 from tracker.services.conflict_access import may_see
 from tracker.services.errors import InvalidInput, ServiceError
 
@@ -76,6 +76,9 @@ _UNKNOWN_SENDER = (
 _NO_MATCH = (
     "Your message did not match a conflict you can reply to. Reply to a notice from the "
     "address it was sent to, or use the portal."
+)
+_MALFORMED = (
+    "Your message could not be read (its MIME structure is malformed); nothing was recorded."
 )
 
 
@@ -278,7 +281,7 @@ class _Decision:
 def _sender_user(mail: _Mail) -> User | None:
     if not mail.sender:
         return None
-    user = db.session.scalar(select(User).where(func.lower(User.email) == mail.sender))
+    user = accounts.find_user_by_email(mail.sender)
     return user if user is not None and user.is_active else None
 
 
@@ -380,11 +383,6 @@ def receive(raw: bytes, *, now: datetime, source: str, size: int | None = None) 
     if decision.outcome in (COMMENTED, NOTED, OPENED):
         return _accept(mail, decision, now, source)
     return _record(mail, decision, now, source)
-
-
-_MALFORMED = (
-    "Your message could not be read (its MIME structure is malformed); nothing was recorded."
-)
 
 
 class _AlreadySeen(Exception):
