@@ -404,3 +404,11 @@ def test_our_own_message_ids_coming_back_are_dropped(world) -> None:
 def test_a_fixture_pdf_is_a_real_pdf() -> None:
     raw = mail_fixture("attachment_reply.eml")
     assert b"JVBERi0xLjQK" in raw  # "%PDF-1.4\n", so the upload check's magic test applies
+
+
+def test_a_refused_sender_is_answered_again_after_the_interval(world) -> None:
+    raw = world.reply("gmail_reply.eml").replace(b"petra@acme.example", b"mallory@evil.example")
+    first = _receive(raw, now=LATER)
+    again = _receive(raw.replace(b"gmailreply0001", b"later"), now=LATER + timedelta(hours=2))
+    assert first.answered and again.answered
+    assert len(_bounces()) == 2
