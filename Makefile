@@ -30,9 +30,10 @@ run: $(VENV)/.run-deps
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## test: install dev deps (and Debian's chromium when missing), lint, run the suite
+## test: install dev deps (and Debian's chromium and dovecot-imapd when missing), lint, run the suite
 test: $(VENV)/.dev-deps
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-dovecot.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest -q

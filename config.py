@@ -109,6 +109,19 @@ class Config:
         self.MAIL_DIGEST_HOUR = _env_int("TRACKER_MAIL_DIGEST_HOUR", 8)
         if not 0 <= self.MAIL_DIGEST_HOUR <= 23:
             raise ConfigError("TRACKER_MAIL_DIGEST_HOUR must be an hour from 0 to 23")
+        # Incoming mail (see the README's "E-mail" section).
+        self.MAIL_MAX_BYTES = _env_positive_int("TRACKER_MAIL_MAX_BYTES", 25 * 1024 * 1024)
+        self.MAIL_REQUIRE_AUTH_PASS = _env_bool("TRACKER_MAIL_REQUIRE_AUTH_PASS", False)
+        self.MAIL_BOUNCE_MINUTES = _env_positive_int("TRACKER_MAIL_BOUNCE_MINUTES", 60)
+        self.IMAP_HOST = os.environ.get("TRACKER_IMAP_HOST", "")
+        self.IMAP_PORT = _env_positive_int("TRACKER_IMAP_PORT", 993)
+        self.IMAP_USER = os.environ.get("TRACKER_IMAP_USER", "")
+        self.IMAP_PASSWORD = os.environ.get("TRACKER_IMAP_PASSWORD", "")
+        self.IMAP_FOLDER = os.environ.get("TRACKER_IMAP_FOLDER", "INBOX")
+        self.IMAP_PROCESSED_FOLDER = os.environ.get(
+            "TRACKER_IMAP_PROCESSED_FOLDER", "Trustomer-processed"
+        )
+        self.IMAP_CA_FILE = os.environ.get("TRACKER_IMAP_CA_FILE", "")
         self.WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL", "")
         self.WEBHOOK_SECRET = os.environ.get("TRACKER_WEBHOOK_SECRET", "")
         self.ESCALATION_EMAIL = os.environ.get("TRACKER_ESCALATION_EMAIL", "")

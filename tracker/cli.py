@@ -3,6 +3,7 @@ and `db backup` / `db restore` beside Flask-Migrate's `db` commands."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 notifications_cli = AppGroup("notifications", help="Deliver outgoing emails and webhooks.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit chains.")
+mail_cli = AppGroup("mail", help="Incoming mail: replies and new conflicts.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -156,6 +158,70 @@ def verify_audit_chains() -> None:
         raise SystemExit(1)
 
 
+def _mail_exit(error: Exception) -> int:
+    """EX_TEMPFAIL for whatever later may cure (the database away, the mailbox down, a bug we
+    log): the MTA keeps the message and retries, so no mail is lost."""
+    from tracker.database import is_unavailable
+    from tracker.services import transactions
+
+    transactions.discard_after_outage()
+    if is_unavailable(error):
+        click.echo(f"mail: the database is unavailable, try again later: {error}", err=True)
+    else:
+        current_app.logger.exception("mail: unexpected error")
+    return 75
+
+
+@mail_cli.command("ingest")
+def ingest_mail() -> None:
+    """Read one raw RFC 5322 message on standard input (an MTA's pipe transport).
+
+    Exit 0 when handled or deliberately dropped, 65 for input that is no message, 75 when
+    the database is unavailable (the MTA retries).
+    """
+    from tracker.services import inbound_mail
+
+    limit = int(current_app.config.get("MAIL_MAX_BYTES", inbound_mail.DEFAULT_MAX_BYTES))
+    stream = sys.stdin.buffer
+    raw = stream.read(limit + 1)
+    size = len(raw)
+    while chunk := stream.read(1024 * 1024):  # the rest of an oversized one: counted, not kept
+        size += len(chunk)
+    try:
+        result = inbound_mail.receive(raw, now=utcnow(), source=inbound_mail.PIPE, size=size)
+    except Exception as exc:  # noqa: BLE001 - every failure is an exit status for the MTA
+        raise SystemExit(_mail_exit(exc)) from exc
+    current_app.logger.info("inbound mail (pipe): %s", result.line)
+    click.echo(result.line, err=True)
+    raise SystemExit(result.exit_code)
+
+
+@mail_cli.command("fetch")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+def fetch_mail(limit: int) -> None:
+    """Fetch the IMAP intake folder (TRACKER_IMAP_*) once; safe to run in several processes.
+
+    Exit 0 when the pass ended, 75 when the mailbox or the database is unavailable,
+    78 when no mailbox is configured or it refuses our sign-in.
+    """
+    from tracker.channels.imap import MailboxError
+    from tracker.services import inbound_mail
+
+    try:
+        report = inbound_mail.fetch(utcnow(), limit=limit)
+    except ServiceError as exc:
+        click.echo(f"mail fetch: {exc.message}", err=True)
+        raise SystemExit(78) from exc
+    except MailboxError as exc:
+        click.echo(f"mail fetch: {exc}", err=True)
+        raise SystemExit(75 if exc.retryable else 78) from exc
+    except Exception as exc:  # noqa: BLE001 - the database away: the message stays for later
+        raise SystemExit(_mail_exit(exc)) from exc
+    for line in report.lines:
+        click.echo(line)
+    click.echo(report.summary_line)
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -197,7 +263,7 @@ def restore_database(path: Path, yes: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (partners_cli, users_cli, demo_cli, notifications_cli, audit_cli):
+    for group in (partners_cli, users_cli, demo_cli, notifications_cli, audit_cli, mail_cli):
         app.cli.add_command(group)
     migrate_group = app.cli.commands.get("db")  # Flask-Migrate's, added with the extension
     if isinstance(migrate_group, click.Group):

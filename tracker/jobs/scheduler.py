@@ -20,6 +20,7 @@ JOBS = {
     "session_purge": 3600,
     "mail_digest": 600,
     "audit_chain_verify": 86400,
+    "mail_fetch": 60,  # only scheduled when TRACKER_IMAP_HOST is set
 }
 
 
@@ -92,6 +93,24 @@ def run_audit_chain_verify(app: Flask) -> None:
                 log.error("audit chain: %s broken", len(report.breaks))
 
 
+def run_mail_fetch(app: Flask) -> None:
+    """Poll the intake mailbox; one process at a time per message (the job lock, like the
+    sweep's), and the Message-ID claim makes an overlap harmless anyway."""
+    from tracker.channels.imap import MailboxError
+    from tracker.jobs import locks
+    from tracker.services.inbound_mail import fetch
+
+    with app.app_context():
+        now = utcnow()
+        try:
+            report = fetch(now, may_continue=lambda: locks.acquire("mail_fetch", now))
+        except MailboxError as exc:
+            log.warning("mail fetch: %s", exc)
+            return
+        if report.handled:
+            log.info("%s", report.summary_line)
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
@@ -99,6 +118,7 @@ RUNNERS = {
     "session_purge": run_session_purge,
     "mail_digest": run_mail_digest,
     "audit_chain_verify": run_audit_chain_verify,
+    "mail_fetch": run_mail_fetch,
 }
 
 
@@ -106,6 +126,8 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     """coalesce: a late run happens once, not once per missed tick; max_instances=1: no overlap."""
     scheduler = BlockingScheduler(timezone="UTC")
     for job_id, seconds in JOBS.items():
+        if job_id == "mail_fetch" and not app.config.get("IMAP_HOST"):
+            continue
         scheduler.add_job(
             RUNNERS[job_id],
             "interval",

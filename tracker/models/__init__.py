@@ -4,6 +4,7 @@ from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
 from tracker.models.audit import AdminAuditEntry, ChainHead
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.escalation import Escalation, EscalationReminder
+from tracker.models.inbound import InboundMessage
 from tracker.models.job_lock import JobLock
 from tracker.models.mail_notice import MailNotice
 from tracker.models.notification import Notification
@@ -26,6 +27,7 @@ __all__ = [
     "Escalation",
     "EscalationReminder",
     "IdempotencyRecord",
+    "InboundMessage",
     "JobLock",
     "MailNotice",
     "Notification",

@@ -87,9 +87,9 @@ def enqueue_email(
             "subject": subject,
             "body_text": text,
             "body_html": html,
+            "headers": dict(headers) if headers else None,
             "recipient_id": recipient_id,
             "conflict_id": conflict_id,
-            "headers": headers,
         },
         now,
     )

@@ -42,6 +42,7 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
         ("admin.agreements", "Agreements"),
         ("admin.outbox", "Outbox"),
         ("admin.audit_log", "Audit log"),
+        ("admin.inbound_mail_page", "Inbound mail"),
         ("admin.settings", "Settings"),
     ),
 }
