@@ -8,6 +8,7 @@ from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
 from tracker.models.preference import NotificationPreference
+from tracker.models.search import SearchEntry
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
 from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, TrustScore
@@ -29,6 +30,7 @@ __all__ = [
     "Partner",
     "PartnerWebhook",
     "Rating",
+    "SearchEntry",
     "SlaCalendar",
     "SlaPause",
     "SlaPolicy",

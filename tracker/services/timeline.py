@@ -20,6 +20,7 @@ from tracker.domain.events import EscalationsFired, StateChanged, TimelineRecord
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent
 from tracker.models.conflict import INTERNAL, PUBLIC
+from tracker.services import search_index
 
 
 def record(
@@ -47,6 +48,7 @@ def record(
     if visibility == PUBLIC:
         conflict.public_updated_at = now
     db.session.flush()
+    search_index.index_entry(event)
     return event
 
 

@@ -49,12 +49,14 @@ def _filters() -> conflict_search.ConflictFilters:
 @bp.route("/queue")
 @role_required(*STAFF_ROLES)
 def queue():
-    page = conflict_search.queue_page(current_user, _filters(), page_arg(), per_page=25)
+    filters = _filters()
+    page = conflict_search.queue_page(current_user, filters, page_arg(), per_page=25)
     triage_form = BulkForm()
     triage_form.assignee_id.choices = [("", "— choose —"), *choices.staff()]
     return render_template(
         "console/queue.html",
         page=page,
+        snippets=conflict_search.snippets(current_user, filters, page.items),
         args=request.args,
         partners=choices.partner_names(),
         staff=choices.staff(),

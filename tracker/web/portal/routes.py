@@ -27,14 +27,15 @@ from tracker.web.trust.forms import RatingForm
 @bp.route("/conflicts")
 @role_required(PARTNER)
 def conflicts_list():
-    status = request.args.get("status", "")
-    page = conflict_search.portal_page(
-        current_user, conflict_search.ConflictFilters(status=status or None), page_arg(), 20
-    )
+    status, q = request.args.get("status", ""), request.args.get("q", "")
+    filters = conflict_search.ConflictFilters(status=status or None, search=q or None)
+    page = conflict_search.portal_page(current_user, filters, page_arg(), 20)
     return render_template(
         "portal/conflicts.html",
         page=page,
+        snippets=conflict_search.snippets(current_user, filters, page.items),
         status=status,
+        q=q,
         states=workflow.STATE_LABELS,
         now=utcnow(),
     )
