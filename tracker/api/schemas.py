@@ -165,6 +165,12 @@ class Paging(Strict):
 
 
 class ConflictQuery(Paging):
+    q: Annotated[Text, Field(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="Words of titles, descriptions, comments or a reference, each matched as "
+        "a word beginning; every word must be present. With q the list is best match first "
+        "and each item carries `match`; punctuation alone matches nothing.",
+    )
     status: Status | None = None
     partner_id: Id | None = None
     severity: Severity | None = None
@@ -225,6 +231,13 @@ class Links(BaseModel):
     repeated_by: list[ConflictRef]
 
 
+class MatchedText(BaseModel):
+    """A piece of a search result's passage; `hit` pieces are the words that matched."""
+
+    text: str
+    hit: bool
+
+
 class Conflict(BaseModel):
     id: int
     ref: str | None
@@ -245,6 +258,9 @@ class Conflict(BaseModel):
     accountable_side: AccountableSide | None
     links: Links
     url: str = Field(description="The conflict's page for the caller (console or portal).")
+    match: list[MatchedText] | None = Field(
+        default=None, description="Only in a search (`q`): the best-matching passage."
+    )
 
 
 class ConflictPage(BaseModel):

@@ -101,6 +101,15 @@ def api_page(
     return paging.after(search(viewer, filters), after_id, limit, descending=True)
 
 
+def api_search_page(
+    viewer: User, filters: ConflictFilters, offset: int, limit: int
+) -> list[Conflict]:
+    """The API's search: best match first (newest breaks ties), `limit + 1` rows after
+    `offset` of them (ranked rows have no id order to continue after)."""
+    query = search(viewer, filters).order_by(Conflict.id.desc()).offset(offset).limit(limit + 1)
+    return list(db.session.scalars(_with_people(query)))
+
+
 # Soonest SLA deadline first; paused and finished clocks (no deadline) after, oldest first.
 URGENCY = (Conflict.sla_due_at.asc().nulls_last(), Conflict.created_at.asc(), Conflict.id.asc())
 
