@@ -134,6 +134,9 @@ def conflict(conflict_id: int):
         open_escalations=sla.open_escalations(item),
         ack_form=AcknowledgeForm(),
         link_form=LinkForm(),
+        similar=conflict_search.similar(
+            current_user, item.title, item.description, exclude_id=item.id
+        ),
     )
 
 

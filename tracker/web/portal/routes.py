@@ -45,6 +45,9 @@ def conflicts_list():
 @role_required(PARTNER)
 def new_conflict():
     form = ConflictForm()
+    if request.method == "POST" and form.check.data:  # without JavaScript: the first step
+        similar = _similar(form.title.data, form.description.data)
+        return render_template("portal/new_conflict.html", form=form, similar=similar)
     if form.validate_on_submit():
         try:
             conflict = conflicts.submit(
@@ -65,6 +68,18 @@ def new_conflict():
         # Browsers cannot keep chosen files across a re-shown form: say so.
         form.attachments.errors = [*form.attachments.errors, "Please choose your files again."]
     return render_template("portal/new_conflict.html", form=form)
+
+
+@bp.route("/conflicts/similar")
+@role_required(PARTNER)
+def similar_conflicts():
+    """The list of similar conflicts alone, for the form's script to show as one types."""
+    similar = _similar(request.args.get("title"), request.args.get("description"))
+    return render_template("portal/_similar.html", similar=similar)
+
+
+def _similar(title: str | None, description: str | None) -> list:
+    return conflict_search.similar(current_user, title or "", description or "")
 
 
 @bp.route("/conflicts/<int:conflict_id>")
