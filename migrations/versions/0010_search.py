@@ -1,4 +1,5 @@
-"""Full-text search: one row per indexed timeline entry, and each engine's index over them.
+"""Full-text search: one row per indexed timeline entry, and each engine's index over them;
+and the counts of first resolutions the ETA reads.
 
 SQLite: an FTS5 table with external content (the rows of search_entries), kept in step by
 triggers, so no writer (the indexing consumer, this backfill, a restore) can leave the
@@ -8,6 +9,8 @@ above body) with a GIN index; the database computes it, so it cannot drift eithe
 Revision ID: 0010_search
 Revises: 0009_sessions
 """
+
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -70,7 +73,9 @@ def upgrade() -> None:
             ["conflict_id"], ["conflicts.id"], name=op.f("fk_search_entries_conflict_id_conflicts")
         ),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["conflict_events.id"], name=op.f("fk_search_entries_event_id_conflict_events")
+            ["event_id"],
+            ["conflict_events.id"],
+            name=op.f("fk_search_entries_event_id_conflict_events"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_entries")),
         sa.UniqueConstraint("event_id", name=op.f("uq_search_entries_event_id")),
@@ -83,9 +88,66 @@ def upgrade() -> None:
     for statement in statements:
         op.execute(statement)
     op.execute(BACKFILL)
+    op.create_table(
+        "resolution_time_counts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=16), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("business_hours", sa.Integer(), nullable=False),
+        sa.Column("conflicts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_resolution_time_counts")),
+        sa.UniqueConstraint(
+            "category", "severity", "month", "business_hours", name="uq_resolution_time_counts"
+        ),
+    )
+    _count_first_resolutions()
+
+
+def _count_first_resolutions() -> None:
+    """The ledger's first "resolved" event of each conflict, counted as the app counts it
+    (frozen here: month of the event, business hours rounded up)."""
+    rows = op.get_bind().execute(
+        sa.text(
+            "SELECT e.conflict_id, e.at, e.resolution_business_seconds, c.category, c.severity "
+            "FROM trust_events e JOIN conflicts c ON c.id = e.conflict_id "
+            "WHERE e.kind = 'resolved' ORDER BY e.id"
+        )
+    )
+    seen: set[int] = set()
+    counts: dict[tuple, int] = {}
+    for conflict_id, at, seconds, category, severity in rows:
+        if conflict_id in seen:
+            continue
+        seen.add(conflict_id)
+        moment = at if not isinstance(at, str) else datetime.fromisoformat(at)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        key = (
+            category,
+            severity,
+            date(moment.year, moment.month, 1),
+            -(-int(seconds or 0) // 3600),
+        )
+        counts[key] = counts.get(key, 0) + 1
+    table = sa.table(
+        "resolution_time_counts",
+        sa.column("category"),
+        sa.column("severity"),
+        sa.column("month", sa.Date()),
+        sa.column("business_hours"),
+        sa.column("conflicts"),
+    )
+    values = [
+        {"category": c, "severity": s, "month": m, "business_hours": h, "conflicts": n}
+        for (c, s, m, h), n in counts.items()
+    ]
+    if values:
+        op.bulk_insert(table, values)
 
 
 def downgrade() -> None:
+    op.drop_table("resolution_time_counts")
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("search_entries_ai", "search_entries_ad", "search_entries_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")

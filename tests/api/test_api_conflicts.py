@@ -273,3 +273,28 @@ def test_search_is_ranked_scoped_and_carries_the_matched_passage(client) -> None
         f"/api/v1/conflicts?q=pallets&cursor={plain['items'][0]['id']}", headers=headers
     )
     assert forged.status_code == 422
+
+
+def test_estimates_give_the_forecast_and_refuse_unknown_values(client) -> None:
+    from datetime import timedelta
+
+    from tests.api.conftest import token_for
+    from tracker.services import conflicts as conflict_service
+
+    user, manager = make_partner_user(), make_manager()
+    for week in range(5):
+        conflict = make_conflict(user, category="delivery", severity="high")
+        triage(conflict, manager)
+        at = conflict.created_at + timedelta(hours=3 + week)
+        conflict_service.act(manager, conflict.id, "resolve", RESOLUTION, now=at)
+    headers = {"Authorization": f"Bearer {token_for(user, 'read')}"}
+    body = client.get(
+        "/api/v1/estimates?category=delivery&severity=high", headers=headers
+    ).get_json()
+    assert body["conflicts"] == 5 and body["shown"] is True
+    assert body["median_business_hours"] == 5 and body["p90_business_hours"] == 7
+    assert body["median_date"] is not None
+    few = client.get("/api/v1/estimates?category=quality&severity=high", headers=headers)
+    assert few.get_json()["shown"] is False and few.get_json()["median_business_hours"] is None
+    bad = client.get("/api/v1/estimates?category=nope&severity=high", headers=headers)
+    assert bad.status_code == 422

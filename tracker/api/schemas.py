@@ -181,6 +181,14 @@ class ConflictQuery(Paging):
     )
 
 
+class EstimateQuery(Strict):
+    category: Category
+    severity: Severity
+    partner_id: Id | None = Field(
+        default=None, description="Managers: the partner whose calendar dates are counted in."
+    )
+
+
 class EscalationQuery(Paging):
     level: EscalationLevel | None = None
     acknowledged: QueryBool | None = None
@@ -261,6 +269,21 @@ class Conflict(BaseModel):
     match: list[MatchedText] | None = Field(
         default=None, description="Only in a search (`q`): the best-matching passage."
     )
+
+
+class Estimate(BaseModel):
+    """How long conflicts like this took to a first resolution over the last 12 months, in
+    business hours; the figures are null with fewer than 5 conflicts (`shown` false)."""
+
+    category: Category
+    severity: Severity
+    months: int
+    conflicts: int
+    shown: bool
+    median_business_hours: int | None
+    p90_business_hours: int | None
+    median_date: date | None = Field(description="From now, in the partner's timezone.")
+    p90_date: date | None
 
 
 class ConflictPage(BaseModel):

@@ -3,6 +3,7 @@
 from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.escalation import Escalation, EscalationReminder
+from tracker.models.estimate import ResolutionTimeCount
 from tracker.models.job_lock import JobLock
 from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
@@ -30,6 +31,7 @@ __all__ = [
     "Partner",
     "PartnerWebhook",
     "Rating",
+    "ResolutionTimeCount",
     "SearchEntry",
     "SlaCalendar",
     "SlaPause",

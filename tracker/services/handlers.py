@@ -18,6 +18,7 @@ from tracker.domain.events import (
 )
 from tracker.services import (
     escalation_notices,
+    estimates,
     messagebus,
     notifications,
     partner_webhooks,
@@ -28,7 +29,12 @@ from tracker.services import (
 
 HANDLERS: messagebus.HandlerTable = {
     ConflictSubmitted: (sla.on_submitted,),
-    StateChanged: (sla.on_state_changed, trust.on_state_changed, timeline.on_state_changed),
+    StateChanged: (
+        sla.on_state_changed,
+        trust.on_state_changed,
+        estimates.on_state_changed,
+        timeline.on_state_changed,
+    ),
     SeverityChanged: (sla.on_severity_changed,),
     TimelineRecorded: (notifications.on_timeline, partner_webhooks.on_timeline),
     PartnerContact: (trust.on_partner_contact,),

@@ -8,7 +8,14 @@ from flask_login import current_user
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
-from tracker.services import conflict_access, conflict_search, conflicts, ratings, sla
+from tracker.services import (
+    conflict_access,
+    conflict_search,
+    conflicts,
+    estimates,
+    ratings,
+    sla,
+)
 from tracker.services.errors import ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -47,7 +54,12 @@ def new_conflict():
     form = ConflictForm()
     if request.method == "POST" and form.check.data:  # without JavaScript: the first step
         similar = _similar(form.title.data, form.description.data)
-        return render_template("portal/new_conflict.html", form=form, similar=similar)
+        forecast = estimates.for_choice(
+            current_user, form.category.data, form.severity.data, utcnow()
+        )
+        return render_template(
+            "portal/new_conflict.html", form=form, similar=similar, forecast=forecast
+        )
     if form.validate_on_submit():
         try:
             conflict = conflicts.submit(
@@ -78,6 +90,16 @@ def similar_conflicts():
     return render_template("portal/_similar.html", similar=similar)
 
 
+@bp.route("/conflicts/estimate")
+@role_required(PARTNER)
+def estimate_fragment():
+    """The forecast alone, for the form's script to show as category and severity change."""
+    forecast = estimates.for_choice(
+        current_user, request.args.get("category"), request.args.get("severity"), utcnow()
+    )
+    return render_template("portal/_estimate.html", forecast=forecast)
+
+
 def _similar(title: str | None, description: str | None) -> list:
     return conflict_search.similar(current_user, title or "", description or "")
 
@@ -106,6 +128,7 @@ def conflict(conflict_id: int):
         message_form=MessageForm(),
         rating_form=RatingForm() if ratings.can_rate(current_user, item, now) is None else None,
         my_rating=ratings.my_rating(current_user, item),
+        forecast=estimates.for_conflict(current_user, item, now),
     )
 
 
