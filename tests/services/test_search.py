@@ -76,13 +76,12 @@ def test_internal_notes_are_found_by_staff_only(app) -> None:
     )
     assert _queue(manager, "blacklisted") == [conflict.id]
     assert _found(user, "blacklisted") == []
-    # nor does a partner's snippet ever show the note's words
-    snippets = conflict_search.snippets(
-        user, ConflictFilters(search="slot blacklisted"), [conflict]
-    )
-    assert snippets == {}
-    shown = conflict_search.snippets(user, ConflictFilters(search="slot"), [conflict])
-    assert "blacklisted" not in "".join(s.text for s in shown[conflict.id].segments)
+    # nor does a partner's passage ever show the note's words
+    for text in ("slot blacklisted", "slot", "blacklisted"):
+        shown = conflict_search.snippets(user, ConflictFilters(search=text), [conflict])
+        assert all("blacklisted" not in s.text for p in shown.values() for s in p.segments)
+    staff = conflict_search.snippets(manager, ConflictFilters(search="blacklisted"), [conflict])
+    assert [s.text for s in staff[conflict.id].segments if s.hit] == ["blacklisted"]
 
 
 def test_the_snippet_marks_the_matched_words(app) -> None:
@@ -128,3 +127,19 @@ def test_any_text_is_a_query_never_an_error(app, text: str) -> None:
     found = _found(user, text)
     assert isinstance(found, list)
     conflict_search.snippets(user, ConflictFilters(search=text), [])
+
+
+def test_entries_written_around_the_services_are_indexed_by_index_missing(app) -> None:
+    from sqlalchemy import delete
+
+    from tracker.services import search_index
+
+    user = make_partner_user()
+    conflict = make_conflict(user, title="Customs papers lost", description="At the border.")
+    conflicts.comment(user, conflict.id, "Forwarder informed", now=conflict.created_at)
+    db.session.execute(delete(SearchEntry))
+    db.session.commit()
+    assert _found(user, "customs") == []
+    assert search_index.index_missing() == 2
+    assert _found(user, "customs") == [conflict.id] == _found(user, "forwarder")
+    assert search_index.index_missing() == 0
