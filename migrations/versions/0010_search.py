@@ -1,5 +1,5 @@
 """Full-text search: one row per indexed timeline entry, and each engine's index over them;
-and the counts of first resolutions the ETA reads.
+the counts of first resolutions the ETA reads; and the reports' monthly rollups.
 
 SQLite: an FTS5 table with external content (the rows of search_entries), kept in step by
 triggers, so no writer (the indexing consumer, this backfill, a restore) can leave the
@@ -102,6 +102,126 @@ def upgrade() -> None:
         ),
     )
     _count_first_resolutions()
+    _rollup_tables()
+    _backfill_rollups()
+
+
+def _rollup_tables() -> None:
+    def keys() -> list[sa.Column]:
+        return [
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("month", sa.Date(), nullable=False),
+            sa.Column("partner_id", sa.Integer(), nullable=False),
+            sa.Column("category", sa.String(length=32), nullable=False),
+            sa.Column("assignee_id", sa.Integer(), nullable=False),
+        ]
+    op.create_table(
+        "monthly_rollups",
+        *keys(),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in ("raised", "triaged", "resolved", "sla_met", "reopened", "disputed")
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"], ["partners.id"], name=op.f("fk_monthly_rollups_partner_id_partners")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_monthly_rollups")),
+        sa.UniqueConstraint(
+            "month", "partner_id", "category", "assignee_id", name="uq_monthly_rollups"
+        ),
+    )
+    op.create_table(
+        "monthly_time_counts",
+        *keys(),
+        sa.Column("measure", sa.String(length=16), nullable=False),
+        sa.Column("business_hours", sa.Integer(), nullable=False),
+        sa.Column("conflicts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["partner_id"],
+            ["partners.id"],
+            name=op.f("fk_monthly_time_counts_partner_id_partners"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_monthly_time_counts")),
+        sa.UniqueConstraint(
+            "month",
+            "partner_id",
+            "category",
+            "assignee_id",
+            "measure",
+            "business_hours",
+            name="uq_monthly_time_counts",
+        ),
+    )
+
+
+def _month(value) -> date:  # type: ignore[no-untyped-def]
+    moment = value if not isinstance(value, str) else datetime.fromisoformat(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return date(moment.year, moment.month, 1)
+
+
+def _backfill_rollups() -> None:
+    """What the existing rows tell (frozen here): raised and triaged from the conflicts,
+    first resolutions, their times and SLA outcome, reopens and disputes from the ledger;
+    category and assignee as the conflicts hold them now."""
+    bind = op.get_bind()
+    counters = ("raised", "triaged", "resolved", "sla_met", "reopened", "disputed")
+    rollups: dict[tuple, dict[str, int]] = {}
+    times: dict[tuple, int] = {}
+    conflicts = {}
+    for cid, partner, category, assignee, created, triaged in bind.execute(
+        sa.text(
+            "SELECT id, partner_id, category, assignee_id, created_at, triaged_at FROM conflicts"
+        )
+    ):
+        conflicts[cid] = (partner, category, assignee or 0, triaged)
+        key = (_month(created), partner, category, 0)
+        rollups.setdefault(key, dict.fromkeys(counters, 0))["raised"] += 1
+        if triaged is not None:
+            key = (_month(triaged), partner, category, assignee or 0)
+            rollups.setdefault(key, dict.fromkeys(counters, 0))["triaged"] += 1
+    resolved: set[int] = set()
+    for cid, kind, at, spent, triage, met in bind.execute(
+        sa.text(
+            "SELECT conflict_id, kind, at, resolution_business_seconds, "
+            "triage_business_seconds, sla_met FROM trust_events "
+            "WHERE conflict_id IS NOT NULL AND kind IN ('resolved', 'reopened', 'disputed') "
+            "ORDER BY id"
+        )
+    ):
+        if cid not in conflicts or (kind == "resolved" and cid in resolved):
+            continue
+        partner, category, assignee, triaged = conflicts[cid]
+        key = (_month(at), partner, category, assignee)
+        row = rollups.setdefault(key, dict.fromkeys(counters, 0))
+        if kind != "resolved":
+            row[kind] += 1
+            continue
+        resolved.add(cid)
+        row["resolved"] += 1
+        row["sla_met"] += int(bool(met))
+        hours = -(-int(spent or 0) // 3600)
+        times[(*key, "resolution", hours)] = times.get((*key, "resolution", hours), 0) + 1
+        if triage is not None and triaged is not None:
+            at_triage = (_month(triaged), partner, category, assignee)
+            hours = -(-int(triage) // 3600)
+            slot = (*at_triage, "triage", hours)
+            times[slot] = times.get(slot, 0) + 1
+    columns = ("month", "partner_id", "category", "assignee_id")
+    rollup_table = sa.table(
+        "monthly_rollups", *(sa.column(c) for c in (*columns, *counters))
+    )
+    values = [dict(zip(columns, k, strict=True), **v) for k, v in rollups.items()]
+    if values:
+        op.bulk_insert(rollup_table, values)
+    time_columns = (*columns, "measure", "business_hours")
+    time_table = sa.table(
+        "monthly_time_counts", *(sa.column(c) for c in (*time_columns, "conflicts"))
+    )
+    values = [dict(zip(time_columns, k, strict=True), conflicts=n) for k, n in times.items()]
+    if values:
+        op.bulk_insert(time_table, values)
 
 
 def _count_first_resolutions() -> None:
@@ -147,6 +267,8 @@ def _count_first_resolutions() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("monthly_time_counts")
+    op.drop_table("monthly_rollups")
     op.drop_table("resolution_time_counts")
     if op.get_bind().dialect.name == "sqlite":
         for trigger in ("search_entries_ai", "search_entries_ad", "search_entries_au"):

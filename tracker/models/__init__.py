@@ -9,6 +9,7 @@ from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
 from tracker.models.preference import NotificationPreference
+from tracker.models.report import MonthlyRollup, MonthlyTimeCount
 from tracker.models.search import SearchEntry
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
@@ -25,6 +26,8 @@ __all__ = [
     "EscalationReminder",
     "IdempotencyRecord",
     "JobLock",
+    "MonthlyRollup",
+    "MonthlyTimeCount",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",

@@ -22,17 +22,19 @@ from tracker.services import (
     messagebus,
     notifications,
     partner_webhooks,
+    reports,
     sla,
     timeline,
     trust,
 )
 
 HANDLERS: messagebus.HandlerTable = {
-    ConflictSubmitted: (sla.on_submitted,),
+    ConflictSubmitted: (sla.on_submitted, reports.on_submitted),
     StateChanged: (
         sla.on_state_changed,
         trust.on_state_changed,
         estimates.on_state_changed,
+        reports.on_state_changed,
         timeline.on_state_changed,
     ),
     SeverityChanged: (sla.on_severity_changed,),

@@ -19,6 +19,7 @@ from tracker.services import portfolio as portfolio_service
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
+from tracker.web.csv_export import safe_cell as _csv_safe  # one rule for every CSV
 from tracker.web.paging import page_arg
 from tracker.web.trust.blueprint import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
@@ -136,18 +137,6 @@ def _ledger_csv(partner: Partner) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# OWASP CSV injection: spreadsheets read a cell starting with these as a formula (";" and "|"
-# start DDE and separator tricks in some locales), also after leading spaces or tabs.
-_FORMULA_STARTS = ("=", "+", "-", "@", ";", "|", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
-def _csv_safe(value: str) -> str:
-    """A cell a spreadsheet shows as text: one that could start a formula gets a leading '."""
-    if value[:1].isspace() or value.lstrip().startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @bp.route("/partners/<int:partner_id>/trust.csv")
