@@ -40,7 +40,7 @@ def test_managers_see_the_report_with_charts_and_tables(browser) -> None:
         r'<th scope="row" data-label="Category">Delivery</th>\s*<td data-label="Raised">2</td>',
         html,
     )
-    assert 'HYPERLINK(&#34;x&#34;)' in html or "HYPERLINK(&quot;x&quot;)" in html  # escaped
+    assert "HYPERLINK(&#34;x&#34;)" in html or "HYPERLINK(&quot;x&quot;)" in html  # escaped
 
 
 def test_partners_cannot_open_reports(browser) -> None:
