@@ -111,6 +111,17 @@ def test_portal_search_reads_the_same_number_of_statements_for_5_and_20_matches(
     assert many - few <= SLACK, (few, many)
 
 
+def test_reports_page_reads_the_same_number_of_statements_for_5_and_25_conflicts(
+    signed_in_manager,
+) -> None:
+    browser = signed_in_manager()
+    _conflicts(5)
+    few = statements_for(browser, "/console/reports")
+    _conflicts(20)
+    many = statements_for(browser, "/console/reports")
+    assert many - few <= SLACK, (few, many)
+
+
 def test_escalations_page_reads_the_same_number_of_statements_for_few_and_many(
     signed_in_manager,
 ) -> None:
