@@ -54,6 +54,7 @@ class ConflictForm(FlaskForm):
         "How severe is it for you?", choices=_choices(workflow.SEVERITIES), default="medium"
     )
     attachments = MultipleFileField("Attachments (optional)")
+    check = SubmitField("Check for similar conflicts")  # shows them; raises nothing
     submit = SubmitField("Raise conflict")
 
 

@@ -8,7 +8,14 @@ from flask_login import current_user
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
-from tracker.services import conflict_access, conflict_search, conflicts, ratings, sla
+from tracker.services import (
+    conflict_access,
+    conflict_search,
+    conflicts,
+    estimates,
+    ratings,
+    sla,
+)
 from tracker.services.errors import ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -27,14 +34,15 @@ from tracker.web.trust.forms import RatingForm
 @bp.route("/conflicts")
 @role_required(PARTNER)
 def conflicts_list():
-    status = request.args.get("status", "")
-    page = conflict_search.portal_page(
-        current_user, conflict_search.ConflictFilters(status=status or None), page_arg(), 20
-    )
+    status, q = request.args.get("status", ""), request.args.get("q", "")
+    filters = conflict_search.ConflictFilters(status=status or None, search=q or None)
+    page = conflict_search.portal_page(current_user, filters, page_arg(), 20)
     return render_template(
         "portal/conflicts.html",
         page=page,
+        snippets=conflict_search.snippets(current_user, filters, page.items),
         status=status,
+        q=q,
         states=workflow.STATE_LABELS,
         now=utcnow(),
     )
@@ -44,6 +52,14 @@ def conflicts_list():
 @role_required(PARTNER)
 def new_conflict():
     form = ConflictForm()
+    if request.method == "POST" and form.check.data:  # without JavaScript: the first step
+        similar = _similar(form.title.data, form.description.data)
+        forecast = estimates.for_choice(
+            current_user, form.category.data, form.severity.data, utcnow()
+        )
+        return render_template(
+            "portal/new_conflict.html", form=form, similar=similar, forecast=forecast
+        )
     if form.validate_on_submit():
         try:
             conflict = conflicts.submit(
@@ -64,6 +80,28 @@ def new_conflict():
         # Browsers cannot keep chosen files across a re-shown form: say so.
         form.attachments.errors = [*form.attachments.errors, "Please choose your files again."]
     return render_template("portal/new_conflict.html", form=form)
+
+
+@bp.route("/conflicts/similar")
+@role_required(PARTNER)
+def similar_conflicts():
+    """The list of similar conflicts alone, for the form's script to show as one types."""
+    similar = _similar(request.args.get("title"), request.args.get("description"))
+    return render_template("portal/_similar.html", similar=similar)
+
+
+@bp.route("/conflicts/estimate")
+@role_required(PARTNER)
+def estimate_fragment():
+    """The forecast alone, for the form's script to show as category and severity change."""
+    forecast = estimates.for_choice(
+        current_user, request.args.get("category"), request.args.get("severity"), utcnow()
+    )
+    return render_template("portal/_estimate.html", forecast=forecast)
+
+
+def _similar(title: str | None, description: str | None) -> list:
+    return conflict_search.similar(current_user, title or "", description or "")
 
 
 @bp.route("/conflicts/<int:conflict_id>")
@@ -90,6 +128,7 @@ def conflict(conflict_id: int):
         message_form=MessageForm(),
         rating_form=RatingForm() if ratings.can_rate(current_user, item, now) is None else None,
         my_rating=ratings.my_rating(current_user, item),
+        forecast=estimates.for_conflict(current_user, item, now),
     )
 
 

@@ -19,7 +19,7 @@ from tracker.services import portfolio as portfolio_service
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
-from tracker.web.csv_export import csv_safe as _csv_safe
+from tracker.web.csv_export import safe_cell as _csv_safe  # one rule for every CSV
 from tracker.web.paging import page_arg
 from tracker.web.trust.blueprint import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
