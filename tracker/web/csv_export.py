@@ -35,4 +35,3 @@ def download(name: str, day: date, header: Sequence[str], rows: Iterable[Sequenc
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}-{day.isoformat()}.csv"'},
     )
-
