@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import tracker.models.types
+from tracker.services import count_rebuild
 
 revision = "0013_search"
 down_revision = "0012_inbound_mail"
@@ -101,9 +102,8 @@ def upgrade() -> None:
             "category", "severity", "month", "business_hours", name="uq_resolution_time_counts"
         ),
     )
-    _count_first_resolutions()
     _rollup_tables()
-    _backfill_rollups()
+    count_rebuild.rebuild(op.get_bind())
 
 
 def _rollup_tables() -> None:
@@ -152,118 +152,6 @@ def _rollup_tables() -> None:
             name="uq_monthly_time_counts",
         ),
     )
-
-
-def _month(value) -> date:  # type: ignore[no-untyped-def]
-    moment = value if not isinstance(value, str) else datetime.fromisoformat(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return date(moment.year, moment.month, 1)
-
-
-def _backfill_rollups() -> None:
-    """What the existing rows tell (frozen here): raised and triaged from the conflicts,
-    first resolutions, their times and SLA outcome, reopens and disputes from the ledger;
-    category and assignee as the conflicts hold them now."""
-    bind = op.get_bind()
-    counters = ("raised", "triaged", "resolved", "sla_met", "reopened", "disputed")
-    rollups: dict[tuple, dict[str, int]] = {}
-    times: dict[tuple, int] = {}
-    conflicts = {}
-    for cid, partner, category, assignee, created, triaged in bind.execute(
-        sa.text(
-            "SELECT id, partner_id, category, assignee_id, created_at, triaged_at FROM conflicts"
-        )
-    ):
-        conflicts[cid] = (partner, category, assignee or 0, triaged)
-        key = (_month(created), partner, category, 0)
-        rollups.setdefault(key, dict.fromkeys(counters, 0))["raised"] += 1
-        if triaged is not None:
-            key = (_month(triaged), partner, category, assignee or 0)
-            rollups.setdefault(key, dict.fromkeys(counters, 0))["triaged"] += 1
-    resolved: set[int] = set()
-    for cid, kind, at, spent, triage, met in bind.execute(
-        sa.text(
-            "SELECT conflict_id, kind, at, resolution_business_seconds, "
-            "triage_business_seconds, sla_met FROM trust_events "
-            "WHERE conflict_id IS NOT NULL AND kind IN ('resolved', 'reopened', 'disputed') "
-            "ORDER BY id"
-        )
-    ):
-        if cid not in conflicts or (kind == "resolved" and cid in resolved):
-            continue
-        partner, category, assignee, triaged = conflicts[cid]
-        key = (_month(at), partner, category, assignee)
-        row = rollups.setdefault(key, dict.fromkeys(counters, 0))
-        if kind != "resolved":
-            row[kind] += 1
-            continue
-        resolved.add(cid)
-        row["resolved"] += 1
-        row["sla_met"] += int(bool(met))
-        hours = -(-int(spent or 0) // 3600)
-        times[(*key, "resolution", hours)] = times.get((*key, "resolution", hours), 0) + 1
-        if triage is not None and triaged is not None:
-            at_triage = (_month(triaged), partner, category, assignee)
-            hours = -(-int(triage) // 3600)
-            slot = (*at_triage, "triage", hours)
-            times[slot] = times.get(slot, 0) + 1
-    columns = ("month", "partner_id", "category", "assignee_id")
-    rollup_table = sa.table(
-        "monthly_rollups", *(sa.column(c) for c in (*columns, *counters))
-    )
-    values = [dict(zip(columns, k, strict=True), **v) for k, v in rollups.items()]
-    if values:
-        op.bulk_insert(rollup_table, values)
-    time_columns = (*columns, "measure", "business_hours")
-    time_table = sa.table(
-        "monthly_time_counts", *(sa.column(c) for c in (*time_columns, "conflicts"))
-    )
-    values = [dict(zip(time_columns, k, strict=True), conflicts=n) for k, n in times.items()]
-    if values:
-        op.bulk_insert(time_table, values)
-
-
-def _count_first_resolutions() -> None:
-    """The ledger's first "resolved" event of each conflict, counted as the app counts it
-    (frozen here: month of the event, business hours rounded up)."""
-    rows = op.get_bind().execute(
-        sa.text(
-            "SELECT e.conflict_id, e.at, e.resolution_business_seconds, c.category, c.severity "
-            "FROM trust_events e JOIN conflicts c ON c.id = e.conflict_id "
-            "WHERE e.kind = 'resolved' ORDER BY e.id"
-        )
-    )
-    seen: set[int] = set()
-    counts: dict[tuple, int] = {}
-    for conflict_id, at, seconds, category, severity in rows:
-        if conflict_id in seen:
-            continue
-        seen.add(conflict_id)
-        moment = at if not isinstance(at, str) else datetime.fromisoformat(at)
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(UTC)
-        key = (
-            category,
-            severity,
-            date(moment.year, moment.month, 1),
-            -(-int(seconds or 0) // 3600),
-        )
-        counts[key] = counts.get(key, 0) + 1
-    table = sa.table(
-        "resolution_time_counts",
-        sa.column("category"),
-        sa.column("severity"),
-        sa.column("month", sa.Date()),
-        sa.column("business_hours"),
-        sa.column("conflicts"),
-    )
-    values = [
-        {"category": c, "severity": s, "month": m, "business_hours": h, "conflicts": n}
-        for (c, s, m, h), n in counts.items()
-    ]
-    if values:
-        op.bulk_insert(table, values)
 
 
 def downgrade() -> None:

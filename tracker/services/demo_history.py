@@ -42,7 +42,7 @@ from tracker.models import (
     TrustScore,
 )
 from tracker.models.conflict import INTERNAL, PUBLIC
-from tracker.services import accounts, sla
+from tracker.services import accounts, count_rebuild, search_index, sla
 from tracker.services import partners as partner_service
 from tracker.services import trust as trust_service
 from tracker.services.errors import InvalidInput
@@ -708,6 +708,23 @@ def _active_created(kind: str, now: datetime, rng: random.Random) -> datetime:
 ACTIVE_KINDS = (("open", 2), ("triaged", 4), ("waiting", 2), ("resolved", 2))
 
 
+def plan(
+    closed: int, active: int, partners: int, now: datetime, history_days: int, rng: random.Random
+) -> list[tuple[datetime, str, int]]:
+    """(raised at, kind, partner index) of every conflict to build, oldest first."""
+    kinds, kind_weights = zip(*ACTIVE_KINDS, strict=True)
+    specs: list[tuple[datetime, str, int]] = []
+    oldest = now - timedelta(days=history_days)
+    for _ in range(closed):
+        created = oldest + timedelta(seconds=rng.uniform(0, max(1, history_days - 30) * 86_400))
+        specs.append((created, "closed", rng.randrange(partners)))
+    for _ in range(active):
+        kind = rng.choices(kinds, kind_weights)[0]
+        specs.append((_active_created(kind, now, rng), kind, rng.randrange(partners)))
+    specs.sort()
+    return specs
+
+
 @dataclass(frozen=True)
 class _Chunk:
     """One slice of the history to build: everything a builder process needs, no database."""
@@ -760,17 +777,7 @@ def insert_history(
     which run across chunks, are linked here in order. The result does not depend on the
     number of workers.
     """
-    rng = random.Random(seed)
-    kinds, kind_weights = zip(*ACTIVE_KINDS, strict=True)
-    specs: list[tuple[datetime, str, int]] = []
-    oldest = now - timedelta(days=history_days)
-    for _ in range(closed):
-        created = oldest + timedelta(seconds=rng.uniform(0, max(1, history_days - 30) * 86_400))
-        specs.append((created, "closed", rng.randrange(len(cast.partners))))
-    for _ in range(active):
-        kind = rng.choices(kinds, kind_weights)[0]
-        specs.append((_active_created(kind, now, rng), kind, rng.randrange(len(cast.partners))))
-    specs.sort()
+    specs = plan(closed, active, len(cast.partners), now, history_days, random.Random(seed))
     first_id = (db.session.scalar(select(func.max(Conflict.id))) or 0) + 1
     half_life = trust_service.weights().half_life
     chunks = [
@@ -950,4 +957,9 @@ def generate(
         history_days=history_days,
         progress=progress,
     )
+    # What the consumers keep as conflicts move, for history that did not move: the search
+    # index, and the report rollups and ETA counts from the ledger.
+    search_index.index_missing()
+    count_rebuild.rebuild(db.session.connection())
+    db.session.commit()
     return Generated(cast, counts, GENERATED_DOMAIN)
