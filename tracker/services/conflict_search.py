@@ -111,7 +111,14 @@ def api_search_page(
 
 
 # Soonest SLA deadline first; paused and finished clocks (no deadline) after, oldest first.
-URGENCY = (Conflict.sla_due_at.asc().nulls_last(), Conflict.created_at.asc(), Conflict.id.asc())
+# "No deadline last" is spelt as a leading (sla_due_at IS NULL), not NULLS LAST, so that both
+# engines read it from one index (ix_conflicts_queue_order) instead of sorting.
+URGENCY = (
+    Conflict.sla_due_at.is_(None).asc(),
+    Conflict.sla_due_at.asc(),
+    Conflict.created_at.asc(),
+    Conflict.id.asc(),
+)
 
 
 def _with_people(query: Select) -> Select:

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from tracker.database import insert_if_absent
 from tracker.domain import search_text
 from tracker.extensions import db
-from tracker.models import ConflictEvent, SearchEntry, User
+from tracker.models import Conflict, ConflictEvent, SearchEntry, User
 from tracker.models.conflict import PUBLIC
 from tracker.models.search import FTS_TABLE, TEXT_CONFIG, VECTOR_COLUMN
 
@@ -78,32 +78,51 @@ def _is_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
 
+# Ranking reads every matching entry; a common word matches most of them. Only the newest
+# entries that match are ranked, so a search costs the same at 1,000 conflicts as at a
+# million: the best of the newest SEARCH_CANDIDATES matches (SIMILAR_CANDIDATES for
+# similarity, which matches any word), each viewer's scope applied before the cut.
+SEARCH_CANDIDATES = 1_000
+SIMILAR_CANDIDATES = 500
+
+
 def _matching(
     words: list[str], any_word: bool, titles_only: bool = False
-) -> tuple[Iterable, ColumnElement, ColumnElement]:
-    """The FROM, the match condition and the score (lower is better) for this engine."""
+) -> tuple[Iterable, ColumnElement, ColumnElement, ColumnElement]:
+    """The FROM, the match condition, the score (lower is better) and the newest-first
+    order of entries for this engine."""
     shape = {"any_word": any_word, "titles_only": titles_only}
     if _is_sqlite():
         condition = literal_column(FTS_TABLE).op("MATCH")(search_text.fts5_query(words, **shape))
         joined = select(SearchEntry).join(_fts, _fts.c.rowid == SearchEntry.id)
-        return joined, condition, _fts.c.rank
+        # FTS5 yields matches in rowid order: newest first, stopping at the cut, and it
+        # computes the rank of the rows it yields only.
+        return joined, condition, _fts.c.rank, _fts.c.rowid.desc()
     query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     condition = _vector.op("@@")(query)
-    return select(SearchEntry), condition, -func.ts_rank(_vector, query)
+    return select(SearchEntry), condition, -func.ts_rank(_vector, query), SearchEntry.id.desc()
 
 
 def matches(
     viewer: User, words: list[str], *, any_word: bool = False, titles_only: bool = False
 ) -> Subquery:
     """(conflict_id, score) of every conflict with an entry `viewer` may read that has all
-    (or, for similarity, any) of `words`; partners match by public entries only."""
-    base, condition, score = _matching(words, any_word, titles_only)
+    (or, for similarity, any) of `words`; partners match by public entries of their own
+    organisation's conflicts only. Ranked among the newest matching entries (see above)."""
+    base, condition, score, newest_first = _matching(words, any_word, titles_only)
     query = base.with_only_columns(
-        SearchEntry.conflict_id.label("conflict_id"), func.min(score).label("score")
+        SearchEntry.conflict_id.label("conflict_id"), score.label("score")
     ).where(condition)
     if not viewer.is_staff:
-        query = query.where(SearchEntry.visibility == PUBLIC)
-    return query.group_by(SearchEntry.conflict_id).subquery("search_matches")
+        own = select(Conflict.id).where(Conflict.partner_id == viewer.partner_id)
+        query = query.where(SearchEntry.visibility == PUBLIC, SearchEntry.conflict_id.in_(own))
+    cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
+    candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
+    return (
+        select(candidates.c.conflict_id, func.min(candidates.c.score).label("score"))
+        .group_by(candidates.c.conflict_id)
+        .subquery("search_matches")
+    )
 
 
 @dataclass(frozen=True)
