@@ -286,3 +286,36 @@ def test_conflict_page_reads_the_same_number_of_statements_for_few_and_many_entr
     _talk(conflict.id, [*people, owner], 40, conflict.created_at + timedelta(hours=1))
     many = statements_for(browser, path)
     assert many - few <= SLACK, (few, many)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/console/queue?q=conflict", "/console/reports", "/console/queue?status=closed"],
+)
+def test_staff_lists_read_the_same_number_of_statements_for_few_and_many(
+    signed_in_manager, path
+) -> None:
+    """Search, reports and filtered queues read what they show, not the history."""
+    browser = signed_in_manager()
+    _conflicts(3)
+    few = statements_for(browser, path)
+    _conflicts(20)
+    many = statements_for(browser, path)
+    assert many - few <= SLACK, (few, many)
+
+
+@pytest.mark.parametrize("path", ["/portal/conflicts", "/portal/conflicts?q=pallets"])
+def test_partner_list_reads_the_same_number_of_statements_for_few_and_many(
+    new_browser, path
+) -> None:
+    partner = make_partner(owner_id=make_manager().id)
+    user = make_partner_user(partner=partner)
+    browser = new_browser()
+    browser.login(user.email)
+    for i in range(3):
+        make_conflict(user, title=f"Pallets missing {i}")
+    few = statements_for(browser, path)
+    for i in range(20):
+        make_conflict(user, title=f"Pallets missing again {i}")
+    many = statements_for(browser, path)
+    assert many - few <= SLACK, (few, many)

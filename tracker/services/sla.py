@@ -111,8 +111,9 @@ def _store_resolution(conflict: Conflict, value: clock.Clock, now: datetime) -> 
     conflict.resolution_stopped_at = value.stopped_at
 
 
-def start_clocks(conflict: Conflict, now: datetime) -> None:
-    """At submission: snapshot the agreement and start both clocks."""
+def start_clocks(conflict: Conflict, now: datetime, *, new: bool = False) -> None:
+    """At submission: snapshot the agreement and start both clocks. `new`: the conflict was
+    just raised, so it has no escalations to read."""
     row = policy_row_for(conflict.partner)
     policy = policy_from_row(row, conflict.partner)
     conflict.sla_policy_id = row.id if row else None
@@ -121,7 +122,7 @@ def start_clocks(conflict: Conflict, now: datetime) -> None:
     conflict.triage_target_seconds = int(targets.triage.total_seconds())
     conflict.triage_due_at = clock.due_at(clock.start(targets.triage, now), policy.calendar)
     _store_resolution(conflict, clock.start(targets.resolution, now), now)
-    refresh(conflict, now)
+    refresh(conflict, now, [] if new else None, policy)
 
 
 def _retarget(
@@ -177,7 +178,7 @@ CLOCK_EFFECTS = {
 
 def on_submitted(event: ConflictSubmitted, now: datetime) -> None:
     """A new conflict's clocks start under the agreement in force now."""
-    start_clocks(db.session.get(Conflict, event.conflict_id), now)
+    start_clocks(db.session.get(Conflict, event.conflict_id), now, new=True)
 
 
 def on_state_changed(event: StateChanged, now: datetime) -> None:
