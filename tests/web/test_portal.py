@@ -366,3 +366,32 @@ def test_a_rejected_form_asks_for_the_files_again(browser) -> None:
     browser.login(make_partner_user().email)
     response = _raise(browser, title="", attachments=(io.BytesIO(PDF), "terms.pdf"))
     assert "Please choose your files again." in response.get_data(as_text=True)
+
+
+def test_accepting_a_resolution_is_one_step_that_says_what_it_does(browser) -> None:
+    from tracker.domain.workflow import PARTNER_REOPEN_WINDOW
+
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(user)
+    triage(conflict, manager)
+    conflicts.act(
+        manager,
+        conflict.id,
+        "resolve",
+        {"summary": "Paid with interest.", "root_cause": "process_gap", "accountable_side": "us"},
+        now=WHEN,
+    )
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    single = re.search(
+        r'<form[^>]*class="action-single" id="action-accept">(.*?)</form>', html, re.S
+    )
+    assert single is not None
+    assert html.count(">Accept the resolution<") == 1
+    assert '<details class="action-panel" id="action-accept"' not in html
+    assert "This closes the conflict." in single.group(1)
+    assert f"reopen it within {PARTNER_REOPEN_WINDOW.days} days" in single.group(1)
+    assert 'aria-describedby="action-accept-consequence"' in single.group(1)
+    browser.post(f"/portal/conflicts/{conflict.id}/actions/accept")
+    assert db.session.get(Conflict, conflict.id).status == "closed"
