@@ -316,10 +316,15 @@ def test_partner_reads_its_own_agreement(browser) -> None:
     browser.login(user.email)
     html = browser.get("/organisation").get_data(as_text=True)
     assert "We triage within" in html
-    assert re.search(r"<th scope=\"row\">Critical</th><td>1h</td><td>8h</td>", html)
-    assert re.search(r"<th scope=\"row\">Low</th><td>24h</td><td>120h</td>", html)
+    # Partners read working days (of the calendar's 8h day), not hours of business time.
+    assert re.search(
+        r"<th scope=\"row\">Critical</th><td>1 working hour</td><td>1 working day</td>", html
+    )
+    assert re.search(
+        r"<th scope=\"row\">Low</th><td>3 working days</td><td>15 working days</td>", html
+    )
     assert "09:00–17:00" in html and "public holidays of DE" in html
-    assert "16h of business time" in html
+    assert "answer within 2 working days." in html and "business time" not in html
 
 
 def test_internal_activity_does_not_move_the_partners_last_update(browser) -> None:
@@ -395,3 +400,71 @@ def test_accepting_a_resolution_is_one_step_that_says_what_it_does(browser) -> N
     assert 'aria-describedby="action-accept-consequence"' in single.group(1)
     browser.post(f"/portal/conflicts/{conflict.id}/actions/accept")
     assert db.session.get(Conflict, conflict.id).status == "closed"
+
+
+def _ask(user, manager, *, asked_at):  # type: ignore[no-untyped-def]
+    conflict = make_conflict(user, now=asked_at)
+    triage(conflict, manager, now=asked_at)
+    conflicts.act(
+        manager,
+        conflict.id,
+        "wait_on_partner",
+        {"message": "Which **invoice** number was it?"},
+        now=asked_at,
+    )
+    return conflict
+
+
+def test_a_conflict_waiting_for_the_partner_repeats_the_question_and_its_date(browser) -> None:
+    from datetime import UTC, datetime
+
+    user = make_partner_user()  # Berlin, 09:00-17:00 weekdays: answer expected in 16h
+    manager = make_manager()
+    asked_at = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # Mon 10:00 CET, in the future
+    conflict = _ask(user, manager, asked_at=asked_at)
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "Waiting for your answer" in html and "Waiting on partner" not in html
+    question = html[html.index('id="question"') :]
+    question = question[: question.index("</section>")]
+    assert "<strong>invoice</strong> number" in question
+    assert "Please answer by <strong>Wed 09 Jan 2030, 10:00 CET</strong> your time." in question
+    assert "That time has passed" not in question
+    assert "business time" not in html
+    assert (
+        "Our target is 3 working days. The clock is paused while we wait for your answer." in html
+    )
+
+
+def test_a_late_answer_is_said_plainly(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = _ask(user, manager, asked_at=WHEN)  # long ago
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "We expected your answer by <strong>Wed 18 Nov 2026, 10:00 CET</strong>." in html
+    assert "That time has passed" in html
+
+
+def test_a_partners_action_says_what_happens_next_in_its_words(browser) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user)
+    browser.login(user.email)
+    html = browser.post(
+        f"/portal/conflicts/{conflict.id}/actions/withdraw",
+        {"reason": "raised_in_error"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert f"{conflict.ref}: It is closed; nothing more is needed from you." in html
+    assert "is now closed" not in html
+
+
+def test_the_bell_tells_partners_in_their_words(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = _ask(user, manager, asked_at=WHEN)
+    titles = db.session.scalars(
+        select(Notification.title).where(Notification.user_id == user.id)
+    ).all()
+    assert f"{conflict.ref}: now waiting for your answer" in titles
+    assert not any("waiting on partner" in title for title in titles)

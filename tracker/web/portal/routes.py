@@ -8,7 +8,14 @@ from flask_login import current_user
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
-from tracker.services import conflict_access, conflict_search, conflicts, ratings, sla
+from tracker.services import (
+    conflict_access,
+    conflict_search,
+    conflicts,
+    notice_content,
+    ratings,
+    sla,
+)
 from tracker.services.errors import ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -35,7 +42,7 @@ def conflicts_list():
         "portal/conflicts.html",
         page=page,
         status=status,
-        states=workflow.STATE_LABELS,
+        states=workflow.PARTNER_STATE_LABELS,
         now=utcnow(),
     )
 
@@ -78,10 +85,24 @@ def conflict(conflict_id: int):
         closed_at=item.closed_at,
         withdrawn=item.close_reason == "withdrawn",
     )
+    events = conflict_access.timeline(item, current_user)
+    question = expected_by = None
+    if item.status == workflow.WAITING_ON_PARTNER:
+        # Repeat the open question, and by when the agreement expects the answer.
+        asked = [
+            e
+            for e in events
+            if e.kind == "status_changed" and (e.data or {}).get("action") == "wait_on_partner"
+        ]
+        if asked:
+            question = max(asked, key=lambda e: (e.created_at, e.id))
+            expected_by = notice_content.answer_expected_by(item, question.created_at)
     return render_template(
         "portal/conflict.html",
         conflict=item,
-        events=conflict_access.timeline(item, current_user),
+        events=events,
+        question=question,
+        expected_by=expected_by,
         clocks=sla.clock_views(item, now),
         pauses=sla.pauses(item),
         now=now,
