@@ -190,7 +190,7 @@ def test_markdown_with_script_renders_inert(browser, markdown) -> None:
     for viewer, url in ((user, f"/portal/conflicts/{conflict.id}"),):
         browser.login(viewer.email)
         html = browser.get(url).get_data(as_text=True)
-        main = html[html.index('<main class="content">') : html.index("</main>")]
+        main = html[html.index('<main class="content"') : html.index("</main>")]
         assert "<strong>world</strong>" in main
         parser = _ActiveContent()
         parser.feed(main)
@@ -468,3 +468,38 @@ def test_the_bell_tells_partners_in_their_words(browser) -> None:
     ).all()
     assert f"{conflict.ref}: now waiting for your answer" in titles
     assert not any("waiting on partner" in title for title in titles)
+
+
+def test_a_failed_submit_shows_a_focused_error_summary_linking_to_each_field(browser) -> None:
+    user = make_partner_user()
+    browser.login(user.email)
+    html = _raise(browser, title="", description="", category="").get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary"([^>]*)>(.*?)</div>', html, re.S)
+    assert summary is not None
+    attrs, body = summary.groups()
+    assert 'role="alert"' in attrs and 'tabindex="-1"' in attrs and "autofocus" in attrs
+    assert '<a href="#title">Give the conflict a title.</a>' in body
+    assert '<a href="#description">Describe what happened and what would resolve it.</a>' in body
+    assert '<a href="#category">Choose what the conflict is about.</a>' in body
+    assert "This field is required" not in html
+    assert html.index("error-summary") < html.index('id="title"')
+    title = re.search(r"<input[^>]*id=\"title\"[^>]*>", html).group(0)
+    assert 'aria-invalid="true"' in title and 'aria-describedby="title-error"' in title
+    description = re.search(r"<textarea[^>]*id=\"description\"[^>]*>", html).group(0)
+    assert 'aria-describedby="description-hint description-error"' in description
+    assert 'id="description-hint"' in html and 'id="description-error"' in html
+    assert "forms.js" in html
+
+
+def test_fields_without_error_or_hint_carry_no_aria_describedby(browser) -> None:
+    html = browser.get("/auth/login").get_data(as_text=True)
+    assert 'aria-describedby="None"' not in html and "aria-describedby" not in html
+    assert "aria-invalid" not in html and "error-summary" not in html
+    assert '<a class="skip-link" href="#main">Skip to main content</a>' in html
+    assert 'id="main" tabindex="-1"' in html
+
+
+def test_the_login_form_names_what_is_missing(browser) -> None:
+    html = browser.post("/auth/login", {"email": "", "password": ""}).get_data(as_text=True)
+    assert '<a href="#email">Enter your email address.</a>' in html
+    assert '<a href="#password">Enter your password.</a>' in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET  # noqa: S405  (parsing our own SVG)
 from datetime import UTC, datetime, timedelta
 
@@ -63,7 +64,7 @@ def test_trend_chart_is_accessible_svg_with_a_table_fallback(browser) -> None:
     _closed_loop(user, manager)
     browser.login(manager.email)
     html = browser.get(f"/partners/{user.partner_id}/trust").get_data(as_text=True)
-    chart = html[html.index('<div class="chart">') :]
+    chart = html[html.index('<div class="chart"') :]
     svg = chart[chart.index("<svg") : chart.index("</svg>") + len("</svg>")]
     root = ET.fromstring(svg)  # noqa: S314
     assert root.get("role") == "img"
@@ -182,3 +183,23 @@ def test_a_score_that_only_fades_is_shown_neutral(browser) -> None:
     assert '<p class="change fading">Last 30 days: -' in html
     assert "only because older results count a little less" in html
     assert 'class="change falling"' not in html
+
+
+def test_the_trend_chart_stays_readable_and_scrollable_on_a_phone(browser) -> None:
+    from pathlib import Path
+
+    from tracker.web import charts
+
+    manager = make_manager()
+    user = make_partner_user()
+    _closed_loop(user, manager)
+    browser.login(manager.email)
+    html = browser.get(f"/partners/{user.partner_id}/trust").get_data(as_text=True)
+    assert '<div class="chart" tabindex="0" role="region" aria-label="' in html
+    css = (Path(charts.__file__).parent.parent / "static" / "style.css").read_text()
+    rule = re.search(r"\.chart svg \{[^}]*min-width: (\d+)rem", css)
+    assert rule is not None
+    # The SVG is 640 units wide; kept at least this wide its text renders >= 11 px.
+    assert charts._FONT_SIZE * int(rule.group(1)) * 16 / 640 >= 11
+    for table in re.findall(r'<div class="table-wrap"[^>]*>', html):
+        assert 'tabindex="0"' in table and "aria-label=" in table
