@@ -66,9 +66,8 @@ def test_partner_and_manager_resolve_a_conflict_together(
     expect(manager_page.locator(".page-head .badge").first).to_have_text("Triaged")
 
     # An internal note stays internal; a request for information goes to the partner.
-    manager_page.get_by_label("Internal note: alliance managers only").check()
     manager_page.get_by_label("Message").fill("Finance batch run failed that week.")
-    manager_page.get_by_role("button", name="Send").click()
+    manager_page.get_by_role("button", name="Add internal note").click()
     run_action(
         manager_page, "Ask the partner", {"What do you need": "Please send the remittance advice."}
     )

@@ -69,13 +69,15 @@ class MessageForm(FlaskForm):
 
 
 class StaffMessageForm(MessageForm):
+    """Two submit buttons carry the choice ("Send public reply" / "Add internal note"):
+    nothing is preselected, so nothing goes to the partner by default."""
+
     visibility = RadioField(
         "Who sees this?",
         choices=[
-            ("public", "Public reply: the partner sees it"),
-            ("internal", "Internal note: alliance managers only"),
+            ("public", "Send public reply"),
+            ("internal", "Add internal note"),
         ],
-        default="public",
     )
 
 
