@@ -300,3 +300,12 @@ def test_the_conflict_page_has_unique_ids_and_named_selects(browser) -> None:
     for select_id in re.findall(r'<select[^>]*id="([^"]+)"', page):
         assert f'for="{select_id}"' in page, select_id
     assert 'id="triage-severity"' in page and 'id="side-severity"' in page
+
+
+def test_the_queue_links_the_title_and_keeps_the_reference_on_one_line(browser) -> None:
+    manager = make_manager()
+    conflict = make_conflict(make_partner_user(), title="Pallets at the wrong dock")
+    browser.login(manager.email)
+    html = browser.get("/console/queue").get_data(as_text=True)
+    assert f'<a href="/console/conflicts/{conflict.id}">Pallets at the wrong dock</a>' in html
+    assert f'<td data-label="Reference" class="ref">{conflict.ref}</td>' in html

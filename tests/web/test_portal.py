@@ -503,3 +503,18 @@ def test_the_login_form_names_what_is_missing(browser) -> None:
     html = browser.post("/auth/login", {"email": "", "password": ""}).get_data(as_text=True)
     assert '<a href="#email">Enter your email address.</a>' in html
     assert '<a href="#password">Enter your password.</a>' in html
+
+
+def test_the_partners_list_searches_its_own_conflicts_and_links_the_title(browser) -> None:
+    user = make_partner_user()
+    mine = make_conflict(user, title="Pallets at the wrong dock")
+    make_conflict(user, title="Invoice paid late")
+    stranger = make_conflict(make_partner_user(), title="Pallets lost in transit")
+    browser.login(user.email)
+    html = browser.get("/portal/conflicts?q=pallets").get_data(as_text=True)
+    assert f'<a href="/portal/conflicts/{mine.id}">Pallets at the wrong dock</a>' in html
+    assert "Invoice paid late" not in html and stranger.title not in html
+    assert f'<td data-label="Reference" class="ref">{mine.ref}</td>' in html
+    assert 'name="q" value="pallets"' in html
+    none = browser.get("/portal/conflicts?q=%25%25%25" + "x" * 300).get_data(as_text=True)
+    assert "No conflicts match" in none

@@ -35,13 +35,14 @@ from tracker.web.trust.forms import RatingForm
 @role_required(PARTNER)
 def conflicts_list():
     status = request.args.get("status", "")
-    page = conflict_search.portal_page(
-        current_user, conflict_search.ConflictFilters(status=status or None), page_arg(), 20
-    )
+    q = request.args.get("q", "").strip()[:200]
+    filters = conflict_search.ConflictFilters(status=status or None, search=q or None)
+    page = conflict_search.portal_page(current_user, filters, page_arg(), 20)
     return render_template(
         "portal/conflicts.html",
         page=page,
         status=status,
+        q=q,
         states=workflow.PARTNER_STATE_LABELS,
         now=utcnow(),
     )
