@@ -13,7 +13,12 @@ from typing import Any
 from sqlalchemy import select, update
 
 from tracker.domain import clock, escalation, workflow
-from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.calendar import (
+    BusinessCalendar,
+    add_business_time,
+    business_time_between,
+    working_day_length,
+)
 from tracker.domain.events import ConflictSubmitted, SeverityChanged, StateChanged
 from tracker.domain.workflow import AUTO_CLOSE_AFTER
 from tracker.extensions import db
@@ -429,6 +434,7 @@ class ClockView:
     stopped_at: datetime | None
     state: str
     percent: float
+    working_day: timedelta = timedelta(hours=8)  # the calendar's usual day, for partners
 
     @property
     def remaining(self) -> timedelta:
@@ -440,6 +446,7 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
     policy = snapshot_policy(conflict)
     triage = triage_clock(conflict, policy)
     resolution = resolution_clock(conflict)
+    working_day = working_day_length(policy.calendar)
     views = []
     for name, value, due in (
         ("Time to triage", triage, conflict.triage_due_at),
@@ -454,6 +461,7 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
                 stopped_at=value.stopped_at,
                 state=clock.state(value, now, policy.calendar, policy.warning_percent),
                 percent=clock.percent_used(value, now, policy.calendar),
+                working_day=working_day,
             )
         )
     return views

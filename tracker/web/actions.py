@@ -57,6 +57,9 @@ def run_action(conflict_id: int, action: str, assignee_choices: list | None = No
         details = "; ".join(exc.field_errors.values())
         flash(exc.message + (f" {details}" if details else ""), "error")
         return False
-    label = workflow.STATE_LABELS[conflict.status].lower()
-    flash(f"{conflict.ref} is now {label}.", "success")
+    if current_user.is_staff:
+        label = workflow.STATE_LABELS[conflict.status].lower()
+        flash(f"{conflict.ref} is now {label}.", "success")
+    else:
+        flash(f"{conflict.ref}: {workflow.PARTNER_NEXT_STEPS[conflict.status]}", "success")
     return True

@@ -43,7 +43,10 @@ class ConflictForm(FlaskForm):
     )
     description = TextAreaField(
         "What happened, and what would resolve it?",
-        validators=[DataRequired(), Length(max=BODY_MAX)],
+        validators=[
+            DataRequired("Describe what happened and what would resolve it."),
+            Length(max=BODY_MAX),
+        ],
     )
     category = SelectField(
         "Category",
@@ -59,19 +62,23 @@ class ConflictForm(FlaskForm):
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Message", validators=[DataRequired(), Length(max=BODY_MAX)])
+    body = TextAreaField(
+        "Message", validators=[DataRequired("Write a message."), Length(max=BODY_MAX)]
+    )
     attachments = MultipleFileField("Attachments (optional)")
     submit = SubmitField("Send")
 
 
 class StaffMessageForm(MessageForm):
+    """Two submit buttons carry the choice ("Send public reply" / "Add internal note"):
+    nothing is preselected, so nothing goes to the partner by default."""
+
     visibility = RadioField(
         "Who sees this?",
         choices=[
-            ("public", "Public reply: the partner sees it"),
-            ("internal", "Internal note: alliance managers only"),
+            ("public", "Send public reply"),
+            ("internal", "Add internal note"),
         ],
-        default="public",
     )
 
 
@@ -85,14 +92,15 @@ class TriageForm(FlaskForm):
 class WaitForm(FlaskForm):
     message = TextAreaField(
         "What do you need from the partner? (public)",
-        validators=[DataRequired(), Length(max=BODY_MAX)],
+        validators=[DataRequired("Say what you need from the partner."), Length(max=BODY_MAX)],
     )
     submit = SubmitField("Ask the partner")
 
 
 class ResolveForm(FlaskForm):
     summary = TextAreaField(
-        "Resolution summary (public)", validators=[DataRequired(), Length(max=BODY_MAX)]
+        "Resolution summary (public)",
+        validators=[DataRequired("Write the resolution summary."), Length(max=BODY_MAX)],
     )
     root_cause = SelectField("Root cause", choices=_choices(workflow.ROOT_CAUSES))
     accountable_side = SelectField(
@@ -103,7 +111,9 @@ class ResolveForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=BODY_MAX)])
+    reason = TextAreaField(
+        "Reason", validators=[DataRequired("Give a reason."), Length(max=BODY_MAX)]
+    )
     submit = SubmitField("Send")
 
 
@@ -130,7 +140,10 @@ class FieldsForm(FlaskForm):
 class LinkForm(FlaskForm):
     earlier_ref = StringField(
         "Repeat of (reference of the earlier conflict)",
-        validators=[DataRequired(), Length(max=20)],
+        validators=[
+            DataRequired("Enter the reference of the earlier conflict, for example TR-2026-00042."),
+            Length(max=20),
+        ],
     )
     submit = SubmitField("Link as repeat")
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
-from tracker.domain.clock import SLA_STATE_LABELS, format_duration
+from tracker.domain.clock import SLA_STATE_LABELS, format_duration, format_working_time
 from tracker.web.markdown import render_markdown
 
 
@@ -48,6 +48,12 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
         ("admin.settings", "Settings"),
     ),
 }
+
+
+def state_label(status: str) -> str:
+    """A conflict state in the viewer's words (partners never read the queue's)."""
+    staff = not getattr(current_user, "is_authenticated", False) or current_user.is_staff
+    return workflow.state_label(status, staff=staff)
 
 
 def nav_items() -> tuple[tuple[str, str], ...]:
@@ -111,6 +117,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["wf"] = workflow
+    app.jinja_env.globals["state_label"] = state_label
+    app.jinja_env.filters["working_time"] = format_working_time
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["live_sla_state"] = live_sla_state

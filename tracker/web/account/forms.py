@@ -9,7 +9,7 @@ from tracker.services.partner_webhooks import EVENTS
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=100)])
     scope = SelectField(
         "Scope",
         choices=[("read", "Read: look only"), ("write", "Write: raise, act, comment")],
@@ -20,7 +20,10 @@ class TokenForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
-    url = URLField("Endpoint URL (https://)", validators=[DataRequired(), Length(max=500)])
+    url = URLField(
+        "Endpoint URL (https://)",
+        validators=[DataRequired("Enter the endpoint URL."), Length(max=500)],
+    )
     events = SelectMultipleField(
         "Events",
         choices=list(EVENTS.items()),

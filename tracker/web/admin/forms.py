@@ -36,8 +36,12 @@ def _optional_int(value: str | int | None) -> int | None:
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        "Email", validators=[DataRequired("Enter the person's email address."), Length(max=254)]
+    )
+    name = StringField(
+        "Full name", validators=[DataRequired("Enter the person's full name."), Length(max=120)]
+    )
     role = SelectField(
         "Role",
         choices=[
@@ -52,7 +56,9 @@ class UserForm(FlaskForm):
 
 
 class PartnerForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the partner's name."), Length(max=120)]
+    )
     tier = SelectField("Tier", choices=[(t, t.capitalize()) for t in TIERS])
     timezone = SelectField("Timezone", choices=[])
     country = StringField("Country (ISO code, e.g. DE)", validators=[Optional(), Length(max=2)])
@@ -115,7 +121,9 @@ _WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
 
 
 class CalendarForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        "Name", validators=[DataRequired("Enter a name for the calendar."), Length(max=120)]
+    )
     # The service explains an unknown timezone better than "Not a valid choice".
     timezone = SelectField("Timezone", choices=[], default="UTC", validate_choice=False)
     always_open = BooleanField("Open 24x7: the clock never pauses, not even on holidays")
@@ -169,7 +177,11 @@ class HoursField(DecimalField):
 
     def __init__(self, label: str, default: Decimal | None = None, **kwargs: Any) -> None:
         super().__init__(
-            label, default=default, places=None, validators=[InputRequired(), _finite], **kwargs
+            label,
+            default=default,
+            places=None,
+            validators=[InputRequired("Enter a number of hours, for example 8 or 0.5."), _finite],
+            **kwargs,
         )
 
     def _value(self) -> str:
@@ -199,7 +211,9 @@ SEVERITIES = tuple(SEVERITY_RANK)  # critical, high, medium, low
 
 
 class PolicyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        "Name", validators=[DataRequired("Enter a name for the agreement."), Length(max=120)]
+    )
     tier = SelectField(
         "Default for partner tier",
         choices=[("", "— none —")] + [(t, t.capitalize()) for t in TIERS],
@@ -215,16 +229,18 @@ class PolicyForm(FlaskForm):
     low_resolution = _target("low", "resolution")
     warning_percent = IntegerField(
         "Warn at (% of the target used)",
-        validators=[InputRequired()],
+        validators=[InputRequired("Enter the percentage at which to warn, for example 75.")],
         default=DEFAULT_WARNING_PERCENT,
     )
     critical_percent = IntegerField(
         "Critical at (% of the target used)",
-        validators=[InputRequired()],
+        validators=[InputRequired("Enter the critical percentage, for example 150.")],
         default=DEFAULT_CRITICAL_PERCENT,
     )
     reminder_interval = IntegerField(
-        "Remind every (minutes)", validators=[InputRequired()], default=240
+        "Remind every (minutes)",
+        validators=[InputRequired("Enter how many minutes between reminders, for example 240.")],
+        default=240,
     )
     response_expectation = HoursField("Partner answers within (business hours)", Decimal(16))
     preview = SubmitField("Preview")

@@ -14,25 +14,41 @@ PASSWORD_LENGTH = Length(
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    email = EmailField(
+        "Email", validators=[DataRequired("Enter your email address."), Length(max=254)]
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=256)]
+    )
     submit = SubmitField("Sign in")
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[DataRequired(), PASSWORD_LENGTH])
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password.")]
+    )
+    new_password = PasswordField(
+        "New password", validators=[DataRequired("Enter a new password."), PASSWORD_LENGTH]
+    )
     confirm = PasswordField(
         "Repeat new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+        validators=[
+            DataRequired("Enter the new password again."),
+            EqualTo("new_password", message="The passwords differ."),
+        ],
     )
     submit = SubmitField("Change password")
 
 
 class AcceptInviteForm(FlaskForm):
-    password = PasswordField("Choose a password", validators=[DataRequired(), PASSWORD_LENGTH])
+    password = PasswordField(
+        "Choose a password", validators=[DataRequired("Choose a password."), PASSWORD_LENGTH]
+    )
     confirm = PasswordField(
         "Repeat password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        validators=[
+            DataRequired("Enter the password again."),
+            EqualTo("password", message="The passwords differ."),
+        ],
     )
     submit = SubmitField("Set password and sign in")

@@ -13,6 +13,7 @@ from tracker.services import (
     conflict_search,
     conflicts,
     estimates,
+    notice_content,
     ratings,
     sla,
 )
@@ -34,7 +35,8 @@ from tracker.web.trust.forms import RatingForm
 @bp.route("/conflicts")
 @role_required(PARTNER)
 def conflicts_list():
-    status, q = request.args.get("status", ""), request.args.get("q", "")
+    status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:200]
     filters = conflict_search.ConflictFilters(status=status or None, search=q or None)
     page = conflict_search.portal_page(current_user, filters, page_arg(), 20)
     return render_template(
@@ -43,7 +45,7 @@ def conflicts_list():
         snippets=conflict_search.snippets(current_user, filters, page.items),
         status=status,
         q=q,
-        states=workflow.STATE_LABELS,
+        states=workflow.PARTNER_STATE_LABELS,
         now=utcnow(),
     )
 
@@ -116,10 +118,24 @@ def conflict(conflict_id: int):
         closed_at=item.closed_at,
         withdrawn=item.close_reason == "withdrawn",
     )
+    events = conflict_access.timeline(item, current_user)
+    question = expected_by = None
+    if item.status == workflow.WAITING_ON_PARTNER:
+        # Repeat the open question, and by when the agreement expects the answer.
+        asked = [
+            e
+            for e in events
+            if e.kind == "status_changed" and (e.data or {}).get("action") == "wait_on_partner"
+        ]
+        if asked:
+            question = max(asked, key=lambda e: (e.created_at, e.id))
+            expected_by = notice_content.answer_expected_by(item, question.created_at)
     return render_template(
         "portal/conflict.html",
         conflict=item,
-        events=conflict_access.timeline(item, current_user),
+        events=events,
+        question=question,
+        expected_by=expected_by,
         clocks=sla.clock_views(item, now),
         pauses=sla.pauses(item),
         now=now,

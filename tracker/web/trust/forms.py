@@ -22,5 +22,8 @@ class RatingForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
-    note = TextAreaField("What did you discuss?", validators=[DataRequired(), Length(max=5000)])
+    note = TextAreaField(
+        "What did you discuss?",
+        validators=[DataRequired("Say what you discussed."), Length(max=5000)],
+    )
     submit = SubmitField("Log check-in")

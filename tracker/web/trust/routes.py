@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from tracker.models import Partner
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365, "all": None}
+SMALL_SAMPLE = 5  # fewer conflicts than this behind a score: say it can still swing
 SIDE_COLORS = {model.SIDE_DELIVERY: "#1f5fa8", model.SIDE_RESPONSIVENESS: "#1d7a46"}
 
 
@@ -61,6 +62,8 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
         "partner": partner,
         "scores": figures.scores,
         "changes": figures.changes,
+        "fading_only": figures.fading_only,
+        "small_sample": SMALL_SAMPLE,
         "stats": figures.stats,
         "events": trust_record.ledger_page(partner.id, since, until, page_arg(), per_page=25),
         "explain": trust.explain,
@@ -72,12 +75,14 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             series,
             title=f"Trust scores of {partner.name}, last 12 months",
             description="Expected trust (0-100) at each month end for both sides, "
-            "with 90% credible bands.",
+            "with the range it most likely lies in shaded.",
             x_label="Month",
             y_label="Trust score",
             chart_id="trust-trend",
         ),
-        "chart_table": data_table(series, caption="Trust scores per month end (90% interval)"),
+        "chart_table": data_table(
+            series, caption="Trust scores per month end (the range it most likely lies in)"
+        ),
     }
 
 
