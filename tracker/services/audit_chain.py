@@ -10,13 +10,15 @@ first append of a transaction and then held (a sweep batch reads each head once)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import render_template
 from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tracker.database import insert_if_absent, lock_for_write
@@ -85,6 +87,32 @@ def _head(name: str) -> ChainHead:
         )
         heads[name] = row
     return row
+
+
+def lock_trust_heads(partner_ids: Iterable[int]) -> None:
+    """Lock the ledger chain heads of many partners at once (a sweep's batch breaches
+    conflicts of dozens of partners): one INSERT of the missing heads and one locking read,
+    instead of two statements per partner."""
+    heads = db.session.info.setdefault(_HEADS, {})
+    names = [n for n in dict.fromkeys(map(chain.trust_chain, partner_ids)) if n not in heads]
+    if not names:
+        return
+    lock_for_write(db.session)
+    dialect = db.session.connection().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(ChainHead).on_conflict_do_nothing(index_elements=["chain"]),
+        [{"chain": name, "seq": 0, "hash": chain.GENESIS} for name in names],
+    )
+    rows = db.session.scalars(
+        select(ChainHead)
+        .where(ChainHead.chain.in_(names))
+        .order_by(ChainHead.chain)  # one order for every locker: no deadlock between two
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    for row in rows:
+        heads[row.chain] = row
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -34,7 +34,15 @@ from tracker.models import (
     TrustScore,
     User,
 )
-from tracker.services import audit_chain, notifications, outbox, preferences, ratings, sla
+from tracker.services import (
+    audit_chain,
+    messagebus,
+    notifications,
+    outbox,
+    preferences,
+    ratings,
+    sla,
+)
 from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -247,10 +255,14 @@ def on_state_changed(event: StateChanged, now: datetime) -> None:
         EVIDENCE[kind](db.session.get(Conflict, event.conflict_id), now)
 
 
-def on_escalations_fired(event: EscalationsFired, now: datetime) -> None:
-    """A breach is a fact in the ledger (weight 0); `model.breach_fact` says where it weighs."""
-    if any(p.level == BREACH for p in event.passed):
-        conflict = db.session.get(Conflict, event.conflict_id)
+@messagebus.batched
+def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> None:
+    """A breach is a fact in the ledger (weight 0); `model.breach_fact` says where it weighs.
+    A sweep's batch breaches conflicts of many partners: their chain heads are locked at once."""
+    breached = [e for e in events if any(p.level == BREACH for p in e.passed)]
+    conflicts = [db.session.get(Conflict, e.conflict_id) for e in breached]
+    audit_chain.lock_trust_heads(c.partner_id for c in conflicts)
+    for event, conflict in zip(breached, conflicts, strict=True):
         record(
             conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
             explanation=model.breach_fact(event.clock),
