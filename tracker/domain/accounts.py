@@ -54,6 +54,28 @@ def check_timezone(name: str) -> str:
     return name
 
 
+# The languages the pages and mail are translated into; the first is the fallback.
+LOCALES: dict[str, str] = {"en": "English", "de": "Deutsch", "fr": "Français"}
+DEFAULT_LOCALE = "en"
+
+
+def check_locale(code: str | None) -> str | None:
+    """None or one of LOCALES (a language a catalog exists for)."""
+    if code is None or code == "":
+        return None
+    if code not in LOCALES:
+        raise AccountRuleError(f"Language must be one of {', '.join(LOCALES)}.")
+    return code
+
+
+def preferred_locale(chosen: str | None, browser: str | None, partner_default: str | None) -> str:
+    """The person's own choice, else the browser's best match, else the partner's, else English."""
+    for code in (chosen, browser, partner_default):
+        if code in LOCALES:
+            return code  # type: ignore[return-value]
+    return DEFAULT_LOCALE
+
+
 def check_country(code: str | None) -> str | None:
     if code is None or code == "":
         return None

@@ -324,6 +324,19 @@ def set_timezone(user: User, timezone: str | None) -> User:
     return user
 
 
+def set_reading_preferences(user: User, *, timezone: str | None, locale: str | None) -> User:
+    """Zone and language a person reads pages and mail in, both checked before either is set.
+
+    None for the zone falls back to the organisation's, else UTC; None for the language
+    follows the browser, else the partner's default, else English."""
+    if timezone:
+        _rule(rules.check_timezone, timezone, field="timezone")
+    user.locale = _rule(rules.check_locale, locale, field="locale")
+    user.timezone = timezone or None
+    db.session.commit()
+    return user
+
+
 def queue_invitation(user: User, url: str, *, now: datetime) -> None:
     """E-mail the invitation link through the outbox (delivered when SMTP is configured)."""
     from flask import render_template

@@ -29,7 +29,12 @@ def _is_one_line(text: str) -> bool:
 
 
 def _validated(
-    name: str, tier: str, timezone: str, country: str | None, owner_id: int | None
+    name: str,
+    tier: str,
+    timezone: str,
+    country: str | None,
+    owner_id: int | None,
+    default_locale: str | None = None,
 ) -> dict:
     errors: dict[str, str] = {}
     clean: dict = {}
@@ -45,6 +50,7 @@ def _validated(
         ("tier", rules.check_tier, tier),
         ("timezone", rules.check_timezone, timezone),
         ("country", rules.check_country, country),
+        ("default_locale", rules.check_locale, default_locale),
     ):
         try:
             clean[field] = check(value)
@@ -83,12 +89,14 @@ def create_partner(
     country: str | None = None,
     owner_id: int | None = None,
     sla_policy_id: int | None = None,
+    default_locale: str | None = None,
     actor: User | None = None,
 ) -> Partner:
-    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's.
+    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's;
+    `default_locale` is its people's language when neither they nor their browser choose.
 
     Recorded in the admin audit log as `actor`'s change (None: the command line)."""
-    clean = _validated(name, tier, timezone, country, owner_id)
+    clean = _validated(name, tier, timezone, country, owner_id, default_locale)
     if db.session.scalar(
         select(Partner.id).where(func.lower(Partner.name) == clean["name"].lower())
     ):
@@ -116,6 +124,7 @@ def audited_values(partner: Partner) -> dict[str, object]:
         "country": partner.country,
         "owner_id": partner.owner_id,
         "sla_policy_id": partner.sla_policy_id,
+        "default_locale": partner.default_locale,
         "active": partner.active,
     }
 
@@ -135,6 +144,7 @@ def update_partner(
     owner_id: int | None,
     active: bool = True,
     sla_policy_id: int | None | object = KEEP,
+    default_locale: str | None | object = KEEP,
     now: datetime | None = None,
     actor: User | None = None,
 ) -> Partner:
@@ -146,7 +156,8 @@ def update_partner(
     """
     partner = get_partner(partner_id)
     before = audited_values(partner)
-    clean = _validated(name, tier, timezone, country, owner_id)
+    locale = partner.default_locale if default_locale is KEEP else default_locale
+    clean = _validated(name, tier, timezone, country, owner_id, locale)  # type: ignore[arg-type]
     clash = db.session.scalar(
         select(Partner.id).where(
             func.lower(Partner.name) == clean["name"].lower(), Partner.id != partner_id

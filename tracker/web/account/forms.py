@@ -1,5 +1,6 @@
 """Forms for API tokens and partner webhooks."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField, URLField
 from wtforms.validators import DataRequired, Length, Optional
@@ -32,13 +33,17 @@ class WebhookForm(FlaskForm):
 
 
 class TimezoneForm(FlaskForm):
-    timezone = SelectField("Show times in", choices=[])
-    submit = SubmitField("Save")
+    timezone = SelectField(_l("Show times in"), choices=[])
+    locale = SelectField(_l("Language"), choices=[])
+    submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         from tracker.domain.accounts import timezone_choices
 
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [("", "— my organisation's timezone, else UTC —")] + [
+        from tracker.domain.accounts import LOCALES
+
+        self.timezone.choices = [("", _l("— my organisation's timezone, else UTC —"))] + [
             (z, z) for z in timezone_choices()
         ]
+        self.locale.choices = [("", _l("— my browser's language —"))] + list(LOCALES.items())

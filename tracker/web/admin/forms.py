@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.domain.accounts import TIERS, timezone_choices
+from tracker.domain.accounts import LOCALES, TIERS, timezone_choices
 from tracker.domain.clock import (
     DEFAULT_CRITICAL_PERCENT,
     DEFAULT_TARGETS,
@@ -27,6 +27,10 @@ from tracker.domain.clock import (
     WEEKDAY_KEYS,
 )
 from tracker.domain.workflow import SEVERITY_RANK
+
+
+def _optional_str(value: str | None) -> str | None:
+    return None if value in (None, "", "None") else value
 
 
 def _optional_int(value: str | int | None) -> int | None:
@@ -58,12 +62,14 @@ class PartnerForm(FlaskForm):
     country = StringField("Country (ISO code, e.g. DE)", validators=[Optional(), Length(max=2)])
     owner_id = SelectField("Relationship owner", coerce=_optional_int)
     sla_policy_id = SelectField("Agreement", coerce=_optional_int)
+    default_locale = SelectField("Default language", coerce=_optional_str)
     active = BooleanField("Active", default=True)
     submit = SubmitField("Save partner")
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(z, z) for z in timezone_choices()]
+        self.default_locale.choices = [(None, "— English —"), *LOCALES.items()]
 
 
 class ConfirmForm(FlaskForm):

@@ -135,6 +135,7 @@ def new_partner():
                 country=form.country.data,
                 owner_id=form.owner_id.data,
                 sla_policy_id=form.sla_policy_id.data,
+                default_locale=form.default_locale.data,
                 now=utcnow(),
                 actor=current_user,
             )
@@ -164,6 +165,7 @@ def edit_partner(partner_id: int):
                 owner_id=form.owner_id.data,
                 active=form.active.data,
                 sla_policy_id=form.sla_policy_id.data,
+                default_locale=form.default_locale.data,
                 now=utcnow(),
                 actor=current_user,
             )

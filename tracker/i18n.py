@@ -1,0 +1,81 @@
+"""Languages: which one a request is answered in, and the compiled catalogs it reads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, has_request_context, request
+from flask_login import current_user
+
+from tracker.domain.accounts import DEFAULT_LOCALE, LOCALES, preferred_locale
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+class IncompleteCatalog(RuntimeError):
+    """A catalog has a message without translation, or a fuzzy one: pages would mix languages."""
+
+
+def select_locale() -> str:
+    """The Account page's choice, else the browser's Accept-Language, else the partner's, else en.
+
+    The API has no Account page in its answers' way: it follows Accept-Language only.
+    """
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    browser = request.accept_languages.best_match(tuple(LOCALES))
+    if request.path.startswith("/api/"):
+        return preferred_locale(None, browser, None)
+    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    return preferred_locale(
+        user.locale if user else None,
+        browser,
+        user.partner.default_locale if user and user.partner else None,
+    )
+
+
+def select_timezone() -> str:
+    """Dates and times format in the viewer's zone (UTC when signed out)."""
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return current_user.display_timezone
+    return "UTC"
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel; the catalogs are compiled once per process when missing or stale."""
+    from tracker.extensions import babel
+
+    compile_catalogs()
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def compile_catalogs(*, strict: bool = False) -> list[str]:
+    """Write each messages.mo that is older than its .po; `strict` refuses incomplete catalogs.
+
+    Returns the problems found (untranslated or fuzzy messages), one line each.
+    """
+    problems: list[str] = []
+    for po_path in sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po")):
+        locale = po_path.parent.parent.name
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        for message in catalog:
+            if not message.id:
+                continue
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.fuzzy or not all(strings):
+                problems.append(f"{locale}: {message.id!r} is untranslated or fuzzy")
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            # Written aside and renamed: workers starting together never read half a file.
+            partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
+            with partial.open("wb") as handle:
+                write_mo(handle, catalog)
+            os.replace(partial, mo_path)
+    if strict and problems:
+        raise IncompleteCatalog("\n".join(problems))
+    return problems
