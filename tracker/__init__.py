@@ -57,9 +57,9 @@ def warn_about_process_local_limits(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from tracker import i18n, models  # noqa: F401  (the models must be known to Alembic)
     from flask_babel import gettext
 
+    from tracker import i18n, models  # noqa: F401  (the models must be known to Alembic)
     from tracker.clock import utcnow
     from tracker.database import configure_engine_events
     from tracker.extensions import csrf, db, limiter, login_manager, migrate
