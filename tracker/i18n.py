@@ -79,3 +79,60 @@ def compile_catalogs(*, strict: bool = False) -> list[str]:
     if strict and problems:
         raise IncompleteCatalog("\n".join(problems))
     return problems
+
+
+class LazyText:
+    """A message translated when it is shown, in that request's language (form labels).
+
+    Unlike flask_babel's LazyString it does not claim to be markup (no __html__), so Jinja
+    and WTForms escape it like any other text.
+    """
+
+    __slots__ = ("_message", "_variables")
+
+    def __init__(self, message: str, **variables: object) -> None:
+        self._message = message
+        self._variables = variables
+
+    def __str__(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self._message, **self._variables)
+
+    def __repr__(self) -> str:
+        return f"LazyText({self._message!r})"
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(str(self), name)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, LazyText) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __lt__(self, other: object) -> bool:
+        return str(self) < str(other)
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+    def __getitem__(self, index: int | slice) -> str:
+        return str(self)[index]
+
+    def __mod__(self, values: object) -> str:
+        return str(self) % values
+
+    def __add__(self, other: str) -> str:
+        return str(self) + str(other)
+
+    def __radd__(self, other: str) -> str:
+        return str(other) + str(self)
+
+
+def lazy_text(message: str, **variables: object) -> LazyText:
+    """Mark `message` for the catalog; it is translated each time it is turned into text."""
+    return LazyText(message, **variables)

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
 
+from tracker.domain.text import N_
+
 ADMIN = "admin"
 MANAGER = "manager"
 PARTNER = "partner"
@@ -15,6 +17,11 @@ ROLES = (ADMIN, MANAGER, PARTNER)
 STAFF_ROLES = (ADMIN, MANAGER)
 
 TIERS = ("strategic", "preferred", "standard")
+TIER_LABELS = {
+    "strategic": N_("Strategic"),
+    "preferred": N_("Preferred"),
+    "standard": N_("Standard"),
+}
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

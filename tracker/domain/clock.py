@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.text import N_
 
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
@@ -22,11 +23,11 @@ MET = "met"
 PAUSED = "paused"
 SLA_STATES = (ON_TRACK, AT_RISK, BREACHED, MET, PAUSED)
 SLA_STATE_LABELS = {
-    ON_TRACK: "On track",
-    AT_RISK: "At risk",
-    BREACHED: "Breached",
-    MET: "Met",
-    PAUSED: "Paused",
+    ON_TRACK: N_("On track"),
+    AT_RISK: N_("At risk"),
+    BREACHED: N_("Breached"),
+    MET: N_("Met"),
+    PAUSED: N_("Paused"),
 }
 _SEVERITY_ORDER = ("critical", "high", "medium", "low")
 _STATE_RANK = {BREACHED: 0, AT_RISK: 1, ON_TRACK: 2, PAUSED: 3, MET: 4}

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from tracker.domain import clock
 from tracker.domain.calendar import BusinessCalendar
+from tracker.domain.text import N_
 
 WARNING = "warning"
 BREACH = "breach"
 CRITICAL = "critical"
 LEVELS = (WARNING, BREACH, CRITICAL)
 LEVEL_RANK = {WARNING: 1, BREACH: 2, CRITICAL: 3}
-LEVEL_LABELS = {WARNING: "Warning", BREACH: "Breach", CRITICAL: "Critical"}
+LEVEL_LABELS = {WARNING: N_("Warning"), BREACH: N_("Breach"), CRITICAL: N_("Critical")}
 CLOCK_LABELS = {"triage": "time to triage", "resolution": "time to resolution"}
 
 # Who hears of a level. "assignee_or_owner": the assignee, or (nobody assigned, e.g. before

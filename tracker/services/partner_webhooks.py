@@ -23,6 +23,7 @@ from tracker.clock import utcnow
 from tracker.database import lock_for_write, transaction_memo
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
@@ -35,11 +36,11 @@ PUBLIC_COMMENT = "conflict.public_comment"
 ESCALATED = "conflict.escalated"
 RESOLVED = "conflict.resolved"
 EVENTS = {
-    CREATED: "A conflict was raised",
-    STATE_CHANGED: "A conflict changed state",
-    PUBLIC_COMMENT: "A public comment or reply",
-    ESCALATED: "A conflict's SLA was escalated",
-    RESOLVED: "A conflict was resolved",
+    CREATED: N_("A conflict was raised"),
+    STATE_CHANGED: N_("A conflict changed state"),
+    PUBLIC_COMMENT: N_("A public comment or reply"),
+    ESCALATED: N_("A conflict's SLA was escalated"),
+    RESOLVED: N_("A conflict was resolved"),
 }
 SECRET_PREFIX = "partner_webhook:"  # noqa: S105 - a name, not a secret
 MAX_URL = 500

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
-from tracker.domain.clock import SLA_STATE_LABELS, format_duration
+from tracker.domain.clock import SLA_STATE_LABELS
+from tracker.domain.text import N_
 from tracker.web.markdown import render_markdown
+
+
+class TranslatedLabels(Mapping[str, str]):
+    """A domain label table read in the viewer's language: the domain marks, the edge translates."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = labels
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+class TranslatedWorkflow:
+    """`wf` in templates: the workflow module, its label tables translated on reading."""
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(workflow, name)
+        return TranslatedLabels(value) if name in _LABEL_TABLES else value
+
+
+_LABEL_TABLES = frozenset(
+    {
+        "STATE_LABELS",
+        "CATEGORIES",
+        "SEVERITIES",
+        "ROOT_CAUSES",
+        "ACCOUNTABLE_SIDES",
+        "WITHDRAW_REASONS",
+    }
+)
 
 
 def viewer_timezone() -> str:
@@ -21,30 +60,42 @@ def viewer_timezone() -> str:
     return "UTC"
 
 
+ROLE_NAMES: dict[str, str] = {
+    "admin": N_("admin"),
+    "manager": N_("manager"),
+    "partner": N_("partner"),
+}
+
+TIER_NAMES: dict[str, str] = {
+    "strategic": N_("strategic"),
+    "preferred": N_("preferred"),
+    "standard": N_("standard"),
+}
+
 NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
     "partner": (
-        ("portal.conflicts_list", "My conflicts"),
-        ("portal.new_conflict", "New conflict"),
-        ("trust.own_trust", "Our track record"),
-        ("main.organisation", "My organisation"),
+        ("portal.conflicts_list", N_("My conflicts")),
+        ("portal.new_conflict", N_("New conflict")),
+        ("trust.own_trust", N_("Our track record")),
+        ("main.organisation", N_("My organisation")),
     ),
     "manager": (
-        ("console.queue", "Queue"),
-        ("console.escalations_page", "Escalations"),
-        ("trust.portfolio", "Portfolio"),
-        ("partners.index", "Partners"),
+        ("console.queue", N_("Queue")),
+        ("console.escalations_page", N_("Escalations")),
+        ("trust.portfolio", N_("Portfolio")),
+        ("partners.index", N_("Partners")),
     ),
     "admin": (
-        ("console.queue", "Queue"),
-        ("console.escalations_page", "Escalations"),
-        ("trust.portfolio", "Portfolio"),
-        ("admin.users", "Users"),
-        ("partners.index", "Partners"),
-        ("admin.agreements", "Agreements"),
-        ("admin.outbox", "Outbox"),
-        ("admin.audit_log", "Audit log"),
-        ("admin.inbound_mail_page", "Inbound mail"),
-        ("admin.settings", "Settings"),
+        ("console.queue", N_("Queue")),
+        ("console.escalations_page", N_("Escalations")),
+        ("trust.portfolio", N_("Portfolio")),
+        ("admin.users", N_("Users")),
+        ("partners.index", N_("Partners")),
+        ("admin.agreements", N_("Agreements")),
+        ("admin.outbox", N_("Outbox")),
+        ("admin.audit_log", N_("Audit log")),
+        ("admin.inbound_mail_page", N_("Inbound mail")),
+        ("admin.settings", N_("Settings")),
     ),
 }
 
@@ -65,24 +116,51 @@ def unread_notifications() -> int:
     return unread_count(current_user)
 
 
-def age(since: datetime, now: datetime) -> str:
-    """A short wall-clock age: 3d 4h, 5h 10m, 12m."""
-    minutes = max(0, int((now - since).total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
+def short_span(minutes: int) -> str:
+    """3d 4h, 5h 10m or 12m in the reader's language (a wall-clock span, days of 24h)."""
+    days, rest = divmod(max(0, minutes), 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return gettext("%(days)sd %(hours)sh", days=days, hours=hours)
     if hours:
-        return f"{hours}h {mins}m"
-    return f"{mins}m"
+        return gettext("%(hours)sh %(minutes)sm", hours=hours, minutes=mins)
+    return gettext("%(minutes)sm", minutes=mins)
+
+
+def age(since: datetime, now: datetime) -> str:
+    """A short wall-clock age: 3d 4h, 5h 10m, 12m."""
+    return short_span(int((now - since).total_seconds() // 60))
+
+
+def business_duration(value: timedelta) -> str:
+    """Compact business durations: 1h, 3h 20m (8h days are not assumed, so no days)."""
+    minutes = int(abs(value).total_seconds() // 60)
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return gettext("%(hours)sh %(minutes)sm", hours=hours, minutes=mins)
+    if hours:
+        return gettext("%(hours)sh", hours=hours)
+    return gettext("%(minutes)sm", minutes=mins)
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
     """Server-side text of a countdown badge; countdown.js keeps it current."""
     if due is None:
-        return "no deadline"
-    left = due - now
-    return f"due in {age(now, due)}" if left >= timedelta(0) else f"overdue by {age(due, now)}"
+        return gettext("no deadline")
+    if due - now >= timedelta(0):
+        return gettext("due in %(span)s", span=age(now, due))
+    return gettext("overdue by %(span)s", span=age(due, now))
+
+
+def countdown_phrases() -> dict[str, str]:
+    """The countdown's words for countdown.js, as data-* attributes of <html>."""
+    return {
+        "data-due-in": gettext("due in %(span)s", span="{span}"),
+        "data-overdue-by": gettext("overdue by %(span)s", span="{span}"),
+        "data-span-days": gettext("%(days)sd %(hours)sh", days="{d}", hours="{h}"),
+        "data-span-hours": gettext("%(hours)sh %(minutes)sm", hours="{h}", minutes="{m}"),
+        "data-span-minutes": gettext("%(minutes)sm", minutes="{m}"),
+    }
 
 
 def live_sla_state(conflict, now: datetime) -> str:  # type: ignore[no-untyped-def]
@@ -100,7 +178,23 @@ def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | 
         local = value.astimezone(ZoneInfo(tz or viewer_timezone()))
     except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
         local = value
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    locale = str(get_locale() or "en")
+    if locale == "en" or fmt not in _SKELETONS:
+        return f"{local.strftime(fmt)} {local.tzname()}"
+    date_skeleton, with_time = _SKELETONS[fmt]
+    text = format_skeleton(date_skeleton, local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    if with_time:
+        text += " " + format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    return f"{text} {local.tzname()}"
+
+
+# English keeps its strftime shapes; other languages get CLDR's order and month names.
+_SKELETONS: dict[str, tuple[str, bool]] = {
+    "%a %d %b %Y %H:%M": ("yMMMEd", True),
+    "%a %d %b %H:%M": ("MMMEd", True),
+    "%a %H:%M": ("E", True),
+    "%d %b %Y": ("yMMMd", False),
+}
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -111,13 +205,19 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
-    app.jinja_env.globals["wf"] = workflow
+    app.jinja_env.globals["wf"] = TranslatedWorkflow()
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["live_sla_state"] = live_sla_state
-    app.jinja_env.globals["sla_labels"] = SLA_STATE_LABELS
-    app.jinja_env.filters["duration"] = format_duration
-    app.jinja_env.filters["seconds_duration"] = lambda s: format_duration(timedelta(seconds=s or 0))
+    app.jinja_env.globals["tier_names"] = TranslatedLabels(TIER_NAMES)
+    app.jinja_env.globals["role_names"] = TranslatedLabels(ROLE_NAMES)
+    app.jinja_env.globals["sla_labels"] = TranslatedLabels(SLA_STATE_LABELS)
+    app.jinja_env.globals["countdown_phrases"] = countdown_phrases
+    app.jinja_env.filters["duration"] = business_duration
+    app.jinja_env.filters["seconds_duration"] = lambda s: business_duration(
+        timedelta(seconds=s or 0)
+    )
+    app.jinja_env.filters["t"] = gettext  # a domain label or message marked with N_
     app.jinja_env.filters["markdown"] = render_markdown
 
     @app.after_request

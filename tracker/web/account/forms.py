@@ -1,35 +1,35 @@
 """Forms for API tokens and partner webhooks."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, SubmitField, URLField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from tracker.i18n import lazy_text as _l
 from tracker.services.partner_webhooks import EVENTS
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     scope = SelectField(
-        "Scope",
-        choices=[("read", "Read: look only"), ("write", "Write: raise, act, comment")],
+        _l("Scope"),
+        choices=[("read", _l("Read: look only")), ("write", _l("Write: raise, act, comment"))],
         default="read",
     )
-    expires_on = DateField("Expires on (optional)", validators=[Optional()])
-    submit = SubmitField("Create token")
+    expires_on = DateField(_l("Expires on (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Create token"))
 
 
 class WebhookForm(FlaskForm):
-    url = URLField("Endpoint URL (https://)", validators=[DataRequired(), Length(max=500)])
+    url = URLField(_l("Endpoint URL (https://)"), validators=[DataRequired(), Length(max=500)])
     events = SelectMultipleField(
-        "Events",
-        choices=list(EVENTS.items()),
+        _l("Events"),
+        choices=[(key, _l(label)) for key, label in EVENTS.items()],
         default=list(EVENTS),
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
-    submit = SubmitField("Add webhook")
+    submit = SubmitField(_l("Add webhook"))
 
 
 class TimezoneForm(FlaskForm):

@@ -61,7 +61,10 @@ def revoke_token(token_id: int):
         token = api_tokens.revoke(current_user, token_id, utcnow())
     except NotFound:
         abort(404)
-    flash(f"Token {token.name} ({token.prefix}…) is revoked.", "success")
+    flash(
+        _("Token %(name)s (%(prefix)s…) is revoked.", name=token.name, prefix=token.prefix),
+        "success",
+    )
     return redirect(url_for("account.tokens"))
 
 
@@ -100,7 +103,7 @@ def deactivate_webhook(hook_id: int):
         partner_webhooks.deactivate(current_user, hook_id, utcnow())
     except NotFound:
         abort(404)
-    flash("The webhook is deactivated.", "success")
+    flash(_("The webhook is deactivated."), "success")
     return redirect(url_for("account.webhooks"))
 
 

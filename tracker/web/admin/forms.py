@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.domain.accounts import LOCALES, TIERS, timezone_choices
+from tracker.domain.accounts import LOCALES, TIER_LABELS, TIERS, timezone_choices
 from tracker.domain.clock import (
     DEFAULT_CRITICAL_PERCENT,
     DEFAULT_TARGETS,
@@ -27,6 +27,7 @@ from tracker.domain.clock import (
     WEEKDAY_KEYS,
 )
 from tracker.domain.workflow import SEVERITY_RANK
+from tracker.i18n import lazy_text as _l
 
 
 def _optional_str(value: str | None) -> str | None:
@@ -40,42 +41,42 @@ def _optional_int(value: str | int | None) -> int | None:
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[
-            ("partner", "Partner user"),
-            ("manager", "Alliance manager"),
-            ("admin", "Admin (full access)"),
+            ("partner", _l("Partner user")),
+            ("manager", _l("Alliance manager")),
+            ("admin", _l("Admin (full access)")),
         ],
         default="partner",
     )
-    partner_id = SelectField("Partner organisation (partner users only)", coerce=_optional_int)
-    submit = SubmitField("Create and invite")
+    partner_id = SelectField(_l("Partner organisation (partner users only)"), coerce=_optional_int)
+    submit = SubmitField(_l("Create and invite"))
 
 
 class PartnerForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    tier = SelectField("Tier", choices=[(t, t.capitalize()) for t in TIERS])
-    timezone = SelectField("Timezone", choices=[])
-    country = StringField("Country (ISO code, e.g. DE)", validators=[Optional(), Length(max=2)])
-    owner_id = SelectField("Relationship owner", coerce=_optional_int)
-    sla_policy_id = SelectField("Agreement", coerce=_optional_int)
-    default_locale = SelectField("Default language", coerce=_optional_str)
-    active = BooleanField("Active", default=True)
-    submit = SubmitField("Save partner")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    tier = SelectField(_l("Tier"), choices=[(t, _l(TIER_LABELS[t])) for t in TIERS])
+    timezone = SelectField(_l("Timezone"), choices=[])
+    country = StringField(_l("Country (ISO code, e.g. DE)"), validators=[Optional(), Length(max=2)])
+    owner_id = SelectField(_l("Relationship owner"), coerce=_optional_int)
+    sla_policy_id = SelectField(_l("Agreement"), coerce=_optional_int)
+    default_locale = SelectField(_l("Default language"), coerce=_optional_str)
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save partner"))
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(z, z) for z in timezone_choices()]
-        self.default_locale.choices = [(None, "— English —"), *LOCALES.items()]
+        self.default_locale.choices = [(None, _l("— English —")), *LOCALES.items()]
 
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 # --- partner agreements ----------------------------------------------------------------------
@@ -121,20 +122,20 @@ _WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
 
 
 class CalendarForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     # The service explains an unknown timezone better than "Not a valid choice".
-    timezone = SelectField("Timezone", choices=[], default="UTC", validate_choice=False)
-    always_open = BooleanField("Open 24x7: the clock never pauses, not even on holidays")
-    mon = IntervalsField("Monday", default="09:00-17:00")
-    tue = IntervalsField("Tuesday", default="09:00-17:00")
-    wed = IntervalsField("Wednesday", default="09:00-17:00")
-    thu = IntervalsField("Thursday", default="09:00-17:00")
-    fri = IntervalsField("Friday", default="09:00-17:00")
-    sat = IntervalsField("Saturday")
-    sun = IntervalsField("Sunday")
-    holidays = TextAreaField("Holidays (one date a line, YYYY-MM-DD)")
-    holiday_country = StringField("Public holidays of country (ISO code, e.g. DE)")
-    submit = SubmitField("Save calendar")
+    timezone = SelectField(_l("Timezone"), choices=[], default="UTC", validate_choice=False)
+    always_open = BooleanField(_l("Open 24x7: the clock never pauses, not even on holidays"))
+    mon = IntervalsField(_l("Monday"), default="09:00-17:00")
+    tue = IntervalsField(_l("Tuesday"), default="09:00-17:00")
+    wed = IntervalsField(_l("Wednesday"), default="09:00-17:00")
+    thu = IntervalsField(_l("Thursday"), default="09:00-17:00")
+    fri = IntervalsField(_l("Friday"), default="09:00-17:00")
+    sat = IntervalsField(_l("Saturday"))
+    sun = IntervalsField(_l("Sunday"))
+    holidays = TextAreaField(_l("Holidays (one date a line, YYYY-MM-DD)"))
+    holiday_country = StringField(_l("Public holidays of country (ISO code, e.g. DE)"))
+    submit = SubmitField(_l("Save calendar"))
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -167,7 +168,7 @@ class CalendarForm(FlaskForm):
 
 def _finite(form: Any, field: Any) -> None:
     if field.data is not None and not field.data.is_finite():
-        raise ValidationError("Enter a number of hours, such as 4 or 0.5.")
+        raise ValidationError(_l("Enter a number of hours, such as 4 or 0.5."))
 
 
 class HoursField(DecimalField):
@@ -205,12 +206,12 @@ SEVERITIES = tuple(SEVERITY_RANK)  # critical, high, medium, low
 
 
 class PolicyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     tier = SelectField(
-        "Default for partner tier",
-        choices=[("", "— none —")] + [(t, t.capitalize()) for t in TIERS],
+        _l("Default for partner tier"),
+        choices=[("", _l("— none —"))] + [(t, _l(TIER_LABELS[t])) for t in TIERS],
     )
-    calendar_id = SelectField("Calendar", coerce=_optional_int)
+    calendar_id = SelectField(_l("Calendar"), coerce=_optional_int)
     critical_triage = _target("critical", "triage")
     critical_resolution = _target("critical", "resolution")
     high_triage = _target("high", "triage")
@@ -220,21 +221,21 @@ class PolicyForm(FlaskForm):
     low_triage = _target("low", "triage")
     low_resolution = _target("low", "resolution")
     warning_percent = IntegerField(
-        "Warn at (% of the target used)",
+        _l("Warn at (% of the target used)"),
         validators=[InputRequired()],
         default=DEFAULT_WARNING_PERCENT,
     )
     critical_percent = IntegerField(
-        "Critical at (% of the target used)",
+        _l("Critical at (% of the target used)"),
         validators=[InputRequired()],
         default=DEFAULT_CRITICAL_PERCENT,
     )
     reminder_interval = IntegerField(
-        "Remind every (minutes)", validators=[InputRequired()], default=240
+        _l("Remind every (minutes)"), validators=[InputRequired()], default=240
     )
-    response_expectation = HoursField("Partner answers within (business hours)", Decimal(16))
-    preview = SubmitField("Preview")
-    submit = SubmitField("Save policy")
+    response_expectation = HoursField(_l("Partner answers within (business hours)"), Decimal(16))
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Save policy"))
 
     def targets(self) -> list[tuple[str, HoursField, HoursField]]:
         """(severity, triage field, resolution field), most urgent first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -68,8 +69,12 @@ def new_user():
         else:
             accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
             flash(
-                f"{user.name} was created and an invitation e-mail is on its way to {user.email}. "
-                "The link below works too.",
+                _(
+                    "%(name)s was created and an invitation e-mail is on its way to %(email)s. "
+                    "The link below works too.",
+                    name=user.name,
+                    email=user.email,
+                ),
                 "success",
             )
             return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
@@ -95,10 +100,15 @@ def toggle_user(user_id: int):
         abort(400)
     user = _user_or_404(user_id)
     if user.id == current_user.id:
-        flash("You cannot deactivate your own account.", "error")
+        flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     accounts.set_active(user.id, not user.active, now=utcnow(), actor=current_user)
-    flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+    flash(
+        _("%(name)s is now active.", name=user.name)
+        if user.active
+        else _("%(name)s is now deactivated.", name=user.name),
+        "success",
+    )
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -110,11 +120,11 @@ def reissue_invite(user_id: int):
         abort(400)
     user = _user_or_404(user_id)
     if user.password_hash is not None:
-        flash("This user has already set a password.", "error")
+        flash(_("This user has already set a password."), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     accounts.reissue_invite(user.id, actor=current_user, now=utcnow())
     accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
-    flash("A new invitation was sent; earlier links no longer work.", "success")
+    flash(_("A new invitation was sent; earlier links no longer work."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
 
 
@@ -142,7 +152,7 @@ def new_partner():
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(f"Partner {partner.name} was created.", "success")
+            flash(_("Partner %(name)s was created.", name=partner.name), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("admin/partner_form.html", form=form, partner=None)
 
@@ -172,7 +182,7 @@ def edit_partner(partner_id: int):
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(f"Partner {partner.name} was saved.", "success")
+            flash(_("Partner %(name)s was saved.", name=partner.name), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("admin/partner_form.html", form=form, partner=partner)
 

@@ -5,34 +5,38 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.domain.accounts import MIN_PASSWORD_LENGTH
+from tracker.i18n import lazy_text as _l
 
 PASSWORD_LENGTH = Length(
     min=MIN_PASSWORD_LENGTH,
     max=256,
-    message=f"Password must be at least {MIN_PASSWORD_LENGTH} and at most 256 characters long.",
+    message=_l(
+        "Password must be at least %(min)s and at most 256 characters long.",
+        min=MIN_PASSWORD_LENGTH,
+    ),
 )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    submit = SubmitField("Sign in")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField(_l("Sign in"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField("New password", validators=[DataRequired(), PASSWORD_LENGTH])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), PASSWORD_LENGTH])
     confirm = PasswordField(
-        "Repeat new password",
-        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
 
 class AcceptInviteForm(FlaskForm):
-    password = PasswordField("Choose a password", validators=[DataRequired(), PASSWORD_LENGTH])
+    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), PASSWORD_LENGTH])
     confirm = PasswordField(
-        "Repeat password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
-    submit = SubmitField("Set password and sign in")
+    submit = SubmitField(_l("Set password and sign in"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -160,11 +161,11 @@ def check_in(partner_id: int):
         try:
             trust.check_in(current_user, partner.id, form.note.data, now=utcnow())
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
-            flash(f"Check-in with {partner.name} logged.", "success")
+            flash(_("Check-in with %(name)s logged.", name=partner.name), "success")
     else:
-        flash("Say what was discussed (at most 5,000 characters).", "error")
+        flash(_("Say what was discussed (at most 5,000 characters)."), "error")
     return redirect(url_for("trust.partner_trust", partner_id=partner.id) + "#check-ins")
 
 
@@ -180,11 +181,11 @@ def rate(conflict_id: int):
         except ServiceError as exc:
             if exc.status == 404:
                 abort(404)
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
-            flash("Thank you: your rating is part of our record with you.", "success")
+            flash(_("Thank you: your rating is part of our record with you."), "success")
     else:
-        flash("Choose 1 to 5 stars (and at most 2,000 characters of comment).", "error")
+        flash(_("Choose 1 to 5 stars (and at most 2,000 characters of comment)."), "error")
     return redirect(url_for("portal.conflict", conflict_id=conflict_id))
 
 
