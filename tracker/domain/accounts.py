@@ -88,7 +88,7 @@ def check_country(code: str | None) -> str | None:
         return None
     value = code.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise AccountRuleError("Country must be a two-letter ISO code such as DE or US.")
+        raise AccountRuleError(N_("Country must be a two-letter ISO code such as DE or US."))
     if value not in _countries():
         raise AccountRuleError(
             f"{value}: unknown holiday country. Use the country's ISO code, such as DE, GB or US."
@@ -106,16 +106,16 @@ def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountRuleError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if len(password) > 256:
-        raise AccountRuleError("Password must be at most 256 characters long.")
+        raise AccountRuleError(N_("Password must be at most 256 characters long."))
     return password
 
 
 def check_role_partner(role: str, has_partner: bool) -> None:
     """Partner users belong to exactly one partner; staff belong to none."""
     if role == PARTNER and not has_partner:
-        raise AccountRuleError("A partner user must belong to a partner organisation.")
+        raise AccountRuleError(N_("A partner user must belong to a partner organisation."))
     if role != PARTNER and has_partner:
-        raise AccountRuleError("Only partner users belong to a partner organisation.")
+        raise AccountRuleError(N_("Only partner users belong to a partner organisation."))
 
 
 _TZ_CACHE: frozenset[str] | None = None

@@ -88,19 +88,19 @@ class Policy:
             if target.triage > target.resolution:
                 errors[f"{severity}_triage"] = "Triage cannot take longer than resolution."
         if not 1 <= self.warning_percent <= 99:
-            errors["warning_percent"] = "Between 1 and 99 percent of the target."
+            errors["warning_percent"] = N_("Between 1 and 99 percent of the target.")
         if not 100 < self.critical_percent <= 1000:
-            errors["critical_percent"] = "Between 101 and 1000 percent of the target."
+            errors["critical_percent"] = N_("Between 101 and 1000 percent of the target.")
         if self.reminder_interval < timedelta(minutes=15):
-            errors["reminder_interval"] = "At least 15 minutes."
+            errors["reminder_interval"] = N_("At least 15 minutes.")
         if self.response_expectation <= timedelta(0):
-            errors["response_expectation"] = "Must be more than zero."
+            errors["response_expectation"] = N_("Must be more than zero.")
         try:
             self.calendar.validate()
         except ValueError as exc:
             errors["calendar"] = str(exc)
         if errors:
-            raise PolicyError("The agreement has values that cannot work.", errors)
+            raise PolicyError(N_("The agreement has values that cannot work."), errors)
 
     def targets_for(self, severity: str) -> Targets:
         return self.targets.get(severity) or DEFAULT_TARGETS[severity]

@@ -15,7 +15,7 @@ CRITICAL = "critical"
 LEVELS = (WARNING, BREACH, CRITICAL)
 LEVEL_RANK = {WARNING: 1, BREACH: 2, CRITICAL: 3}
 LEVEL_LABELS = {WARNING: N_("Warning"), BREACH: N_("Breach"), CRITICAL: N_("Critical")}
-CLOCK_LABELS = {"triage": "time to triage", "resolution": "time to resolution"}
+CLOCK_LABELS = {"triage": N_("time to triage"), "resolution": N_("time to resolution")}
 
 # Who hears of a level. "assignee_or_owner": the assignee, or (nobody assigned, e.g. before
 # triage) the partner's relationship owner. "mailing_list": the escalation address.

@@ -184,7 +184,7 @@ def _check_fields(transition: Transition, fields: Mapping[str, object]) -> dict[
             continue
         clean[name] = value
     if errors:
-        raise WorkflowError("Some required information is missing or not valid.", errors)
+        raise WorkflowError(N_("Some required information is missing or not valid."), errors)
     return clean
 
 
@@ -230,7 +230,7 @@ def plan(
         )
     if action == "auto_close" and not auto_close_due(state, resolved_at, now):
         raise WorkflowError(
-            "A resolution is closed automatically only after 7 days without answer."
+            N_("A resolution is closed automatically only after 7 days without answer.")
         )
     return transition, _check_fields(transition, fields or {})
 

@@ -58,7 +58,7 @@ def _secret_for(secret_ref: str) -> str | None:
         return None
     if not deliverable(hook.url):
         raise DeliveryError(
-            "the endpoint is no longer a public address we may call; not sent", retryable=False
+            N_("the endpoint is no longer a public address we may call; not sent"), retryable=False
         )
     return hook.secret
 
@@ -81,7 +81,9 @@ outbox.register_secret_resolver(SECRET_PREFIX, _secret_for, targets=TARGETS)
 
 def _require_partner(actor: User) -> int:
     if not actor.is_partner or actor.partner_id is None:
-        raise PermissionDenied("Only a partner's users can manage their organisation's webhooks.")
+        raise PermissionDenied(
+            N_("Only a partner's users can manage their organisation's webhooks.")
+        )
     return actor.partner_id
 
 
@@ -252,7 +254,7 @@ def deactivate(actor: User, hook_id: int, now: datetime | None = None) -> Partne
     partner_id = _require_partner(actor)
     hook = db.session.get(PartnerWebhook, hook_id)
     if hook is None or hook.partner_id != partner_id:
-        raise NotFound("No such webhook.")
+        raise NotFound(N_("No such webhook."))
     if hook.active:
         hook.active = False
         audit = admin_audit.changed(

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from tracker.clock import utcnow
 from tracker.domain import accounts as rules
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Partner, User
 from tracker.services import admin_audit, agreements, api_tokens, messagebus, paging
@@ -40,12 +41,14 @@ def _validated(
     clean: dict = {}
     clean["name"] = (name or "").strip()
     if not clean["name"]:
-        errors["name"] = "A name is required."
+        errors["name"] = N_("A name is required.")
     elif len(clean["name"]) > 120:
-        errors["name"] = "At most 120 characters."
+        errors["name"] = N_("At most 120 characters.")
     elif not _is_one_line(clean["name"]):
         # The name goes into mail subjects: a line break there makes the mail unsendable.
-        errors["name"] = "Write the name on one line, without line breaks or control characters."
+        errors["name"] = N_(
+            "Write the name on one line, without line breaks or control characters."
+        )
     for field, check, value in (
         ("tier", rules.check_tier, tier),
         ("timezone", rules.check_timezone, timezone),
@@ -59,10 +62,10 @@ def _validated(
     if owner_id is not None:
         owner = db.session.get(User, owner_id)
         if owner is None or not owner.is_staff:
-            errors["owner_id"] = "The relationship owner must be an alliance manager or admin."
+            errors["owner_id"] = N_("The relationship owner must be an alliance manager or admin.")
     clean["owner_id"] = owner_id
     if errors:
-        raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)
+        raise InvalidInput(N_("Please correct the highlighted fields."), field_errors=errors)
     return clean
 
 
@@ -101,7 +104,8 @@ def create_partner(
         select(Partner.id).where(func.lower(Partner.name) == clean["name"].lower())
     ):
         raise InvalidInput(
-            "A partner with this name already exists.", field_errors={"name": "Already in use."}
+            N_("A partner with this name already exists."),
+            field_errors={"name": N_("Already in use.")},
         )
     partner = Partner(created_at=now, active=True, **clean)
     agreements.assign_policy(partner, sla_policy_id)
@@ -165,7 +169,8 @@ def update_partner(
     )
     if clash:
         raise InvalidInput(
-            "A partner with this name already exists.", field_errors={"name": "Already in use."}
+            N_("A partner with this name already exists."),
+            field_errors={"name": N_("Already in use.")},
         )
     if sla_policy_id is not KEEP:
         agreements.assign_policy(partner, sla_policy_id)  # type: ignore[arg-type]
@@ -198,14 +203,14 @@ def _end_sessions_of(partner: Partner, now: datetime) -> None:
 def get_partner(partner_id: int) -> Partner:
     partner = db.session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     return partner
 
 
 def visible_partner(user: User, partner_id: int) -> Partner:
     """The partner if `user` may read it (staff: any; a partner's people: their own)."""
     if not user.is_staff and user.partner_id != partner_id:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     return get_partner(partner_id)
 
 

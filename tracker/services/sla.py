@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from tracker.domain import clock, escalation, workflow
 from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
 from tracker.domain.events import ConflictSubmitted, SeverityChanged, StateChanged
+from tracker.domain.text import N_
 from tracker.domain.workflow import AUTO_CLOSE_AFTER
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, Partner, SlaPause, SlaPolicy
@@ -34,7 +35,7 @@ def policy_row_for(partner: Partner) -> SlaPolicy | None:
 
 def policy_from_row(row: SlaPolicy | None, partner: Partner) -> clock.Policy:
     if row is None:
-        return clock.Policy(calendar=partner_calendar(partner), name="Standard agreement")
+        return clock.Policy(calendar=partner_calendar(partner), name=N_("Standard agreement"))
     calendar = (
         calendar_from_row(row.calendar) if row.calendar is not None else partner_calendar(partner)
     )
@@ -441,8 +442,8 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
     resolution = resolution_clock(conflict)
     views = []
     for name, value, due in (
-        ("Time to triage", triage, conflict.triage_due_at),
-        ("Time to resolution", resolution, clock.due_at(resolution, policy.calendar)),
+        (N_("Time to triage"), triage, conflict.triage_due_at),
+        (N_("Time to resolution"), resolution, clock.due_at(resolution, policy.calendar)),
     ):
         views.append(
             ClockView(

@@ -8,12 +8,26 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from babel.dates import get_month_names
+from flask import has_request_context
+from flask_babel import get_locale, gettext
 from markupsafe import Markup
+
+from tracker.domain.text import N_
 
 __all__ = ["NO_DATA", "Point", "Series", "bar_chart", "data_table", "line_chart"]
 
-NO_DATA = "No data yet for this period."
+NO_DATA = N_("No data yet for this period.")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _month_name(month: int) -> str:
+    """The month's short name in the reader's language (CLDR's; English: Jan … Dec)."""
+    locale = str(get_locale() or "en") if has_request_context() else "en"
+    if locale == "en":
+        return MONTHS[month - 1]
+    return get_month_names("abbreviated", context="stand-alone", locale=locale)[month]
+
 
 SVG_NS = "http://www.w3.org/2000/svg"
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
@@ -247,7 +261,7 @@ def data_table(series: Sequence[Series], *, caption: str, value_format: str = "{
 
     header = _el(
         "tr",
-        _el("th", "Date", scope="col"),
+        _el("th", gettext("Date"), scope="col"),
         *(_el("th", _plain(s.name), scope="col") for s in series),
     )
     body = [
@@ -259,7 +273,7 @@ def data_table(series: Sequence[Series], *, caption: str, value_format: str = "{
         for moment in sorted(rows)
     ]
     if not body:
-        body = [_el("tr", _el("td", NO_DATA, colspan=len(series) + 1))]
+        body = [_el("tr", _el("td", gettext(NO_DATA), colspan=len(series) + 1))]
     return _el(
         "table",
         _el("caption", _plain(caption)),
@@ -304,7 +318,7 @@ def _key(p: Point) -> datetime:
 
 
 def _day_label(moment: datetime) -> str:
-    return f"{moment.day} {MONTHS[moment.month - 1]}"
+    return f"{moment.day} {_month_name(moment.month)}"
 
 
 def _moment_label(moment: datetime) -> str:
@@ -362,7 +376,7 @@ def _month_ticks(first: datetime, last: datetime, max_ticks: int) -> list[tuple[
         chosen = [m for m in starts if (m.month - 1) % step == 0]
         if len(chosen) <= max_ticks:
             return [
-                (m, MONTHS[m.month - 1] + (f" {m.year}" if m.month == 1 or i == 0 else ""))
+                (m, _month_name(m.month) + (f" {m.year}" if m.month == 1 or i == 0 else ""))
                 for i, m in enumerate(chosen)
             ]
     years = [m for m in starts if m.month == 1]
@@ -494,7 +508,7 @@ def _legend(
 def _empty(
     chart_id: str, kind: str, title: str, description: str, width: int, height: int
 ) -> Markup:
-    message = _text_el(NO_DATA, width / 2, height / 2, "middle", "chart-empty")
+    message = _text_el(gettext(NO_DATA), width / 2, height / 2, "middle", "chart-empty")
     return _svg(chart_id, kind, title, description, width, height, [message])
 
 

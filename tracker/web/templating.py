@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import Flask
-from flask_babel import get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
+from tracker.domain.accounts import LOCALES
 from tracker.domain.clock import SLA_STATE_LABELS
+from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.domain.text import N_
 from tracker.web.markdown import render_markdown
 
@@ -163,6 +165,19 @@ def countdown_phrases() -> dict[str, str]:
     }
 
 
+def decimal(value: float | None, places: int = 1) -> str:
+    """A number in the reader's notation (1,5 in German), at most `places` decimals."""
+    if value is None:
+        return "—"
+    return format_decimal(round(value, places), format="#,##0." + "#" * places)
+
+
+def signed(value: float, places: int = 1) -> str:
+    """A change figure with its sign (+2.5, -1.0) in the reader's notation."""
+    shown = format_decimal(abs(round(value, places)), format="0." + "0" * places)
+    return ("-" if round(value, places) < 0 else "+") + shown
+
+
 def live_sla_state(conflict, now: datetime) -> str:  # type: ignore[no-untyped-def]
     """The SLA state as of now (the stored one can lag the sweep by up to a minute)."""
     from tracker.services.sla import live_state
@@ -211,6 +226,11 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["live_sla_state"] = live_sla_state
     app.jinja_env.globals["tier_names"] = TranslatedLabels(TIER_NAMES)
     app.jinja_env.globals["role_names"] = TranslatedLabels(ROLE_NAMES)
+    app.jinja_env.globals["level_labels"] = TranslatedLabels(LEVEL_LABELS)
+    app.jinja_env.globals["clock_labels"] = TranslatedLabels(CLOCK_LABELS)
+    app.jinja_env.globals["locale_names"] = LOCALES
+    app.jinja_env.filters["decimal"] = decimal
+    app.jinja_env.filters["signed"] = signed
     app.jinja_env.globals["sla_labels"] = TranslatedLabels(SLA_STATE_LABELS)
     app.jinja_env.globals["countdown_phrases"] = countdown_phrases
     app.jinja_env.filters["duration"] = business_duration

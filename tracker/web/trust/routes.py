@@ -57,7 +57,7 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             Point(moment, point.score, point.low, point.high)
             for moment, point in figures.trend[side]
         )
-        series.append(Series(trust.SIDE_LABELS[side], points, SIDE_COLORS[side]))
+        series.append(Series(_(trust.SIDE_LABELS[side]), points, SIDE_COLORS[side]))
     return {
         "partner": partner,
         "scores": figures.scores,
@@ -71,14 +71,15 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
         "severities": workflow.SEVERITIES,
         "chart": line_chart(
             series,
-            title=f"Trust scores of {partner.name}, last 12 months",
-            description="Expected trust (0-100) at each month end for both sides, "
-            "with 90% credible bands.",
-            x_label="Month",
-            y_label="Trust score",
+            title=_("Trust scores of %(partner)s, last 12 months", partner=partner.name),
+            description=_(
+                "Expected trust (0-100) at each month end for both sides, with 90% credible bands."
+            ),
+            x_label=_("Month"),
+            y_label=_("Trust score"),
             chart_id="trust-trend",
         ),
-        "chart_table": data_table(series, caption="Trust scores per month end (90% interval)"),
+        "chart_table": data_table(series, caption=_("Trust scores per month end (90% interval)")),
     }
 
 
