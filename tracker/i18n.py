@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from tracker.domain.accounts import DEFAULT_LOCALE, LOCALES, preferred_locale
@@ -42,6 +46,35 @@ def select_timezone() -> str:
     if has_request_context() and getattr(current_user, "is_authenticated", False):
         return current_user.display_timezone
     return "UTC"
+
+
+# English keeps its strftime shapes; other languages get CLDR's order and month names.
+_SKELETONS: dict[str, tuple[str, bool]] = {
+    "%a %d %b %Y %H:%M": ("yMMMEd", True),
+    "%a %d %b %H:%M": ("MMMEd", True),
+    "%a %H:%M": ("E", True),
+    "%d %b %Y": ("yMMMd", False),
+}
+
+
+def format_local(value: datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M") -> str:
+    """An aware instant on the reader's clock, in the current language, with the zone's name.
+
+    `fmt` is one of the strftime shapes the pages use; other languages get the same fields
+    in their own order and words ("Mi., 2. Dez. 2026 15:05 CET").
+    """
+    try:
+        local = value.astimezone(ZoneInfo(timezone))
+    except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
+        local = value
+    locale = str(get_locale() or DEFAULT_LOCALE)
+    if locale == DEFAULT_LOCALE or fmt not in _SKELETONS:
+        return f"{local.strftime(fmt)} {local.tzname()}"
+    date_skeleton, with_time = _SKELETONS[fmt]
+    text = format_skeleton(date_skeleton, local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    if with_time:
+        text += " " + format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    return f"{text} {local.tzname()}"
 
 
 def init_app(app: Flask) -> None:

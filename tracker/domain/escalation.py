@@ -26,8 +26,8 @@ AUDIENCE = {
 }
 # What the partner's timeline says (no internal names): the partner knows we are on it.
 PUBLIC_NOTICE = {
-    BREACH: "escalated within the alliance team",
-    CRITICAL: "escalated to senior management",
+    BREACH: N_("escalated within the alliance team"),
+    CRITICAL: N_("escalated to senior management"),
 }
 
 

@@ -345,14 +345,18 @@ def set_reading_preferences(user: User, *, timezone: str | None, locale: str | N
 def queue_invitation(user: User, url: str, *, now: datetime) -> None:
     """E-mail the invitation link through the outbox (delivered when SMTP is configured)."""
     from flask import render_template
+    from flask_babel import force_locale, gettext
 
     from tracker.services import outbox
 
+    with force_locale(user.mail_locale):
+        subject = gettext("You are invited to Trustomer")
+        text = render_template("email/invite.txt", user=user, url=url)
     outbox.enqueue_email(
         dedupe_key=f"invite:{user.id}:{user.session_version}",
         address=user.email,
-        subject="You are invited to Trustomer",
-        text=render_template("email/invite.txt", user=user, url=url),
+        subject=subject,
+        text=text,
         html=None,
         recipient_id=user.id,
         now=now,

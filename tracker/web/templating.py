@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from babel.dates import format_skeleton
 from flask import Flask
-from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -17,6 +15,7 @@ from tracker.domain.accounts import LOCALES
 from tracker.domain.clock import SLA_STATE_LABELS
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.domain.text import N_
+from tracker.i18n import format_local
 from tracker.web.markdown import render_markdown
 
 
@@ -165,6 +164,13 @@ def countdown_phrases() -> dict[str, str]:
     }
 
 
+def longdate(day: date) -> str:
+    """ "Tuesday 17 November 2026" in the reader's language (CLDR's order elsewhere)."""
+    if str(get_locale() or "en") == "en":
+        return day.strftime("%A %d %B %Y")
+    return format_date(day, "full")
+
+
 def decimal(value: float | None, places: int = 1) -> str:
     """A number in the reader's notation (1,5 in German), at most `places` decimals."""
     if value is None:
@@ -186,30 +192,10 @@ def live_sla_state(conflict, now: datetime) -> str:  # type: ignore[no-untyped-d
 
 
 def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | None = None) -> str:
-    """Format an aware UTC datetime in the viewer's zone, with the zone's abbreviation."""
+    """Format an aware UTC datetime in the viewer's zone and language, with the zone's name."""
     if value is None:
         return "—"
-    try:
-        local = value.astimezone(ZoneInfo(tz or viewer_timezone()))
-    except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
-        local = value
-    locale = str(get_locale() or "en")
-    if locale == "en" or fmt not in _SKELETONS:
-        return f"{local.strftime(fmt)} {local.tzname()}"
-    date_skeleton, with_time = _SKELETONS[fmt]
-    text = format_skeleton(date_skeleton, local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
-    if with_time:
-        text += " " + format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
-    return f"{text} {local.tzname()}"
-
-
-# English keeps its strftime shapes; other languages get CLDR's order and month names.
-_SKELETONS: dict[str, tuple[str, bool]] = {
-    "%a %d %b %Y %H:%M": ("yMMMEd", True),
-    "%a %d %b %H:%M": ("MMMEd", True),
-    "%a %H:%M": ("E", True),
-    "%d %b %Y": ("yMMMd", False),
-}
+    return format_local(value, tz or viewer_timezone(), fmt)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -230,6 +216,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["clock_labels"] = TranslatedLabels(CLOCK_LABELS)
     app.jinja_env.globals["locale_names"] = LOCALES
     app.jinja_env.filters["decimal"] = decimal
+    app.jinja_env.filters["longdate"] = longdate
     app.jinja_env.filters["signed"] = signed
     app.jinja_env.globals["sla_labels"] = TranslatedLabels(SLA_STATE_LABELS)
     app.jinja_env.globals["countdown_phrases"] = countdown_phrases
