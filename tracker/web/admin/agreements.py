@@ -33,7 +33,7 @@ def _found(getter: Callable[[int], Any], item_id: int) -> Any:
 
 def _policy_form() -> PolicyForm:
     form = PolicyForm()
-    form.calendar_id.choices = [(None, "Partner's own office hours")] + [
+    form.calendar_id.choices = [(None, _("Partner's own office hours"))] + [
         (cid, name) for cid, name in agreements.calendar_choices()
     ]
     return form

@@ -26,6 +26,7 @@ from tracker.domain.clock import (
     DEFAULT_WARNING_PERCENT,
     WEEKDAY_KEYS,
 )
+from tracker.domain.workflow import SEVERITIES as DOMAIN_SEVERITIES
 from tracker.domain.workflow import SEVERITY_RANK
 from tracker.i18n import lazy_text as _l
 
@@ -198,8 +199,17 @@ class HoursField(DecimalField):
 def _target(severity: str, kind: str) -> HoursField:
     """A target in business hours, defaulting to the built-in agreement."""
     default = getattr(DEFAULT_TARGETS[severity], kind)
-    label = f"{severity.capitalize()}: time to {kind} (business hours)"
+    label = (
+        _l("%(severity)s: time to triage (business hours)", severity=SEVERITY_NAMES[severity])
+        if kind == "triage"
+        else _l(
+            "%(severity)s: time to resolution (business hours)", severity=SEVERITY_NAMES[severity]
+        )
+    )
     return HoursField(label, Decimal(int(default.total_seconds())) / 3600)
+
+
+SEVERITY_NAMES = {key: _l(label) for key, label in DOMAIN_SEVERITIES.items()}
 
 
 SEVERITIES = tuple(SEVERITY_RANK)  # critical, high, medium, low
@@ -221,12 +231,12 @@ class PolicyForm(FlaskForm):
     low_triage = _target("low", "triage")
     low_resolution = _target("low", "resolution")
     warning_percent = IntegerField(
-        _l("Warn at (% of the target used)"),
+        _l("Warn at (percent of the target used)"),
         validators=[InputRequired()],
         default=DEFAULT_WARNING_PERCENT,
     )
     critical_percent = IntegerField(
-        _l("Critical at (% of the target used)"),
+        _l("Critical at (percent of the target used)"),
         validators=[InputRequired()],
         default=DEFAULT_CRITICAL_PERCENT,
     )

@@ -20,11 +20,11 @@ from tracker.web.paging import page_arg
 
 
 def _partner_choices() -> list[tuple[int | None, str]]:
-    return [(None, "— none —"), *choices.partner_names()]
+    return [(None, _("— none —")), *choices.partner_names()]
 
 
 def _staff_choices() -> list[tuple[int | None, str]]:
-    return [(None, "— none —"), *choices.staff()]
+    return [(None, _("— none —")), *choices.staff()]
 
 
 def _user_or_404(user_id: int):  # type: ignore[no-untyped-def]
@@ -133,7 +133,7 @@ def reissue_invite(user_id: int):
 def new_partner():
     form = PartnerForm()
     form.owner_id.choices = _staff_choices()
-    form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
+    form.sla_policy_id.choices = [(None, _("Tier default")), *agreements.policy_choices()]
     if request.method == "GET":
         form.timezone.data = "Europe/Berlin"
     if form.validate_on_submit():
@@ -163,7 +163,7 @@ def edit_partner(partner_id: int):
     partner = _partner_or_404(partner_id)
     form = PartnerForm(obj=partner)
     form.owner_id.choices = _staff_choices()
-    form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
+    form.sla_policy_id.choices = [(None, _("Tier default")), *agreements.policy_choices()]
     if form.validate_on_submit():
         try:
             partners.update_partner(

@@ -53,7 +53,7 @@ def _filters() -> conflict_search.ConflictFilters:
 def queue():
     page = conflict_search.queue_page(current_user, _filters(), page_arg(), per_page=25)
     triage_form = BulkForm()
-    triage_form.assignee_id.choices = [("", "— choose —"), *choices.staff()]
+    triage_form.assignee_id.choices = [("", _("— choose —")), *choices.staff()]
     return render_template(
         "console/queue.html",
         page=page,

@@ -73,13 +73,16 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             series,
             title=_("Trust scores of %(partner)s, last 12 months", partner=partner.name),
             description=_(
-                "Expected trust (0-100) at each month end for both sides, with 90% credible bands."
+                "Expected trust (0-100) at each month end for both sides, "
+                "with 90 percent credible bands."
             ),
             x_label=_("Month"),
             y_label=_("Trust score"),
             chart_id="trust-trend",
         ),
-        "chart_table": data_table(series, caption=_("Trust scores per month end (90% interval)")),
+        "chart_table": data_table(
+            series, caption=_("Trust scores per month end (90 percent interval)")
+        ),
     }
 
 
