@@ -253,3 +253,26 @@ def test_the_api_answers_problems_in_the_clients_language(app, client) -> None:
     missing = client.get("/api/v1/nowhere", headers={"Accept-Language": "fr"}).get_json()
     assert missing["title"] == "Introuvable"
     assert "Il n'y a rien" in missing["detail"]
+
+
+def test_mail_is_written_in_each_recipients_language_not_the_senders(app) -> None:
+    from sqlalchemy import select
+
+    from tracker.models import MailNotice
+
+    german = make_partner_user(name="Greta")
+    german.locale = "de"
+    french = make_partner_user(partner=german.partner, name="Francine")
+    french.locale = "fr"
+    manager = make_manager()
+    conflict = make_conflict(german)
+    triage(conflict, manager)
+    db.session.commit()
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        conflicts.comment(manager, conflict.id, "Checked.", internal=False, now=WHEN)
+    subjects = {
+        notice.recipient_id: notice.subject
+        for notice in db.session.scalars(select(MailNotice).where(MailNotice.kind == "reply"))
+    }
+    assert subjects[german.id].startswith("Antwort Ihres Allianzteams")
+    assert subjects[french.id].startswith("Réponse de votre équipe d'alliance")
