@@ -118,7 +118,7 @@ def own_trust():
 
 def _ledger_csv(partner: Partner) -> Response:
     now = utcnow()
-    _, since, until = _period(now)
+    _key, since, until = _period(now)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
