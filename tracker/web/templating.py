@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 
+from babel.dates import get_month_names
 from flask import Flask
 from flask_babel import format_date, format_decimal, get_locale, gettext
 from flask_login import current_user
@@ -16,6 +17,8 @@ from tracker.domain.clock import SLA_STATE_LABELS
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.domain.text import N_
 from tracker.i18n import format_local
+from tracker.web.charts import ENGLISH as ENGLISH_CHART_WORDS
+from tracker.web.charts import ChartWords
 from tracker.web.markdown import render_markdown
 
 
@@ -169,6 +172,19 @@ def longdate(day: date) -> str:
     if str(get_locale() or "en") == "en":
         return day.strftime("%A %d %B %Y")
     return format_date(day, "full")
+
+
+def chart_words() -> ChartWords:
+    """What a chart writes by itself, in the reader's language (charts.py imports no Flask)."""
+    locale = str(get_locale() or "en")
+    if locale == "en":
+        return ENGLISH_CHART_WORDS
+    months = get_month_names("abbreviated", context="stand-alone", locale=locale)
+    return ChartWords(
+        no_data=gettext(N_("No data yet for this period.")),  # charts.NO_DATA
+        date=gettext("Date"),
+        months=tuple(months[m] for m in range(1, 13)),
+    )
 
 
 def decimal(value: float | None, places: int = 1) -> str:

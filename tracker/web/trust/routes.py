@@ -22,6 +22,7 @@ from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
 from tracker.web.csv_export import csv_safe as _csv_safe
 from tracker.web.paging import page_arg
+from tracker.web.templating import chart_words
 from tracker.web.trust.blueprint import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
 
@@ -79,6 +80,7 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             x_label=_("Month"),
             y_label=_("Trust score"),
             chart_id="trust-trend",
+            words=chart_words(),
         ),
         "chart_table": data_table(
             series, caption=_("Trust scores per month end (90 percent interval)")
