@@ -68,7 +68,7 @@ clean-venv:
 ## i18n-extract: collect every marked string of tracker/ and templates/ into messages.pot
 i18n-extract: $(VENV)/.run-deps
 	$(PYBABEL) extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
-		--keywords N_ --no-location --sort-output --project Trustomer \
+		--keywords N_ --no-location --sort-output --project Trustomer --ignore-dirs ".* __pycache__" \
 		--output-file $(CATALOGS)/messages.pot .
 
 ## i18n-init LANG=xx: start a catalog for a new language from messages.pot

@@ -48,9 +48,7 @@ from bench._fixtures import (  # noqa: E402
     Cast,
     analyze_if_postgresql,
     bench_app,
-    create_cast,
     dialect,
-    insert_history,
     log,
     requested_database_url,
     timed,
@@ -58,7 +56,7 @@ from bench._fixtures import (  # noqa: E402
 from tracker.clock import utcnow  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import Conflict, User  # noqa: E402
-from tracker.services import api_tokens, conflicts  # noqa: E402
+from tracker.services import api_tokens, conflicts, demo_history  # noqa: E402
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "http.json"
 SIZES = (1_000, 100_000)
@@ -110,20 +108,22 @@ def endpoints(context: dict) -> list[Endpoint]:
 
 
 def build(n: int, open_share: float, cast_now) -> tuple[Cast, dict]:  # type: ignore[no-untyped-def]
-    """N conflicts of history (bulk), one conflict with a long timeline, an API token."""
+    """N conflicts of history (`flask demo generate`'s service), one conflict with a long
+    timeline, an API token."""
     rng = random.Random(SEED + n)
-    cast = create_cast(PARTNERS, cast_now - timedelta(days=800))
-    seconds, counts = timed(
-        lambda: insert_history(
-            cast,
-            closed=n - round(n * open_share),
-            active=round(n * open_share),
+    seconds, generated = timed(
+        lambda: demo_history.generate(
+            partners=PARTNERS,
+            conflicts=n,
+            open_share=open_share,
+            history_days=730,
             now=cast_now,
-            trust_events_per_closed=TRUST_EVENTS_PER_CLOSED,
             seed=SEED + n,
+            progress=lambda done, total: done % 100_000 == 0 and log(f"  {done:,} of {total:,}"),
         )
     )
-    log(f"N={n:,}: history inserted in {seconds:.1f}s")
+    log(f"N={n:,}: generated in {seconds:.1f}s")
+    cast, counts = generated.cast, generated.counts
     partner = cast.partners[0]
     user = db.session.get(User, partner.user_id)
     busy = conflicts.submit(

@@ -103,6 +103,39 @@ def seed_demo(if_empty: bool) -> None:
     click.echo(summary)
 
 
+@demo_cli.command("generate")
+@click.option("--partners", type=int, default=50, show_default=True)
+@click.option("--conflicts", type=int, default=10_000, show_default=True)
+@click.option("--open-share", type=float, default=0.65, show_default=True, help="share not closed")
+@click.option("--history-days", type=int, default=730, show_default=True)
+@click.option("--seed", type=int, default=20261202, show_default=True)
+def generate_demo(
+    partners: int, conflicts: int, open_share: float, history_days: int, seed: int
+) -> None:
+    """Generate a realistic volume of data fast (benchmarks, load tests): every state, clocks
+    at every stage, timelines, ratings and trust history."""
+    from tracker.services.demo_history import generate
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 50_000 == 0:
+            click.echo(f"  {done:,} of {total:,} conflicts", err=True)
+
+    try:
+        result = generate(
+            partners=partners,
+            conflicts=conflicts,
+            open_share=open_share,
+            history_days=history_days,
+            seed=seed,
+            now=utcnow(),
+            progress=progress,
+        )
+    except ServiceError as exc:
+        _fail(exc)
+    for line in result.lines():
+        click.echo(line)
+
+
 def _parse_instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
     if value is None:
         return utcnow()

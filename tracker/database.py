@@ -58,6 +58,22 @@ def insert_if_absent(session: Session, model: type, values: dict, keys: list[str
     session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
 
+def add_to_counts(
+    session: Session, model: type, keys: dict, increments: dict[str, int | float]
+) -> None:
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET n = n + excluded.n`: a running total kept
+    by one atomic statement, however many writers add to the same row at once."""
+    dialect = session.connection().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**keys, **increments)
+    table = model.__table__
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in increments},
+    )
+    session.execute(statement)
+
+
 _DEFERRED = "tracker.deferred_inserts"
 
 

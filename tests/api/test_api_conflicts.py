@@ -240,3 +240,61 @@ def test_internal_activity_does_not_surface_a_conflict_for_partners(api) -> None
     assert [c["id"] for c in staff_view["items"]] == [conflict.id]
     one = api(user, "read").get(f"/api/v1/conflicts/{conflict.id}").get_json()
     assert one["updated_at"].startswith("2026-11-16T09:00")
+
+
+def test_search_is_ranked_scoped_and_carries_the_matched_passage(client) -> None:
+    from tests.api.conftest import token_for
+    from tracker.services import conflicts as conflict_service
+
+    north = make_partner_user(partner=make_partner(name="Northwind"))
+    blue = make_partner_user(partner=make_partner(name="Bluefin"))
+    manager = make_manager()
+    mentioned = make_conflict(north, title="Shipment delayed", description="Pallets were wet.")
+    titled = make_conflict(north, title="Pallets at the wrong dock", description="Dock 4.")
+    conflict_service.comment(
+        manager, titled.id, "Pallets note", internal=True, now=titled.created_at
+    )
+    make_conflict(blue, title="Pallets missing", description="Not ours to see.")
+    noted = make_conflict(north, title="Invoice query", description="Terms.")
+    conflict_service.comment(
+        manager, noted.id, "Pallets mentioned internally", internal=True, now=noted.created_at
+    )
+    headers = {"Authorization": f"Bearer {token_for(north, 'read')}"}
+    body = client.get("/api/v1/conflicts?q=pallets&limit=1", headers=headers).get_json()
+    assert [i["id"] for i in body["items"]] == [titled.id]
+    assert any(p["hit"] and p["text"].lower() == "pallets" for p in body["items"][0]["match"])
+    second = client.get(body["next"], headers=headers).get_json()
+    assert [i["id"] for i in second["items"]] == [mentioned.id]
+    assert second["next"] is None
+    assert client.get("/api/v1/conflicts?q=%2A%22", headers=headers).get_json()["items"] == []
+    plain = client.get("/api/v1/conflicts", headers=headers).get_json()
+    assert all(i["match"] is None for i in plain["items"])
+    forged = client.get(
+        f"/api/v1/conflicts?q=pallets&cursor={plain['items'][0]['id']}", headers=headers
+    )
+    assert forged.status_code == 422
+
+
+def test_estimates_give_the_forecast_and_refuse_unknown_values(client) -> None:
+    from datetime import timedelta
+
+    from tests.api.conftest import token_for
+    from tracker.services import conflicts as conflict_service
+
+    user, manager = make_partner_user(), make_manager()
+    for week in range(5):
+        conflict = make_conflict(user, category="delivery", severity="high")
+        triage(conflict, manager)
+        at = conflict.created_at + timedelta(hours=3 + week)
+        conflict_service.act(manager, conflict.id, "resolve", RESOLUTION, now=at)
+    headers = {"Authorization": f"Bearer {token_for(user, 'read')}"}
+    body = client.get(
+        "/api/v1/estimates?category=delivery&severity=high", headers=headers
+    ).get_json()
+    assert body["conflicts"] == 5 and body["shown"] is True
+    assert body["median_business_hours"] == 5 and body["p90_business_hours"] == 7
+    assert body["median_date"] is not None
+    few = client.get("/api/v1/estimates?category=quality&severity=high", headers=headers)
+    assert few.get_json()["shown"] is False and few.get_json()["median_business_hours"] is None
+    bad = client.get("/api/v1/estimates?category=nope&severity=high", headers=headers)
+    assert bad.status_code == 422

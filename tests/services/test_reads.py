@@ -56,9 +56,10 @@ def test_queue_shows_open_conflicts_unless_a_status_is_chosen(app) -> None:
 
 def test_queue_filters_by_assignee_mine_unassigned_and_text(app) -> None:
     manager, colleague, user = make_manager(), make_manager(), make_partner_user()
-    to_me = make_conflict(user, title="Rebate for Q3 missing")
-    to_colleague = make_conflict(user, title="Delivery slot 50% late")
-    nobody = make_conflict(user, title="Unanswered question")
+    # Search reads words of titles, descriptions and comments: each text here is its own.
+    to_me = make_conflict(user, title="Rebate for Q3 missing", description="Quarterly rebate.")
+    to_colleague = make_conflict(user, title="Delivery slot 50% late", description="At the dock.")
+    nobody = make_conflict(user, title="Unanswered question", description="No reply since May.")
     triage(to_me, manager)
     triage(to_colleague, manager, assignee_id=colleague.id)
 
@@ -71,6 +72,7 @@ def test_queue_filters_by_assignee_mine_unassigned_and_text(app) -> None:
     assert ids(unassigned=True) == {nobody.id}
     assert ids(search="rebate") == {to_me.id}
     assert ids(search="50%") == {to_colleague.id}  # % is a character, not a wildcard
+    assert ids(search="%") == set()  # and alone it is no word at all
     assert ids(search=nobody.ref) == {nobody.id}
 
 

@@ -508,3 +508,13 @@ def test_weights_are_frozen_hashable_and_copy_their_mappings() -> None:
 def test_nonsense_weights_are_refused(overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TrustWeights(**overrides)
+
+
+def test_a_resolution_in_no_working_time_reads_in_words() -> None:
+    from datetime import timedelta as _td
+
+    from tracker.domain.trust import resolution_evidence
+
+    evidence = resolution_evidence("high", _td(0), _td(hours=24))
+    assert "0s" not in evidence.explanation
+    assert evidence.explanation.startswith("resolved in under a minute of working time")

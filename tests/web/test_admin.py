@@ -218,7 +218,7 @@ def test_admin_creates_and_edits_a_partner(browser) -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"name": ""}, "This field is required"),
+        ({"name": ""}, "Enter the partner"),
         ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
         ({"country": "D1"}, "two-letter ISO code"),
         ({"tier": "gold"}, "Not a valid choice"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import (
     RESOLUTION,
@@ -84,10 +84,11 @@ def test_public_reply_and_internal_note_are_two_clear_choices(browser, new_brows
     conflict = make_conflict(user)
     browser.login(manager.email)
     page = browser.get(f"/console/conflicts/{conflict.id}").get_data(as_text=True)
-    assert (
-        "Public reply: the partner sees it" in page
-        and "Internal note: alliance managers only" in page
-    )
+    # Two named buttons, nothing preselected; the internal one says so in words and colour.
+    assert '<button type="submit" name="visibility" value="public"' in page
+    assert ">Send public reply</button>" in page and ">Add internal note</button>" in page
+    assert 'class="compose-internal"' in page and "the partner never sees it" in page
+    assert ">Send</button>" not in page and "checked" not in page.split('id="reply"')[1]
     browser.post(
         f"/console/conflicts/{conflict.id}/message",
         {"body": "Public words", "visibility": "public"},
@@ -274,3 +275,37 @@ def test_the_deadline_is_summarised_under_the_title(browser) -> None:
     html = browser.get(f"/console/conflicts/{conflict.id}").get_data(as_text=True)
     summary = html[html.index('<p class="sla-summary">') :][:600]
     assert "time to triage due" in summary and "Breached" in summary
+
+
+def test_a_message_without_a_choice_goes_nowhere(browser) -> None:
+    manager = make_manager()
+    conflict = make_conflict(make_partner_user())
+    browser.login(manager.email)
+    before = db.session.scalar(select(func.count()).select_from(ConflictEvent))
+    browser.post(f"/console/conflicts/{conflict.id}/message", {"body": "Which way?"})
+    assert db.session.scalar(select(func.count()).select_from(ConflictEvent)) == before
+
+
+def test_the_conflict_page_has_unique_ids_and_named_selects(browser) -> None:
+    import re
+    from collections import Counter
+
+    manager = make_manager()
+    conflict = make_conflict(make_partner_user())
+    browser.login(manager.email)
+    page = browser.get(f"/console/conflicts/{conflict.id}").get_data(as_text=True)
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    # (hidden CSRF inputs share Flask-WTF's id; they are never labelled or focused)
+    assert [i for i, n in ids.items() if n > 1 and i != "csrf_token"] == []
+    for select_id in re.findall(r'<select[^>]*id="([^"]+)"', page):
+        assert f'for="{select_id}"' in page, select_id
+    assert 'id="triage-severity"' in page and 'id="side-severity"' in page
+
+
+def test_the_queue_links_the_title_and_keeps_the_reference_on_one_line(browser) -> None:
+    manager = make_manager()
+    conflict = make_conflict(make_partner_user(), title="Pallets at the wrong dock")
+    browser.login(manager.email)
+    html = browser.get("/console/queue").get_data(as_text=True)
+    assert f'<a href="/console/conflicts/{conflict.id}">Pallets at the wrong dock</a>' in html
+    assert f'<td data-label="Reference" class="ref">{conflict.ref}</td>' in html

@@ -40,6 +40,7 @@ def test_the_catalogs_hold_every_string_marked_in_the_code(tmp_path) -> None:
     CommandLineInterface().run(
         ["pybabel", "--quiet", "extract", "--mapping-file", str(ROOT / "babel.cfg"),
          "--keywords", "_l", "--keywords", "N_", "--no-location",
+         "--ignore-dirs", ".* __pycache__",  # the default skips _macros/
          "--output-file", str(pot), str(ROOT / "tracker"), str(ROOT / "templates")]
     )  # fmt: skip
     with pot.open("rb") as handle:
@@ -133,7 +134,8 @@ def test_every_page_speaks_the_browsers_language_with_no_english_left(
         if response.status_code in (301, 302) or response.mimetype != "text/html":
             continue
         page = response.get_data(as_text=True)
-        assert f'<html lang="{lang}"' in page, url
+        if "<html" in page:  # fragments fetched by the page's script have no <html>
+            assert f'<html lang="{lang}"' in page, url
         left = [phrase for phrase in leaks if phrase in page]
         assert not left, f"{url} ({role}, {lang}) still says: {left[:3]}"
         seen += 1

@@ -190,7 +190,7 @@ def test_markdown_with_script_renders_inert(browser, markdown) -> None:
     for viewer, url in ((user, f"/portal/conflicts/{conflict.id}"),):
         browser.login(viewer.email)
         html = browser.get(url).get_data(as_text=True)
-        main = html[html.index('<main class="content">') : html.index("</main>")]
+        main = html[html.index('<main class="content"') : html.index("</main>")]
         assert "<strong>world</strong>" in main
         parser = _ActiveContent()
         parser.feed(main)
@@ -316,10 +316,15 @@ def test_partner_reads_its_own_agreement(browser) -> None:
     browser.login(user.email)
     html = browser.get("/organisation").get_data(as_text=True)
     assert "We triage within" in html
-    assert re.search(r"<th scope=\"row\">Critical</th><td>1h</td><td>8h</td>", html)
-    assert re.search(r"<th scope=\"row\">Low</th><td>24h</td><td>120h</td>", html)
+    # Partners read working days (of the calendar's 8h day), not hours of business time.
+    assert re.search(
+        r"<th scope=\"row\">Critical</th><td>1 working hour</td><td>1 working day</td>", html
+    )
+    assert re.search(
+        r"<th scope=\"row\">Low</th><td>3 working days</td><td>15 working days</td>", html
+    )
     assert "09:00–17:00" in html and "public holidays of DE" in html
-    assert "16h of business time" in html
+    assert "answer within 2 working days." in html and "business time" not in html
 
 
 def test_internal_activity_does_not_move_the_partners_last_update(browser) -> None:
@@ -366,3 +371,150 @@ def test_a_rejected_form_asks_for_the_files_again(browser) -> None:
     browser.login(make_partner_user().email)
     response = _raise(browser, title="", attachments=(io.BytesIO(PDF), "terms.pdf"))
     assert "Please choose your files again." in response.get_data(as_text=True)
+
+
+def test_accepting_a_resolution_is_one_step_that_says_what_it_does(browser) -> None:
+    from tracker.domain.workflow import PARTNER_REOPEN_WINDOW
+
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = make_conflict(user)
+    triage(conflict, manager)
+    conflicts.act(
+        manager,
+        conflict.id,
+        "resolve",
+        {"summary": "Paid with interest.", "root_cause": "process_gap", "accountable_side": "us"},
+        now=WHEN,
+    )
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    single = re.search(
+        r'<form[^>]*class="action-single" id="action-accept">(.*?)</form>', html, re.S
+    )
+    assert single is not None
+    assert html.count(">Accept the resolution<") == 1
+    assert '<details class="action-panel" id="action-accept"' not in html
+    assert "This closes the conflict." in single.group(1)
+    assert f"reopen it within {PARTNER_REOPEN_WINDOW.days} days" in single.group(1)
+    assert 'aria-describedby="action-accept-consequence"' in single.group(1)
+    browser.post(f"/portal/conflicts/{conflict.id}/actions/accept")
+    assert db.session.get(Conflict, conflict.id).status == "closed"
+
+
+def _ask(user, manager, *, asked_at):  # type: ignore[no-untyped-def]
+    conflict = make_conflict(user, now=asked_at)
+    triage(conflict, manager, now=asked_at)
+    conflicts.act(
+        manager,
+        conflict.id,
+        "wait_on_partner",
+        {"message": "Which **invoice** number was it?"},
+        now=asked_at,
+    )
+    return conflict
+
+
+def test_a_conflict_waiting_for_the_partner_repeats_the_question_and_its_date(browser) -> None:
+    from datetime import UTC, datetime
+
+    user = make_partner_user()  # Berlin, 09:00-17:00 weekdays: answer expected in 16h
+    manager = make_manager()
+    asked_at = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)  # Mon 10:00 CET, in the future
+    conflict = _ask(user, manager, asked_at=asked_at)
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "Waiting for your answer" in html and "Waiting on partner" not in html
+    question = html[html.index('id="question"') :]
+    question = question[: question.index("</section>")]
+    assert "<strong>invoice</strong> number" in question
+    assert "Please answer by <strong>Wed 09 Jan 2030, 10:00 CET</strong> your time." in question
+    assert "That time has passed" not in question
+    assert "business time" not in html
+    assert (
+        "Our target is 3 working days. The clock is paused while we wait for your answer." in html
+    )
+
+
+def test_a_late_answer_is_said_plainly(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = _ask(user, manager, asked_at=WHEN)  # long ago
+    browser.login(user.email)
+    html = browser.get(f"/portal/conflicts/{conflict.id}").get_data(as_text=True)
+    assert "We expected your answer by <strong>Wed 18 Nov 2026, 10:00 CET</strong>." in html
+    assert "That time has passed" in html
+
+
+def test_a_partners_action_says_what_happens_next_in_its_words(browser) -> None:
+    user = make_partner_user()
+    conflict = make_conflict(user)
+    browser.login(user.email)
+    html = browser.post(
+        f"/portal/conflicts/{conflict.id}/actions/withdraw",
+        {"reason": "raised_in_error"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert f"{conflict.ref}: It is closed; nothing more is needed from you." in html
+    assert "is now closed" not in html
+
+
+def test_the_bell_tells_partners_in_their_words(browser) -> None:
+    user = make_partner_user()
+    manager = make_manager()
+    conflict = _ask(user, manager, asked_at=WHEN)
+    titles = db.session.scalars(
+        select(Notification.title).where(Notification.user_id == user.id)
+    ).all()
+    assert f"{conflict.ref}: now waiting for your answer" in titles
+    assert not any("waiting on partner" in title for title in titles)
+
+
+def test_a_failed_submit_shows_a_focused_error_summary_linking_to_each_field(browser) -> None:
+    user = make_partner_user()
+    browser.login(user.email)
+    html = _raise(browser, title="", description="", category="").get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary"([^>]*)>(.*?)</div>', html, re.S)
+    assert summary is not None
+    attrs, body = summary.groups()
+    assert 'role="alert"' in attrs and 'tabindex="-1"' in attrs and "autofocus" in attrs
+    assert '<a href="#title">Give the conflict a title.</a>' in body
+    assert '<a href="#description">Describe what happened and what would resolve it.</a>' in body
+    assert '<a href="#category">Choose what the conflict is about.</a>' in body
+    assert "This field is required" not in html
+    assert html.index("error-summary") < html.index('id="title"')
+    title = re.search(r"<input[^>]*id=\"title\"[^>]*>", html).group(0)
+    assert 'aria-invalid="true"' in title and 'aria-describedby="title-error"' in title
+    description = re.search(r"<textarea[^>]*id=\"description\"[^>]*>", html).group(0)
+    assert 'aria-describedby="description-hint description-error"' in description
+    assert 'id="description-hint"' in html and 'id="description-error"' in html
+    assert "forms.js" in html
+
+
+def test_fields_without_error_or_hint_carry_no_aria_describedby(browser) -> None:
+    html = browser.get("/auth/login").get_data(as_text=True)
+    assert 'aria-describedby="None"' not in html and "aria-describedby" not in html
+    assert "aria-invalid" not in html and "error-summary" not in html
+    assert '<a class="skip-link" href="#main">Skip to main content</a>' in html
+    assert 'id="main" tabindex="-1"' in html
+
+
+def test_the_login_form_names_what_is_missing(browser) -> None:
+    html = browser.post("/auth/login", {"email": "", "password": ""}).get_data(as_text=True)
+    assert '<a href="#email">Enter your email address.</a>' in html
+    assert '<a href="#password">Enter your password.</a>' in html
+
+
+def test_the_partners_list_searches_its_own_conflicts_and_links_the_title(browser) -> None:
+    user = make_partner_user()
+    mine = make_conflict(user, title="Pallets at the wrong dock")
+    make_conflict(user, title="Invoice paid late")
+    stranger = make_conflict(make_partner_user(), title="Pallets lost in transit")
+    browser.login(user.email)
+    html = browser.get("/portal/conflicts?q=pallets").get_data(as_text=True)
+    assert f'<a href="/portal/conflicts/{mine.id}">Pallets at the wrong dock</a>' in html
+    assert "Invoice paid late" not in html and stranger.title not in html
+    assert f'<td data-label="Reference" class="ref">{mine.ref}</td>' in html
+    assert 'name="q" value="pallets"' in html
+    none = browser.get("/portal/conflicts?q=%25%25%25" + "x" * 300).get_data(as_text=True)
+    assert "No conflicts match" in none

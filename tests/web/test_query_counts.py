@@ -84,6 +84,44 @@ def test_queue_reads_the_same_number_of_statements_for_5_and_25_conflicts(
     assert many - few <= SLACK, (few, many)
 
 
+@pytest.mark.parametrize("url", ["/console/queue?q=conflict+number", "/console/queue?q=invoice"])
+def test_queue_search_reads_the_same_number_of_statements_for_5_and_25_matches(
+    signed_in_manager, url: str
+) -> None:
+    browser = signed_in_manager()
+    _conflicts(5)
+    few = statements_for(browser, url)
+    _conflicts(20)
+    many = statements_for(browser, url)
+    assert many - few <= SLACK, (few, many)
+
+
+def test_portal_search_reads_the_same_number_of_statements_for_5_and_20_matches(
+    new_browser,
+) -> None:
+    user = make_partner_user()
+    browser = new_browser()
+    browser.login(user.email)
+    for i in range(5):
+        make_conflict(user, title=f"Pallets late, case {i}")
+    few = statements_for(browser, "/portal/conflicts?q=pallets")
+    for i in range(15):
+        make_conflict(user, title=f"Pallets late, case {i + 5}")
+    many = statements_for(browser, "/portal/conflicts?q=pallets")
+    assert many - few <= SLACK, (few, many)
+
+
+def test_reports_page_reads_the_same_number_of_statements_for_5_and_25_conflicts(
+    signed_in_manager,
+) -> None:
+    browser = signed_in_manager()
+    _conflicts(5)
+    few = statements_for(browser, "/console/reports")
+    _conflicts(20)
+    many = statements_for(browser, "/console/reports")
+    assert many - few <= SLACK, (few, many)
+
+
 def test_escalations_page_reads_the_same_number_of_statements_for_few_and_many(
     signed_in_manager,
 ) -> None:
@@ -246,5 +284,38 @@ def test_conflict_page_reads_the_same_number_of_statements_for_few_and_many_entr
     _talk(conflict.id, [*people, owner], 4, conflict.created_at)
     few = statements_for(browser, path)
     _talk(conflict.id, [*people, owner], 40, conflict.created_at + timedelta(hours=1))
+    many = statements_for(browser, path)
+    assert many - few <= SLACK, (few, many)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/console/queue?q=conflict", "/console/reports", "/console/queue?status=closed"],
+)
+def test_staff_lists_read_the_same_number_of_statements_for_few_and_many(
+    signed_in_manager, path
+) -> None:
+    """Search, reports and filtered queues read what they show, not the history."""
+    browser = signed_in_manager()
+    _conflicts(3)
+    few = statements_for(browser, path)
+    _conflicts(20)
+    many = statements_for(browser, path)
+    assert many - few <= SLACK, (few, many)
+
+
+@pytest.mark.parametrize("path", ["/portal/conflicts", "/portal/conflicts?q=pallets"])
+def test_partner_list_reads_the_same_number_of_statements_for_few_and_many(
+    new_browser, path
+) -> None:
+    partner = make_partner(owner_id=make_manager().id)
+    user = make_partner_user(partner=partner)
+    browser = new_browser()
+    browser.login(user.email)
+    for i in range(3):
+        make_conflict(user, title=f"Pallets missing {i}")
+    few = statements_for(browser, path)
+    for i in range(20):
+        make_conflict(user, title=f"Pallets missing again {i}")
     many = statements_for(browser, path)
     assert many - few <= SLACK, (few, many)

@@ -15,6 +15,7 @@ from tracker.api.routes import (  # noqa: F401  (each attaches its routes to bp)
     conflicts,
     docs,
     escalations,
+    estimates,
     notifications,
     partners,
     webhooks,

@@ -19,6 +19,8 @@ from tracker.services.errors import InvalidInput
 
 _PREFIX = "after:"
 _PAYLOAD = re.compile(r"after:[1-9][0-9]{0,9}")
+_SKIP = "skip:"
+_SKIP_PAYLOAD = re.compile(r"skip:[1-9][0-9]{0,9}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _SIGNATURE_BYTES = 16
 
@@ -50,6 +52,15 @@ def encode(last_id: int) -> str:
 
 def decode(cursor: str | None) -> int | None:
     """The id the page continues after; a cursor we did not make is a 422."""
+    return _read(cursor, _PREFIX, _PAYLOAD)
+
+
+def decode_offset(cursor: str | None) -> int:
+    """How many ranked results the page skips (a search's cursor); 0 without a cursor."""
+    return _read(cursor, _SKIP, _SKIP_PAYLOAD) or 0
+
+
+def _read(cursor: str | None, prefix: str, pattern: re.Pattern[str]) -> int | None:
     if not cursor:
         return None
     value = None
@@ -57,14 +68,33 @@ def decode(cursor: str | None) -> int | None:
         encoded, dot, signed = cursor.partition(".")
         payload, signature = _unb64(encoded), _unb64(signed) if dot else b""
         text = payload.decode("ascii")
-        if _PAYLOAD.fullmatch(text) and hmac.compare_digest(signature, _signature(payload)):
-            value = int(text.removeprefix(_PREFIX))
+        if pattern.fullmatch(text) and hmac.compare_digest(signature, _signature(payload)):
+            value = int(text.removeprefix(prefix))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         value = None
     if value is None or not 0 < value <= MAX_ID:
         message = "Not a cursor from this API; use the previous page's next link."
         raise InvalidInput(message, field_errors={"cursor": message})
     return value
+
+
+def _link(cursor: str) -> str:
+    args = request.args.to_dict()
+    args["cursor"] = cursor
+    path = url_for(request.endpoint or "", **(request.view_args or {}), **args)
+    path = path.removeprefix(request.script_root)  # BASE_URL includes any mount point
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def next_offset_link(items: list, limit: int, offset: int) -> str | None:
+    """The next page of ranked results (fetched with limit + 1), or None on the last page.
+
+    Ranked results have no order by id to continue after, so the cursor counts what was
+    shown; it is signed like the id cursors and read only as a count."""
+    if len(items) <= limit:
+        return None
+    payload = f"{_SKIP}{offset + limit}".encode()
+    return _link(f"{_b64(payload)}.{_b64(_signature(payload))}")
 
 
 def next_link(items: list, limit: int) -> str | None:
@@ -75,8 +105,4 @@ def next_link(items: list, limit: int) -> str | None:
     """
     if len(items) <= limit:
         return None
-    args = request.args.to_dict()
-    args["cursor"] = encode(items[limit - 1].id)
-    path = url_for(request.endpoint or "", **(request.view_args or {}), **args)
-    path = path.removeprefix(request.script_root)  # BASE_URL includes any mount point
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return _link(encode(items[limit - 1].id))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         User,
     )
     from tracker.models import Partner as PartnerRow
+    from tracker.services import search_index
 
 
 def _user(user: User | None) -> s.UserRef | None:
@@ -151,3 +152,11 @@ def webhook(row: PartnerWebhook) -> s.Webhook:
     return s.Webhook(
         id=row.id, url=row.url, events=row.events, active=row.active, created_at=row.created_at
     )
+
+
+def matched(row: Conflict, viewer: User, passage: search_index.Snippet | None) -> s.Conflict:
+    """A search result: the conflict as `conflict()` shows it, and its matched passage."""
+    shown = conflict(row, viewer)
+    if passage is not None:
+        shown.match = [s.MatchedText(text=p.text, hit=p.hit) for p in passage.segments]
+    return shown

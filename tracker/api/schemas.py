@@ -165,6 +165,12 @@ class Paging(Strict):
 
 
 class ConflictQuery(Paging):
+    q: Annotated[Text, Field(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="Words of titles, descriptions, comments or a reference, each matched as "
+        "a word beginning; every word must be present. With q the list is best match first "
+        "and each item carries `match`; punctuation alone matches nothing.",
+    )
     status: Status | None = None
     partner_id: Id | None = None
     severity: Severity | None = None
@@ -172,6 +178,14 @@ class ConflictQuery(Paging):
     sla_state: SlaState | None = None
     updated_since: AwareTime | None = Field(
         default=None, description="RFC 3339 date-time with offset, e.g. 2026-11-16T09:00:00Z."
+    )
+
+
+class EstimateQuery(Strict):
+    category: Category
+    severity: Severity
+    partner_id: Id | None = Field(
+        default=None, description="Managers: the partner whose calendar dates are counted in."
     )
 
 
@@ -232,6 +246,13 @@ class Links(BaseModel):
     repeated_by: list[ConflictRef]
 
 
+class MatchedText(BaseModel):
+    """A piece of a search result's passage; `hit` pieces are the words that matched."""
+
+    text: str
+    hit: bool
+
+
 class Conflict(BaseModel):
     id: int
     ref: str | None
@@ -252,6 +273,24 @@ class Conflict(BaseModel):
     accountable_side: AccountableSide | None
     links: Links
     url: str = Field(description="The conflict's page for the caller (console or portal).")
+    match: list[MatchedText] | None = Field(
+        default=None, description="Only in a search (`q`): the best-matching passage."
+    )
+
+
+class Estimate(BaseModel):
+    """How long conflicts like this took to a first resolution over the last 12 months, in
+    business hours; the figures are null with fewer than 5 conflicts (`shown` false)."""
+
+    category: Category
+    severity: Severity
+    months: int
+    conflicts: int
+    shown: bool
+    median_business_hours: int | None
+    p90_business_hours: int | None
+    median_date: date | None = Field(description="From now, in the partner's timezone.")
+    p90_date: date | None
 
 
 class ConflictPage(BaseModel):

@@ -39,8 +39,16 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A value as JSON holds it: times as RFC 3339 UTC, tuples as lists, keys as text."""
+    kind = type(value)
+    if kind in _AS_IS:  # most values: checked by type first, the ABC checks below are slow
+        return value
+    if kind is dict:
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, Mapping):

@@ -413,3 +413,24 @@ def _within_supported_dates() -> Iterator[None]:
         raise ValueError(
             N_("The SLA clock only works between the years 1 and 9999 (with a few days' margin).")
         ) from None
+
+
+def working_day_length(calendar: BusinessCalendar) -> timedelta:
+    """The usual length of one working day, so partners can read targets in days.
+
+    The most common non-empty daily total of the week (a 09:00-17:00 Monday to Friday
+    is 8h; a shorter Saturday does not change it); 24h when always open.
+    """
+    if calendar.always_open:
+        return _DAY
+    totals: dict[timedelta, int] = {}
+    for weekday in range(7):
+        total = timedelta(0)
+        for pair in calendar.weekly_hours[weekday]:
+            start, end = (_since_midnight(wall) for wall in pair)
+            total += end - start if end > start else end + _DAY - start
+        if total:
+            totals[total] = totals.get(total, 0) + 1
+    if not totals:
+        return _DAY
+    return max(totals, key=lambda length: (totals[length], length))

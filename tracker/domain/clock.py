@@ -299,6 +299,27 @@ def percent_used(clock: Clock, now: datetime, calendar: BusinessCalendar) -> flo
     return 100 * spent_at(clock, now, calendar) / clock.target
 
 
+WORKING_DAYS = ("{n} working day", "{n} working days")
+WORKING_HOURS = ("{n} working hour", "{n} working hours")
+WORKING_MINUTES = ("{n} working minute", "{n} working minutes")
+
+
+def format_working_time(value: timedelta, day_length: timedelta) -> str:
+    """A business duration as partners read it: whole working days when it is some,
+    else working hours (or minutes); never "3d 4h" of business time."""
+    seconds = int(abs(value).total_seconds())
+    day = int(day_length.total_seconds()) or 86_400
+    if seconds >= day and seconds % day == 0:
+        n, forms = seconds // day, WORKING_DAYS
+    elif seconds >= 3600 and seconds % 3600 == 0:
+        n, forms = seconds // 3600, WORKING_HOURS
+    elif seconds >= 3600:
+        n, forms = round(seconds / 3600), WORKING_HOURS
+    else:
+        n, forms = seconds // 60, WORKING_MINUTES
+    return (forms[0] if n == 1 else forms[1]).format(n=n)
+
+
 def format_duration(value: timedelta) -> str:
     """Compact business durations for people: 1h, 3d 4h (8h days are not assumed)."""
     minutes = int(abs(value).total_seconds() // 60)

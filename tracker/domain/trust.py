@@ -122,7 +122,7 @@ def _format_duration(duration: timedelta) -> str:
     """Business durations read best as hours and minutes: '9h', '1h 30m', '45m'."""
     seconds = round(duration.total_seconds())
     if seconds < 60:
-        return f"{seconds}s"
+        return "under a minute of working time"
     hours, rest = divmod(seconds, 3600)
     minutes = round(rest / 60)
     if minutes == 60:

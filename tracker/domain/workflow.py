@@ -30,6 +30,30 @@ STATE_LABELS = {
     CLOSED: N_("Closed"),
 }
 
+# What partners read: their own words, never the queue's ("Waiting on partner").
+PARTNER_STATE_LABELS = {
+    OPEN: N_("Received"),
+    TRIAGED: N_("In progress"),
+    WAITING_ON_PARTNER: N_("Waiting for your answer"),
+    RESOLVED: N_("Resolved: your answer needed"),
+    CLOSED: N_("Closed"),
+}
+# What happens next, one sentence per state, for the partner's page and messages.
+PARTNER_NEXT_STEPS = {
+    OPEN: N_("Your alliance team will look at it and set its priority."),
+    TRIAGED: N_("Your alliance team is working on it."),
+    WAITING_ON_PARTNER: N_("Please answer the question; your answer restarts the work."),
+    RESOLVED: N_("Accept the resolution if it settles the matter, or dispute it with a reason."),
+    CLOSED: N_("It is closed; nothing more is needed from you."),
+}
+
+
+def state_label(status: str, *, staff: bool) -> str:
+    """The state's name for this reader: staff see the queue's words, partners their own."""
+    labels = STATE_LABELS if staff else PARTNER_STATE_LABELS
+    return labels.get(status, status)
+
+
 MANAGER = "manager"  # alliance managers and admins act as managers here
 PARTNER = "partner"
 SYSTEM = "system"  # the scheduler

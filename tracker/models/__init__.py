@@ -4,6 +4,7 @@ from tracker.models.api import ApiToken, IdempotencyRecord, PartnerWebhook
 from tracker.models.audit import AdminAuditEntry, ChainHead
 from tracker.models.conflict import Attachment, Conflict, ConflictEvent
 from tracker.models.escalation import Escalation, EscalationReminder
+from tracker.models.estimate import ResolutionTimeCount
 from tracker.models.inbound import InboundMessage
 from tracker.models.job_lock import JobLock
 from tracker.models.mail_notice import MailNotice
@@ -11,6 +12,8 @@ from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
 from tracker.models.preference import NotificationPreference
+from tracker.models.report import MonthlyRollup, MonthlyTimeCount
+from tracker.models.search import SearchEntry
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
 from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, TrustScore
@@ -30,12 +33,16 @@ __all__ = [
     "InboundMessage",
     "JobLock",
     "MailNotice",
+    "MonthlyRollup",
+    "MonthlyTimeCount",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",
     "Partner",
     "PartnerWebhook",
     "Rating",
+    "ResolutionTimeCount",
+    "SearchEntry",
     "SlaCalendar",
     "SlaPause",
     "SlaPolicy",

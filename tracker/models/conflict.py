@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from tracker.domain.workflow import ACTIVE_STATES
@@ -28,6 +28,14 @@ class Conflict(db.Model):
         Index("ix_conflicts_status_sla_due", "status", "sla_due_at"),
         Index("ix_conflicts_partner_public_updated", "partner_id", "public_updated_at"),
         Index("ix_conflicts_sla_due_at", "sla_due_at"),
+        # The queue's order (services/conflict_search.URGENCY), read in index order.
+        Index(
+            "ix_conflicts_queue_order",
+            text("(sla_due_at IS NULL)"),
+            "sla_due_at",
+            "created_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

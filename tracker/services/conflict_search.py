@@ -6,21 +6,23 @@ who sees which conflict (a partner's people: their own organisation's) is decide
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import selectinload
 
-from tracker.domain import workflow
+from tracker.domain import search_text, workflow
 from tracker.domain.clock import SLA_STATES
 from tracker.domain.text import N_
+from tracker.extensions import db
 from tracker.models import Conflict, User
-from tracker.services import paging
+from tracker.services import paging, search_index
 from tracker.services.errors import InvalidInput
 
-MAX_SEARCH = 100
+MAX_SIMILAR = 5
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ConflictFilters:
     assignee_id: int | None = None
     mine: bool = False  # assigned to the viewer
     unassigned: bool = False
-    search: str | None = None  # in the title, description and reference
+    search: str | None = None  # words of the title, description, reference and comments
     sla_state: str | None = None
     updated_since: datetime | None = None  # for partners: changed in ways they can see
 
@@ -62,14 +64,7 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
                 Conflict.assignee_id == (viewer.id if filters.mine else filters.assignee_id)
             )
     if filters.search and filters.search.strip():
-        pattern = f"%{_escape_like(filters.search.strip()[:MAX_SEARCH])}%"
-        query = query.where(
-            or_(
-                Conflict.title.ilike(pattern, escape="\\"),
-                Conflict.description.ilike(pattern, escape="\\"),
-                Conflict.ref.ilike(pattern, escape="\\"),
-            )
-        )
+        query = _matching(query, viewer, search_text.terms(filters.search))
     if filters.sla_state in SLA_STATES:
         query = query.where(Conflict.sla_state == filters.sla_state)
     if filters.updated_since is not None:
@@ -93,6 +88,13 @@ def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int
     return paging.numbered(_with_people(query), page, per_page)
 
 
+def snippets(
+    viewer: User, filters: ConflictFilters, conflicts: Iterable[Conflict]
+) -> dict[int, search_index.Snippet]:
+    """The matched passage of each conflict on a result page (none without a search)."""
+    return search_index.snippets(viewer, filters.search, [c.id for c in conflicts])
+
+
 def api_page(
     viewer: User, filters: ConflictFilters, after_id: int | None, limit: int
 ) -> list[Conflict]:
@@ -100,13 +102,52 @@ def api_page(
     return paging.after(search(viewer, filters), after_id, limit, descending=True)
 
 
+def api_search_page(
+    viewer: User, filters: ConflictFilters, offset: int, limit: int
+) -> list[Conflict]:
+    """The API's search: best match first (newest breaks ties), `limit + 1` rows after
+    `offset` of them (ranked rows have no id order to continue after)."""
+    query = search(viewer, filters).order_by(Conflict.id.desc()).offset(offset).limit(limit + 1)
+    return list(db.session.scalars(_with_people(query)))
+
+
 # Soonest SLA deadline first; paused and finished clocks (no deadline) after, oldest first.
-URGENCY = (Conflict.sla_due_at.asc().nulls_last(), Conflict.created_at.asc(), Conflict.id.asc())
+# "No deadline last" is spelt as a leading (sla_due_at IS NULL), not NULLS LAST, so that both
+# engines read it from one index (ix_conflicts_queue_order) instead of sorting.
+URGENCY = (
+    Conflict.sla_due_at.is_(None).asc(),
+    Conflict.sla_due_at.asc(),
+    Conflict.created_at.asc(),
+    Conflict.id.asc(),
+)
 
 
 def _with_people(query: Select) -> Select:
     return query.options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _matching(query: Select, viewer: User, words: list[str]) -> Select:
+    """Only conflicts with every word, best match first (each list's order breaks ties).
+
+    Words only: what was typed never reaches the index as syntax, and text without a word
+    (punctuation, operators) matches nothing rather than everything.
+    """
+    if not words:
+        return query.where(false())
+    found = search_index.matches(viewer, words)
+    return query.join(found, found.c.conflict_id == Conflict.id).order_by(found.c.score)
+
+
+def similar(
+    viewer: User, title: str, description: str | None = None, *, exclude_id: int | None = None
+) -> list[Conflict]:
+    """Up to five conflicts `viewer` may see that read like this title and description,
+    most alike first: a partner's own organisation's, or (for staff) any partner's."""
+    found = search_index.similar_to(viewer, title, description)
+    if found is None:
+        return []
+    query = search(viewer, ConflictFilters()).join(found, found.c.conflict_id == Conflict.id)
+    if exclude_id is not None:
+        query = query.where(Conflict.id != exclude_id)
+    query = query.order_by(found.c.score, Conflict.id.desc()).limit(MAX_SIMILAR)
+    return list(db.session.scalars(query.options(selectinload(Conflict.partner))))

@@ -20,18 +20,26 @@ from tracker.domain.events import (
 from tracker.services import (
     admin_audit,
     escalation_notices,
+    estimates,
     mail_notices,
     messagebus,
     notifications,
     partner_webhooks,
+    reports,
     sla,
     timeline,
     trust,
 )
 
 HANDLERS: messagebus.HandlerTable = {
-    ConflictSubmitted: (sla.on_submitted,),
-    StateChanged: (sla.on_state_changed, trust.on_state_changed, timeline.on_state_changed),
+    ConflictSubmitted: (sla.on_submitted, reports.on_submitted),
+    StateChanged: (
+        sla.on_state_changed,
+        trust.on_state_changed,
+        estimates.on_state_changed,
+        reports.on_state_changed,
+        timeline.on_state_changed,
+    ),
     SeverityChanged: (sla.on_severity_changed,),
     TimelineRecorded: (
         notifications.prime_followers,

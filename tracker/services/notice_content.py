@@ -80,6 +80,7 @@ def _render(
         "facts": [(label, value) for label, value in facts if value],
         "promise": promise,
         "conflict": conflict,
+        "status_label": workflow.state_label(conflict.status, staff=reader.is_staff),
         "url": links.conflict_url(conflict, staff=reader.is_staff),
     }
     return Notice(
@@ -113,10 +114,15 @@ def _promise(conflict: Conflict, reader: User) -> str | None:
     return _("We will resolve this by %(when)s your time.", when=when)
 
 
-def _answer_expected(conflict: Conflict, now: datetime, reader: User) -> str:
+def answer_expected_by(conflict: Conflict, asked_at: datetime) -> datetime:
+    """When an answer to a question asked at `asked_at` is expected: the agreement's
+    response expectation in business time (the notice and the partner's page agree)."""
     policy = sla.snapshot_policy(conflict)
-    due = add_business_time(now, policy.response_expectation, policy.calendar)
-    return local_time(due, reader.display_timezone)
+    return add_business_time(asked_at, policy.response_expectation, policy.calendar)
+
+
+def _answer_expected(conflict: Conflict, now: datetime, reader: User) -> str:
+    return local_time(answer_expected_by(conflict, now), reader.display_timezone)
 
 
 def for_entry(conflict: Conflict, entry: ConflictEvent, reader: User, now: datetime) -> Notice:

@@ -28,9 +28,10 @@ _KIND_TITLES = {
 }
 
 
-def _title(conflict: Conflict, event: ConflictEvent) -> str:
+def _title(conflict: Conflict, event: ConflictEvent, *, staff: bool = True) -> str:
+    """The bell's line for an entry; partners read their own words for the new state."""
     if event.kind == "status_changed" and event.data:
-        label = workflow.STATE_LABELS.get(event.data.get("to", ""), "")
+        label = workflow.state_label(event.data.get("to", ""), staff=staff)
         return f"{conflict.ref}: now {label.lower()}"
     if event.kind == "escalated" and event.data:
         said = esc.PUBLIC_NOTICE.get(event.data.get("level", ""), "escalated")
@@ -139,7 +140,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
     """
     entry = timeline.entry(event.event_id)
     conflict = entry.conflict
-    title = _title(conflict, entry)
+    titles = {staff: _title(conflict, entry, staff=staff) for staff in (True, False)}
     people = recipients(conflict, entry)
     wanted = preferences.channels_for(people, preferences.UPDATES)
     digest = preferences.digest_readers(people)
@@ -150,7 +151,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 conflict_id=conflict.id,
                 event_id=entry.id,
                 kind=entry.kind,
-                title=title,
+                title=titles[user.is_staff],
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:

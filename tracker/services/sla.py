@@ -13,7 +13,12 @@ from typing import Any
 from sqlalchemy import select, update
 
 from tracker.domain import clock, escalation, workflow
-from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.calendar import (
+    BusinessCalendar,
+    add_business_time,
+    business_time_between,
+    working_day_length,
+)
 from tracker.domain.events import ConflictSubmitted, SeverityChanged, StateChanged
 from tracker.domain.text import N_
 from tracker.domain.workflow import AUTO_CLOSE_AFTER
@@ -112,8 +117,9 @@ def _store_resolution(conflict: Conflict, value: clock.Clock, now: datetime) -> 
     conflict.resolution_stopped_at = value.stopped_at
 
 
-def start_clocks(conflict: Conflict, now: datetime) -> None:
-    """At submission: snapshot the agreement and start both clocks."""
+def start_clocks(conflict: Conflict, now: datetime, *, new: bool = False) -> None:
+    """At submission: snapshot the agreement and start both clocks. `new`: the conflict was
+    just raised, so it has no escalations to read."""
     row = policy_row_for(conflict.partner)
     policy = policy_from_row(row, conflict.partner)
     conflict.sla_policy_id = row.id if row else None
@@ -122,7 +128,7 @@ def start_clocks(conflict: Conflict, now: datetime) -> None:
     conflict.triage_target_seconds = int(targets.triage.total_seconds())
     conflict.triage_due_at = clock.due_at(clock.start(targets.triage, now), policy.calendar)
     _store_resolution(conflict, clock.start(targets.resolution, now), now)
-    refresh(conflict, now)
+    refresh(conflict, now, [] if new else None, policy)
 
 
 def _retarget(
@@ -178,7 +184,7 @@ CLOCK_EFFECTS = {
 
 def on_submitted(event: ConflictSubmitted, now: datetime) -> None:
     """A new conflict's clocks start under the agreement in force now."""
-    start_clocks(db.session.get(Conflict, event.conflict_id), now)
+    start_clocks(db.session.get(Conflict, event.conflict_id), now, new=True)
 
 
 def on_state_changed(event: StateChanged, now: datetime) -> None:
@@ -429,6 +435,7 @@ class ClockView:
     stopped_at: datetime | None
     state: str
     percent: float
+    working_day: timedelta = timedelta(hours=8)  # the calendar's usual day, for partners
 
     @property
     def remaining(self) -> timedelta:
@@ -440,6 +447,7 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
     policy = snapshot_policy(conflict)
     triage = triage_clock(conflict, policy)
     resolution = resolution_clock(conflict)
+    working_day = working_day_length(policy.calendar)
     views = []
     for name, value, due in (
         (N_("Time to triage"), triage, conflict.triage_due_at),
@@ -454,6 +462,7 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
                 stopped_at=value.stopped_at,
                 state=clock.state(value, now, policy.calendar, policy.warning_percent),
                 percent=clock.percent_used(value, now, policy.calendar),
+                working_day=working_day,
             )
         )
     return views

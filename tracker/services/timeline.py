@@ -20,7 +20,7 @@ from tracker.domain.events import EscalationsFired, StateChanged, TimelineRecord
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent
 from tracker.models.conflict import INTERNAL, PUBLIC
-from tracker.services import audit_chain, messagebus
+from tracker.services import audit_chain, messagebus, search_index
 
 
 def record(
@@ -53,6 +53,7 @@ def record(
     if visibility == PUBLIC:
         conflict.public_updated_at = now
     db.session.flush()
+    search_index.index_entry(event)
     return event
 
 

@@ -169,9 +169,13 @@ def _times(conflict: Conflict) -> dict[str, object]:
 
 
 def _resolved(conflict: Conflict, now: datetime) -> None:
+    days = workflow.AUTO_CLOSE_AFTER.days
+    explanation = (
+        f"resolved; counts once the partner accepts it (or after {days} days without an answer)"
+    )
     record(
         conflict.partner_id, model.SIDE_DELIVERY, "resolved", now, conflict=conflict,
-        explanation="resolved; weighed when the partner closes the loop", **_times(conflict),
+        explanation=explanation, **_times(conflict),
     )  # fmt: skip
 
 
@@ -374,8 +378,19 @@ def score_at(partner_id: int, side: str, moment: datetime) -> model.TrustTally:
 
 def change(partner_id: int, side: str, now: datetime, days: int = 30) -> float:
     """The score now (the stored tally) minus the score `days` ago (from history)."""
-    then = score_at(partner_id, side, now - timedelta(days=days)).score()
-    return scores(partner_id, now)[side].score - then
+    return change_and_cause(partner_id, side, now, days)[0]
+
+
+def change_and_cause(
+    partner_id: int, side: str, now: datetime, days: int = 30
+) -> tuple[float, bool]:
+    """The `days` change and whether only ageing moved it (no new evidence since): then a
+    page shows it in a neutral colour, as fading rather than as something going wrong."""
+    then = score_at(partner_id, side, now - timedelta(days=days))
+    current = scores(partner_id, now)[side]
+    faded = then.decayed_to(now, weights().half_life)
+    fading_only = abs(faded.r - current.r) < 1e-6 and abs(faded.s - current.s) < 1e-6
+    return current.score - then.score(), fading_only
 
 
 def trend(
@@ -495,7 +510,7 @@ def period_stats(partner_id: int, since: datetime, until: datetime) -> PeriodSta
 def explain(event: TrustEvent) -> str:
     """ "-2.1: TR-2026-00042 resolution 9h late against the 8h target, accountable: us"."""
     ref = event.conflict.ref if event.conflict else ""
-    weight = f"{event.weight:+.1f}" if event.weight else "±0"
+    weight = f"{event.weight:+.1f}" if event.weight else "No effect yet"
     side = {
         "us": "us",
         "partner": "the partner",

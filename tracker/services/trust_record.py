@@ -20,6 +20,7 @@ class TrustFigures:
 
     scores: dict[str, trust.SideScore]
     changes: dict[str, float]
+    fading_only: dict[str, bool]  # the change comes from ageing alone, no new evidence
     stats: trust.PeriodStats
     trend: dict[str, list[tuple[datetime, trust.SideScore]]]
     half_life_days: int
@@ -27,9 +28,11 @@ class TrustFigures:
 
 def figures(partner_id: int, since: datetime, until: datetime, now: datetime) -> TrustFigures:
     """Every number the trust page shows for `partner_id`, statistics over [since, until)."""
+    moved = {side: trust.change_and_cause(partner_id, side, now) for side in model.SIDES}
     return TrustFigures(
         scores=trust.scores(partner_id, now),
-        changes={side: trust.change(partner_id, side, now) for side in model.SIDES},
+        changes={side: change for side, (change, _) in moved.items()},
+        fading_only={side: fading for side, (_, fading) in moved.items()},
         stats=trust.period_stats(partner_id, since, until),
         trend={side: trust.trend(partner_id, side, now) for side in model.SIDES},
         half_life_days=trust.weights().half_life.days,

@@ -58,6 +58,9 @@ def run_action(conflict_id: int, action: str, assignee_choices: list | None = No
         details = "; ".join(_(message) for message in exc.field_errors.values())
         flash(_(exc.message) + (f" {details}" if details else ""), "error")
         return False
-    label = _(workflow.STATE_LABELS[conflict.status]).lower()
-    flash(_("%(ref)s is now %(state)s.", ref=conflict.ref, state=label), "success")
+    if current_user.is_staff:
+        label = _(workflow.STATE_LABELS[conflict.status]).lower()
+        flash(_("%(ref)s is now %(state)s.", ref=conflict.ref, state=label), "success")
+    else:
+        flash(f"{conflict.ref}: {_(workflow.PARTNER_NEXT_STEPS[conflict.status])}", "success")
     return True

@@ -47,8 +47,8 @@ _DASHES = ("", "6 3", "2 3", "8 3 2 3")
 _TEXT = "#444"
 _GRID = "#d9dde3"
 _AXIS = "#8a929c"
-_FONT_SIZE = 11
-_CHAR_WIDTH = 6.2  # rough advance of one character at _FONT_SIZE, for layout estimates
+_FONT_SIZE = 13  # with the page keeping the chart >= 34rem wide, >= 11 px on a phone
+_CHAR_WIDTH = 7.3  # rough advance of one character at _FONT_SIZE, for layout estimates
 _Y_TICKS = 5
 _EPOCH = datetime(1970, 1, 1)
 _DAY = timedelta(days=1)

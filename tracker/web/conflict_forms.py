@@ -45,7 +45,10 @@ class ConflictForm(FlaskForm):
     )
     description = TextAreaField(
         _l("What happened, and what would resolve it?"),
-        validators=[DataRequired(), Length(max=BODY_MAX)],
+        validators=[
+            DataRequired(_l("Describe what happened and what would resolve it.")),
+            Length(max=BODY_MAX),
+        ],
     )
     category = SelectField(
         _l("Category"),
@@ -56,23 +59,28 @@ class ConflictForm(FlaskForm):
         _l("How severe is it for you?"), choices=_choices(workflow.SEVERITIES), default="medium"
     )
     attachments = MultipleFileField(_l("Attachments (optional)"))
+    check = SubmitField(_l("Check for similar conflicts"))  # shows them; raises nothing
     submit = SubmitField(_l("Raise conflict"))
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=BODY_MAX)])
+    body = TextAreaField(
+        _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=BODY_MAX)]
+    )
     attachments = MultipleFileField(_l("Attachments (optional)"))
     submit = SubmitField(_l("Send"))
 
 
 class StaffMessageForm(MessageForm):
+    """Two submit buttons carry the choice ("Send public reply" / "Add internal note"):
+    nothing is preselected, so nothing goes to the partner by default."""
+
     visibility = RadioField(
         _l("Who sees this?"),
         choices=[
-            ("public", _l("Public reply: the partner sees it")),
-            ("internal", _l("Internal note: alliance managers only")),
+            ("public", _l("Send public reply")),
+            ("internal", _l("Add internal note")),
         ],
-        default="public",
     )
 
 
@@ -86,14 +94,15 @@ class TriageForm(FlaskForm):
 class WaitForm(FlaskForm):
     message = TextAreaField(
         _l("What do you need from the partner? (public)"),
-        validators=[DataRequired(), Length(max=BODY_MAX)],
+        validators=[DataRequired(_l("Say what you need from the partner.")), Length(max=BODY_MAX)],
     )
     submit = SubmitField(_l("Ask the partner"))
 
 
 class ResolveForm(FlaskForm):
     summary = TextAreaField(
-        _l("Resolution summary (public)"), validators=[DataRequired(), Length(max=BODY_MAX)]
+        _l("Resolution summary (public)"),
+        validators=[DataRequired(_l("Write the resolution summary.")), Length(max=BODY_MAX)],
     )
     root_cause = SelectField(_l("Root cause"), choices=_choices(workflow.ROOT_CAUSES))
     accountable_side = SelectField(
@@ -104,7 +113,9 @@ class ResolveForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=BODY_MAX)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=BODY_MAX)]
+    )
     submit = SubmitField(_l("Send"))
 
 
@@ -133,7 +144,12 @@ class FieldsForm(FlaskForm):
 class LinkForm(FlaskForm):
     earlier_ref = StringField(
         _l("Repeat of (reference of the earlier conflict)"),
-        validators=[DataRequired(), Length(max=20)],
+        validators=[
+            DataRequired(
+                _l("Enter the reference of the earlier conflict, for example TR-2026-00042.")
+            ),
+            Length(max=20),
+        ],
     )
     submit = SubmitField(_l("Link as repeat"))
 

@@ -1,14 +1,37 @@
-"""CSV cells a spreadsheet shows as text, never runs: the one rule for every CSV export."""
+"""CSV downloads: cells a spreadsheet shows as text, UTF-8 with a BOM, dated file names."""
 
 from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from flask import Response
 
 # OWASP CSV injection: spreadsheets read a cell starting with these as a formula (";" and "|"
 # start DDE and separator tricks in some locales), also after leading spaces or tabs.
 _FORMULA_STARTS = ("=", "+", "-", "@", ";", "|", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
-def csv_safe(value: str) -> str:
+def safe_cell(value: str) -> str:
     """A cell a spreadsheet shows as text: one that could start a formula gets a leading '."""
     if value[:1].isspace() or value.lstrip().startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def download(name: str, day: date, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
+    """`<name>-<day>.csv`: UTF-8 with a BOM (so spreadsheets read it as UTF-8), every text
+    cell neutralised; numbers are written as they are."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) if isinstance(v, str) else v for v in row])
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{day.isoformat()}.csv"'},
+    )

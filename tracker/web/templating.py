@@ -7,13 +7,19 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import get_month_names
 from flask import Flask
-from flask_babel import format_date, format_decimal, get_locale, gettext
+from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
 from tracker.domain.accounts import LOCALES
-from tracker.domain.clock import SLA_STATE_LABELS
+from tracker.domain.clock import (
+    SLA_STATE_LABELS,
+    WORKING_DAYS,
+    WORKING_HOURS,
+    WORKING_MINUTES,
+    format_working_time,
+)
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.domain.text import N_
 from tracker.i18n import format_local
@@ -49,6 +55,8 @@ class TranslatedWorkflow:
 _LABEL_TABLES = frozenset(
     {
         "STATE_LABELS",
+        "PARTNER_STATE_LABELS",
+        "PARTNER_NEXT_STEPS",
         "CATEGORIES",
         "SEVERITIES",
         "ROOT_CAUSES",
@@ -87,12 +95,14 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
         ("console.queue", N_("Queue")),
         ("console.escalations_page", N_("Escalations")),
         ("trust.portfolio", N_("Portfolio")),
+        ("console.reports_page", N_("Reports")),
         ("partners.index", N_("Partners")),
     ),
     "admin": (
         ("console.queue", N_("Queue")),
         ("console.escalations_page", N_("Escalations")),
         ("trust.portfolio", N_("Portfolio")),
+        ("console.reports_page", N_("Reports")),
         ("admin.users", N_("Users")),
         ("partners.index", N_("Partners")),
         ("admin.agreements", N_("Agreements")),
@@ -102,6 +112,40 @@ NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
         ("admin.settings", N_("Settings")),
     ),
 }
+
+
+def state_label(status: str) -> str:
+    """A conflict state in the viewer's words and language (partners never read the queue's)."""
+    staff = not getattr(current_user, "is_authenticated", False) or current_user.is_staff
+    return gettext(workflow.state_label(status, staff=staff))
+
+
+def working_time(value: timedelta, day_length: timedelta) -> str:
+    """A business duration as partners read it (whole working days, else hours or minutes),
+    in their language; the domain decides the unit and the number."""
+    text = format_working_time(value, day_length)
+    number = int(text.split(" ", 1)[0])
+    if text in (form.format(n=number) for form in WORKING_DAYS):
+        return ngettext("%(num)d working day", "%(num)d working days", number)
+    if text in (form.format(n=number) for form in WORKING_HOURS):
+        return ngettext("%(num)d working hour", "%(num)d working hours", number)
+    if text in (form.format(n=number) for form in WORKING_MINUTES):
+        return ngettext("%(num)d working minute", "%(num)d working minutes", number)
+    return text
+
+
+def month_year(day: date) -> str:
+    """ "November 2026" in the reader's language."""
+    if str(get_locale() or "en") == "en":
+        return day.strftime("%B %Y")
+    return format_date(day, "LLLL yyyy")
+
+
+def short_date(day: date) -> str:
+    """ "Wed 02 Dec 2026" in the reader's language."""
+    if str(get_locale() or "en") == "en":
+        return day.strftime("%a %d %b %Y")
+    return format_date(day, "medium")
 
 
 def nav_items() -> tuple[tuple[str, str], ...]:
@@ -223,6 +267,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
     app.jinja_env.globals["wf"] = TranslatedWorkflow()
+    app.jinja_env.globals["state_label"] = state_label
+    app.jinja_env.filters["working_time"] = working_time
+    app.jinja_env.filters["monthyear"] = month_year
+    app.jinja_env.filters["shortdate"] = short_date
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["live_sla_state"] = live_sla_state

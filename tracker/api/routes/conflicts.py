@@ -44,7 +44,8 @@ def create_conflict(user: User, body: s.ConflictCreate):  # type: ignore[no-unty
     responses={200: s.ConflictPage},
 )
 def list_conflicts(user: User, query: s.ConflictQuery) -> s.ConflictPage:
-    """Newest first, with a cursor (`next`); partners see their own organisation's only."""
+    """Newest first, with a cursor (`next`); partners see their own organisation's only.
+    With `q`, best match first, each with its matched passage."""
     filters = conflict_search.ConflictFilters(
         status=query.status.value if query.status else None,
         partner_id=query.partner_id,
@@ -52,11 +53,20 @@ def list_conflicts(user: User, query: s.ConflictQuery) -> s.ConflictPage:
         assignee_id=query.assignee_id,
         sla_state=query.sla_state.value if query.sla_state else None,
         updated_since=query.updated_since,
+        search=query.q,
     )
-    rows = conflict_search.api_page(user, filters, paging.decode(query.cursor), query.limit)
+    if query.q is None:
+        rows = conflict_search.api_page(user, filters, paging.decode(query.cursor), query.limit)
+        return s.ConflictPage(
+            items=[present.conflict(r, user) for r in rows[: query.limit]],
+            next=paging.next_link(rows, query.limit),
+        )
+    offset = paging.decode_offset(query.cursor)
+    rows = conflict_search.api_search_page(user, filters, offset, query.limit)
+    passages = conflict_search.snippets(user, filters, rows[: query.limit])
     return s.ConflictPage(
-        items=[present.conflict(r, user) for r in rows[: query.limit]],
-        next=paging.next_link(rows, query.limit),
+        items=[present.matched(r, user, passages.get(r.id)) for r in rows[: query.limit]],
+        next=paging.next_offset_link(rows, query.limit, offset),
     )
 
 

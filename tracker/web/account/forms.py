@@ -10,7 +10,9 @@ from tracker.services.partner_webhooks import EVENTS
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100)]
+    )
     scope = SelectField(
         _l("Scope"),
         choices=[("read", _l("Read: look only")), ("write", _l("Write: raise, act, comment"))],
@@ -21,7 +23,10 @@ class TokenForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
-    url = URLField(_l("Endpoint URL (https://)"), validators=[DataRequired(), Length(max=500)])
+    url = URLField(
+        _l("Endpoint URL (https://)"),
+        validators=[DataRequired(_l("Enter the endpoint URL.")), Length(max=500)],
+    )
     events = SelectMultipleField(
         _l("Events"),
         choices=[(key, _l(label)) for key, label in EVENTS.items()],

@@ -11,7 +11,7 @@ from tracker.services import admin_audit
 from tracker.services.errors import InvalidInput
 from tracker.web.access import role_required
 from tracker.web.admin.blueprint import bp
-from tracker.web.csv_export import csv_safe
+from tracker.web.csv_export import safe_cell as csv_safe
 from tracker.web.paging import page_arg
 
 

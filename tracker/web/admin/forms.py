@@ -42,8 +42,14 @@ def _optional_int(value: str | int | None) -> int | None:
 
 
 class UserForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(_l("Enter the person's email address.")), Length(max=254)],
+    )
+    name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(_l("Enter the person's full name.")), Length(max=120)],
+    )
     role = SelectField(
         _l("Role"),
         choices=[
@@ -58,7 +64,9 @@ class UserForm(FlaskForm):
 
 
 class PartnerForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter the partner's name.")), Length(max=120)]
+    )
     tier = SelectField(_l("Tier"), choices=[(t, _l(TIER_LABELS[t])) for t in TIERS])
     timezone = SelectField(_l("Timezone"), choices=[])
     country = StringField(_l("Country (ISO code, e.g. DE)"), validators=[Optional(), Length(max=2)])
@@ -123,7 +131,9 @@ _WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
 
 
 class CalendarForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter a name for the calendar.")), Length(max=120)]
+    )
     # The service explains an unknown timezone better than "Not a valid choice".
     timezone = SelectField(_l("Timezone"), choices=[], default="UTC", validate_choice=False)
     always_open = BooleanField(_l("Open 24x7: the clock never pauses, not even on holidays"))
@@ -141,6 +151,7 @@ class CalendarForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(z, z) for z in timezone_choices()]
+        self.default_locale.choices = [(None, _l("— English —")), *LOCALES.items()]
 
     def weekdays(self) -> list[IntervalsField]:
         return [getattr(self, key) for key in WEEKDAY_KEYS]
@@ -177,7 +188,14 @@ class HoursField(DecimalField):
 
     def __init__(self, label: str, default: Decimal | None = None, **kwargs: Any) -> None:
         super().__init__(
-            label, default=default, places=None, validators=[InputRequired(), _finite], **kwargs
+            label,
+            default=default,
+            places=None,
+            validators=[
+                InputRequired(_l("Enter a number of hours, for example 8 or 0.5.")),
+                _finite,
+            ],
+            **kwargs,
         )
 
     def _value(self) -> str:
@@ -216,7 +234,10 @@ SEVERITIES = tuple(SEVERITY_RANK)  # critical, high, medium, low
 
 
 class PolicyForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Enter a name for the agreement.")), Length(max=120)],
+    )
     tier = SelectField(
         _l("Default for partner tier"),
         choices=[("", _l("— none —"))] + [(t, _l(TIER_LABELS[t])) for t in TIERS],
@@ -232,16 +253,20 @@ class PolicyForm(FlaskForm):
     low_resolution = _target("low", "resolution")
     warning_percent = IntegerField(
         _l("Warn at (percent of the target used)"),
-        validators=[InputRequired()],
+        validators=[InputRequired(_l("Enter the percentage at which to warn, for example 75."))],
         default=DEFAULT_WARNING_PERCENT,
     )
     critical_percent = IntegerField(
         _l("Critical at (percent of the target used)"),
-        validators=[InputRequired()],
+        validators=[InputRequired(_l("Enter the critical percentage, for example 150."))],
         default=DEFAULT_CRITICAL_PERCENT,
     )
     reminder_interval = IntegerField(
-        _l("Remind every (minutes)"), validators=[InputRequired()], default=240
+        _l("Remind every (minutes)"),
+        validators=[
+            InputRequired(_l("Enter how many minutes between reminders, for example 240."))
+        ],
+        default=240,
     )
     response_expectation = HoursField(_l("Partner answers within (business hours)"), Decimal(16))
     preview = SubmitField(_l("Preview"))

@@ -18,25 +18,42 @@ PASSWORD_LENGTH = Length(
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
+    )
     submit = SubmitField(_l("Sign in"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(_l("New password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
+    )
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Enter a new password.")), PASSWORD_LENGTH]
+    )
     confirm = PasswordField(
         _l("Repeat new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", message=_l("The passwords differ.")),
+        ],
     )
     submit = SubmitField(_l("Change password"))
 
 
 class AcceptInviteForm(FlaskForm):
-    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), PASSWORD_LENGTH])
+    password = PasswordField(
+        _l("Choose a password"),
+        validators=[DataRequired(_l("Choose a password.")), PASSWORD_LENGTH],
+    )
     confirm = PasswordField(
         _l("Repeat password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        validators=[
+            DataRequired(_l("Enter the password again.")),
+            EqualTo("password", message=_l("The passwords differ.")),
+        ],
     )
     submit = SubmitField(_l("Set password and sign in"))

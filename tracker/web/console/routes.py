@@ -11,7 +11,15 @@ from tracker.domain import escalation as esc_domain
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
 from tracker.domain.escalation import LEVEL_LABELS
-from tracker.services import conflict_access, conflict_search, conflicts, escalations, paging, sla
+from tracker.services import (
+    conflict_access,
+    conflict_search,
+    conflicts,
+    escalations,
+    estimates,
+    paging,
+    sla,
+)
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web import choices
 from tracker.web.access import conflict_or_404, role_required
@@ -51,12 +59,14 @@ def _filters() -> conflict_search.ConflictFilters:
 @bp.route("/queue")
 @role_required(*STAFF_ROLES)
 def queue():
-    page = conflict_search.queue_page(current_user, _filters(), page_arg(), per_page=25)
+    filters = _filters()
+    page = conflict_search.queue_page(current_user, filters, page_arg(), per_page=25)
     triage_form = BulkForm()
     triage_form.assignee_id.choices = [("", _("— choose —")), *choices.staff()]
     return render_template(
         "console/queue.html",
         page=page,
+        snippets=conflict_search.snippets(current_user, filters, page.items),
         args=request.args,
         partners=choices.partner_names(),
         staff=choices.staff(),
@@ -141,6 +151,10 @@ def conflict(conflict_id: int):
         open_escalations=sla.open_escalations(item),
         ack_form=AcknowledgeForm(),
         link_form=LinkForm(),
+        forecast=estimates.for_conflict(current_user, item, now),
+        similar=conflict_search.similar(
+            current_user, item.title, item.description, exclude_id=item.id
+        ),
     )
 
 

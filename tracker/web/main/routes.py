@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
+from tracker.domain.calendar import working_day_length
 from tracker.domain.clock import calendar_to_json
 from tracker.services import chain_export, sla
 from tracker.web.access import role_required
@@ -31,6 +32,7 @@ def organisation():
         partner=partner,
         agreement=agreement,
         calendar=calendar_to_json(agreement.calendar),
+        working_day=working_day_length(agreement.calendar),
         severities=workflow.SEVERITIES,
     )
 

@@ -9,7 +9,15 @@ from flask_login import current_user
 from tracker.clock import utcnow
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
-from tracker.services import conflict_access, conflict_search, conflicts, ratings, sla
+from tracker.services import (
+    conflict_access,
+    conflict_search,
+    conflicts,
+    estimates,
+    notice_content,
+    ratings,
+    sla,
+)
 from tracker.services.errors import ServiceError
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
@@ -29,14 +37,16 @@ from tracker.web.trust.forms import RatingForm
 @role_required(PARTNER)
 def conflicts_list():
     status = request.args.get("status", "")
-    page = conflict_search.portal_page(
-        current_user, conflict_search.ConflictFilters(status=status or None), page_arg(), 20
-    )
+    q = request.args.get("q", "").strip()[:200]
+    filters = conflict_search.ConflictFilters(status=status or None, search=q or None)
+    page = conflict_search.portal_page(current_user, filters, page_arg(), 20)
     return render_template(
         "portal/conflicts.html",
         page=page,
+        snippets=conflict_search.snippets(current_user, filters, page.items),
         status=status,
-        states=workflow.STATE_LABELS,
+        q=q,
+        states=workflow.PARTNER_STATE_LABELS,
         now=utcnow(),
     )
 
@@ -45,6 +55,14 @@ def conflicts_list():
 @role_required(PARTNER)
 def new_conflict():
     form = ConflictForm()
+    if request.method == "POST" and form.check.data:  # without JavaScript: the first step
+        similar = _similar(form.title.data, form.description.data)
+        forecast = estimates.for_choice(
+            current_user, form.category.data, form.severity.data, utcnow()
+        )
+        return render_template(
+            "portal/new_conflict.html", form=form, similar=similar, forecast=forecast
+        )
     if form.validate_on_submit():
         try:
             conflict = conflicts.submit(
@@ -70,6 +88,28 @@ def new_conflict():
     return render_template("portal/new_conflict.html", form=form)
 
 
+@bp.route("/conflicts/similar")
+@role_required(PARTNER)
+def similar_conflicts():
+    """The list of similar conflicts alone, for the form's script to show as one types."""
+    similar = _similar(request.args.get("title"), request.args.get("description"))
+    return render_template("portal/_similar.html", similar=similar)
+
+
+@bp.route("/conflicts/estimate")
+@role_required(PARTNER)
+def estimate_fragment():
+    """The forecast alone, for the form's script to show as category and severity change."""
+    forecast = estimates.for_choice(
+        current_user, request.args.get("category"), request.args.get("severity"), utcnow()
+    )
+    return render_template("portal/_estimate.html", forecast=forecast)
+
+
+def _similar(title: str | None, description: str | None) -> list:
+    return conflict_search.similar(current_user, title or "", description or "")
+
+
 @bp.route("/conflicts/<int:conflict_id>")
 @role_required(PARTNER)
 def conflict(conflict_id: int):
@@ -82,10 +122,24 @@ def conflict(conflict_id: int):
         closed_at=item.closed_at,
         withdrawn=item.close_reason == "withdrawn",
     )
+    events = conflict_access.timeline(item, current_user)
+    question = expected_by = None
+    if item.status == workflow.WAITING_ON_PARTNER:
+        # Repeat the open question, and by when the agreement expects the answer.
+        asked = [
+            e
+            for e in events
+            if e.kind == "status_changed" and (e.data or {}).get("action") == "wait_on_partner"
+        ]
+        if asked:
+            question = max(asked, key=lambda e: (e.created_at, e.id))
+            expected_by = notice_content.answer_expected_by(item, question.created_at)
     return render_template(
         "portal/conflict.html",
         conflict=item,
-        events=conflict_access.timeline(item, current_user),
+        events=events,
+        question=question,
+        expected_by=expected_by,
         clocks=sla.clock_views(item, now),
         pauses=sla.pauses(item),
         now=now,
@@ -94,6 +148,7 @@ def conflict(conflict_id: int):
         message_form=MessageForm(),
         rating_form=RatingForm() if ratings.can_rate(current_user, item, now) is None else None,
         my_rating=ratings.my_rating(current_user, item),
+        forecast=estimates.for_conflict(current_user, item, now),
     )
 
 

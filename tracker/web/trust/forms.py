@@ -24,5 +24,8 @@ class RatingForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
-    note = TextAreaField(_l("What did you discuss?"), validators=[DataRequired(), Length(max=5000)])
+    note = TextAreaField(
+        _l("What did you discuss?"),
+        validators=[DataRequired(_l("Say what you discussed.")), Length(max=5000)],
+    )
     submit = SubmitField(_l("Log check-in"))

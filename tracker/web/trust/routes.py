@@ -20,7 +20,7 @@ from tracker.services import portfolio as portfolio_service
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
-from tracker.web.csv_export import csv_safe as _csv_safe
+from tracker.web.csv_export import safe_cell as _csv_safe  # one rule for every CSV
 from tracker.web.paging import page_arg
 from tracker.web.templating import chart_words
 from tracker.web.trust.blueprint import bp
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tracker.models import Partner
 
 PERIODS = {"30d": 30, "90d": 90, "365d": 365, "all": None}
+SMALL_SAMPLE = 5  # fewer conflicts than this behind a score: say it can still swing
 SIDE_COLORS = {model.SIDE_DELIVERY: "#1f5fa8", model.SIDE_RESPONSIVENESS: "#1d7a46"}
 
 
@@ -63,6 +64,8 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
         "partner": partner,
         "scores": figures.scores,
         "changes": figures.changes,
+        "fading_only": figures.fading_only,
+        "small_sample": SMALL_SAMPLE,
         "stats": figures.stats,
         "events": trust_record.ledger_page(partner.id, since, until, page_arg(), per_page=25),
         "explain": trust.explain,
@@ -75,7 +78,7 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             title=_("Trust scores of %(partner)s, last 12 months", partner=partner.name),
             description=_(
                 "Expected trust (0-100) at each month end for both sides, "
-                "with 90 percent credible bands."
+                "with the range it most likely lies in shaded."
             ),
             x_label=_("Month"),
             y_label=_("Trust score"),
@@ -83,7 +86,9 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             words=chart_words(),
         ),
         "chart_table": data_table(
-            series, caption=_("Trust scores per month end (90 percent interval)")
+            series,
+            caption=_("Trust scores per month end (the range it most likely lies in)"),
+            words=chart_words(),
         ),
     }
 

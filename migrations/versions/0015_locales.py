@@ -1,14 +1,14 @@
 """Locales: a user's chosen language and a partner's default one (both optional).
 
-Revision ID: 0013_locales
-Revises: 0012_inbound_mail
+Revision ID: 0015_locales
+Revises: 0014_queue_order
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_locales"
-down_revision = "0012_inbound_mail"
+revision = "0015_locales"
+down_revision = "0014_queue_order"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,40 @@
+"""The API's list and create read a constant number of statements, whatever the history."""
+
+from __future__ import annotations
+
+from tests.factories import make_conflict, make_manager, make_partner, make_partner_user
+from tests.web.test_query_counts import SLACK, counting_statements
+
+BODY = {
+    "title": "Invoice 4471 paid 12 days after the agreed terms",
+    "description": "The payment run missed the date agreed in the reseller terms.",
+    "category": "payment_terms",
+    "severity": "medium",
+}
+# What one create writes and reads today (auth, the conflict, its clocks, the timeline entry
+# and its chain link, the search entry, the rollup, the fan-out, the response): a ceiling, so
+# that a new read per request is noticed.
+CREATE_CEILING = 24
+
+
+def _count(call) -> int:  # type: ignore[no-untyped-def]
+    with counting_statements() as seen:
+        response = call()
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    return len(seen)
+
+
+def test_create_and_list_do_not_grow_with_history(app, api) -> None:
+    partner = make_partner(owner_id=make_manager().id)
+    user = make_partner_user(partner=partner)
+    client = api(user)
+    client.post("/api/v1/conflicts", json=BODY)  # warm-up
+    small_create = _count(lambda: client.post("/api/v1/conflicts", json=BODY))
+    small_list = _count(lambda: client.get("/api/v1/conflicts?limit=25"))
+    for i in range(30):
+        make_conflict(user, title=f"Older conflict {i}")
+    large_create = _count(lambda: client.post("/api/v1/conflicts", json=BODY))
+    large_list = _count(lambda: client.get("/api/v1/conflicts?limit=25"))
+    assert large_create - small_create <= SLACK, (small_create, large_create)
+    assert large_list - small_list <= SLACK, (small_list, large_list)
+    assert large_create <= CREATE_CEILING, large_create

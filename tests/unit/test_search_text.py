@@ -1,0 +1,41 @@
+"""The search words and passages: pure functions, no database."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracker.domain import search_text
+
+
+def test_words_are_letters_and_digits_only() -> None:
+    assert search_text.terms('Invoice "4711" AND (late)* -paid') == [
+        "invoice", "4711", "and", "late", "paid",
+    ]  # fmt: skip
+    assert search_text.terms("\"*:^-&|!'()") == []
+
+
+def test_queries_quote_every_word() -> None:
+    assert search_text.fts5_query(["a1", "b"]) == '"a1"* "b"*'
+    assert search_text.tsquery(["a1", "b"]) == "'a1':* & 'b':*"
+    assert search_text.fts5_query(["x", "y"], titles_only=True) == 'title : ("x" OR "y")'
+    assert search_text.tsquery(["x", "y"], titles_only=True) == "'x':A | 'y':A"
+
+
+def test_the_passage_marks_word_beginnings_around_the_first_match() -> None:
+    text = "One two three four five six seven Invoices eight nine ten eleven twelve thirteen"
+    found, pieces = search_text.passage(text, ["invoice"], width=6)
+    assert found == 1
+    assert [p.text for p in pieces if p.hit] == ["Invoices"]
+    assert pieces[0].text == "…" and pieces[-1].text == "…"
+    assert "".join(p.text for p in pieces) == "…five six seven Invoices eight nine…"
+
+
+@given(st.text(max_size=200), st.text(max_size=30))
+def test_the_passage_is_always_a_piece_of_the_text(text: str, query: str) -> None:
+    _, pieces = search_text.passage(text, search_text.terms(query))
+    shown = "".join(p.text for p in pieces).strip("…")
+    assert shown in text
+    assert all(
+        not p.hit or p.text.lower().startswith(tuple(search_text.terms(query))) for p in pieces
+    )

@@ -1,0 +1,93 @@
+"""Similar past conflicts: a partner's own while raising one, any partner's for managers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.factories import (
+    RESOLUTION,
+    WHEN,
+    make_conflict,
+    make_manager,
+    make_partner,
+    make_partner_user,
+    triage,
+)
+from tracker.services import conflict_search, conflicts
+
+
+def _earlier_resolved(user, manager, **values):  # type: ignore[no-untyped-def]
+    conflict = make_conflict(user, **values)
+    triage(conflict, manager)
+    conflicts.act(manager, conflict.id, "resolve", RESOLUTION, now=WHEN + timedelta(hours=2))
+    return conflict
+
+
+def test_a_partner_sees_only_their_own_similar_conflicts(app) -> None:
+    north = make_partner_user(partner=make_partner(name="Northwind"))
+    blue = make_partner_user(partner=make_partner(name="Bluefin"))
+    manager = make_manager()
+    mine = _earlier_resolved(north, manager, title="Pallets delivered to the wrong dock")
+    theirs = make_conflict(blue, title="Pallets delivered to the wrong warehouse")
+    unrelated = make_conflict(north, title="Rebate not credited", description="Quarterly.")
+    conflicts.comment(
+        manager, unrelated.id, "pallets delivered wrong dock", internal=True, now=WHEN
+    )
+    found = conflict_search.similar(north, "Pallets at the wrong dock again", "")
+    assert [c.id for c in found] == [mine.id]
+    assert theirs.id in [c.id for c in conflict_search.similar(manager, "wrong dock pallets")]
+
+
+def test_at_most_five_most_alike_first(app) -> None:
+    user = make_partner_user()
+    for i in range(7):
+        make_conflict(user, title=f"Invoice {4700 + i} paid late", description="Payment terms.")
+    best = make_conflict(user, title="Invoice paid late twice", description="Payment late twice.")
+    found = conflict_search.similar(user, "Invoice paid late twice", "")
+    assert len(found) == 5 and found[0].id == best.id
+
+
+def test_without_javascript_the_check_button_shows_them_and_raises_nothing(browser) -> None:
+    user, manager = make_partner_user(), make_manager()
+    earlier = _earlier_resolved(user, manager, title="Pallets delivered to the wrong dock")
+    browser.login(user.email)
+    page = browser.post(
+        "/portal/conflicts/new",
+        {"title": "Wrong dock for pallets", "description": "", "check": "Check"},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert earlier.ref in html and "Paid with interest" in html  # status and resolution
+    assert 'value="Wrong dock for pallets"' in html  # what was typed stays
+    assert len(conflict_search.similar(user, "anything at all dock", "")) == 1  # nothing raised
+
+
+def test_the_script_gets_the_same_list_as_a_fragment(browser) -> None:
+    user = make_partner_user()
+    earlier = make_conflict(user, title="Pallets delivered to the wrong dock")
+    browser.login(user.email)
+    html = browser.get(
+        "/portal/conflicts/similar", query_string={"title": "<b>dock</b> pallets"}
+    ).get_data(as_text=True)
+    assert earlier.ref in html and "<html" not in html
+    empty = browser.get("/portal/conflicts/similar", query_string={"title": "*&|"})
+    assert empty.status_code == 200 and "No earlier conflict" in empty.get_data(as_text=True)
+
+
+def test_managers_link_a_repeat_in_one_click(browser) -> None:
+    user, manager = make_partner_user(), make_manager()
+    other = make_partner_user(partner=make_partner(name="Elsewhere"))
+    earlier = make_conflict(user, title="Pallets delivered to the wrong dock")
+    elsewhere = make_conflict(other, title="Pallets delivered to the wrong dock too")
+    later = make_conflict(user, title="Wrong dock for pallets", now=WHEN + timedelta(days=3))
+    browser.login(manager.email)
+    html = browser.get(f"/console/conflicts/{later.id}").get_data(as_text=True)
+    assert earlier.ref in html and elsewhere.ref in html  # across partners
+    assert f"Link as repeat of {earlier.ref}" in html
+    assert f"Link as repeat of {elsewhere.ref}" not in html  # only the same partner's
+    response = browser.post(f"/console/conflicts/{later.id}/link", {"earlier_ref": earlier.ref})
+    assert response.status_code == 302
+    from tracker.extensions import db
+    from tracker.models import Conflict
+
+    assert db.session.get(Conflict, later.id).repeat_of_id == earlier.id

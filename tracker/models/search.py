@@ -1,0 +1,52 @@
+"""The search index's content: one row per indexed timeline entry, and the engine's index.
+
+Each row is one text a viewer may find a conflict by (the title and description as
+raised, a comment, a reply, an internal note, a reason given in a transition), with the
+entry's visibility, so a partner's query filters internal rows out in the same WHERE
+that scopes conflicts. The engine-specific index is not a model: SQLite keeps an FTS5
+table over these rows (external content, kept in step by triggers), PostgreSQL a
+generated `tsvector` column with a GIN index. Both come from migration 0013_search.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.extensions import db
+from tracker.models.types import UTCDateTime
+
+FTS_TABLE = "search_entries_fts"  # SQLite: the FTS5 table (and its shadow tables, by prefix)
+VECTOR_COLUMN = "search_vector"  # PostgreSQL: the generated tsvector column
+VECTOR_INDEX = "ix_search_entries_search_vector"
+TEXT_CONFIG = "english"  # PostgreSQL's text search configuration (FTS5: porter stemming)
+
+
+def is_engine_index(kind: str, name: str | None, table: str | None = None) -> bool:
+    """Whether a database object is the engine's own index, which no model describes
+    (the models-vs-migrations comparison leaves these, and only these, out)."""
+    if kind == "table":
+        return bool(name) and (name == FTS_TABLE or name.startswith(f"{FTS_TABLE}_"))
+    if kind == "column":
+        return table == SearchEntry.__tablename__ and name == VECTOR_COLUMN
+    if kind == "index":
+        return name == VECTOR_INDEX
+    return False
+
+
+class SearchEntry(db.Model):
+    """One indexed text. Written once per timeline entry (its unique key makes a repeat
+    harmless) and never updated: titles, descriptions and comments are not edited."""
+
+    __tablename__ = "search_entries"
+    __table_args__ = (Index("ix_search_entries_conflict_visibility", "conflict_id", "visibility"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("conflict_events.id"), unique=True)
+    visibility: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

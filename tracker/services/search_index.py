@@ -1,0 +1,165 @@
+"""The full-text index: what goes in (a consumer of the timeline) and how it is asked.
+
+Every timeline entry with text becomes one `SearchEntry` row with the entry's visibility,
+written by `timeline.record()` as it writes the entry: the index follows the one writer of
+entries, not the news of them (an acknowledgement note is recorded but not announced).
+The engine indexes the rows itself (see models/search.py). Queries come back as a subquery
+of (conflict_id, score), lower score first, for `conflict_search` to join to its scoped
+conflicts: who sees which conflict stays decided there; which texts a viewer may match by
+(public ones only, for partners) is decided here, in the same statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Subquery, column, func, literal_column, select, table, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from tracker.database import insert_if_absent
+from tracker.domain import search_text
+from tracker.extensions import db
+from tracker.models import Conflict, ConflictEvent, SearchEntry, User
+from tracker.models.conflict import PUBLIC
+from tracker.models.search import FTS_TABLE, TEXT_CONFIG, VECTOR_COLUMN
+
+_fts = table(FTS_TABLE, column("rowid"), column("rank"))
+_vector = literal_column(f"search_entries.{VECTOR_COLUMN}")
+_config = literal_column(f"'{TEXT_CONFIG}'::regconfig")
+
+
+def index_entry(entry: ConflictEvent) -> None:
+    """Index a (flushed) entry's text: the title and description as raised, or what was
+    written. An entry without text adds nothing; a second call for it adds nothing either."""
+    if entry.kind == "submitted":
+        conflict = entry.conflict
+        title, body = f"{conflict.ref or ''} {conflict.title}", conflict.description
+    elif entry.body:
+        title, body = "", entry.body
+    else:
+        return
+    values = {
+        "conflict_id": entry.conflict_id,
+        "event_id": entry.id,
+        "visibility": entry.visibility,
+        "title": search_text.indexable(title),
+        "body": search_text.indexable(body),
+        "created_at": entry.created_at,
+    }
+    insert_if_absent(db.session, SearchEntry, values, ["event_id"])
+
+
+# The rule of index_entry(), as one statement over entries not yet indexed.
+_MISSING = text(
+    """
+INSERT INTO search_entries (conflict_id, event_id, visibility, title, body, created_at)
+SELECT e.conflict_id, e.id, e.visibility,
+       CASE WHEN e.kind = 'submitted' THEN coalesce(c.ref, '') || ' ' || c.title ELSE '' END,
+       CASE WHEN e.kind = 'submitted' THEN c.description ELSE e.body END,
+       e.created_at
+FROM conflict_events e JOIN conflicts c ON c.id = e.conflict_id
+WHERE (e.kind = 'submitted' OR (e.body IS NOT NULL AND e.body <> ''))
+  AND NOT EXISTS (SELECT 1 FROM search_entries s WHERE s.event_id = e.id)
+ORDER BY e.id
+"""
+)
+
+
+def index_missing() -> int:
+    """Index every timeline entry that has text and no search entry yet (history written in
+    bulk, as the benchmarks do, or rows restored from elsewhere); commits. How many."""
+    added = db.session.execute(_MISSING).rowcount
+    db.session.commit()
+    return added
+
+
+def _is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+# Ranking reads every matching entry; a common word matches most of them. Only the newest
+# entries that match are ranked, so a search costs the same at 1,000 conflicts as at a
+# million: the best of the newest SEARCH_CANDIDATES matches (SIMILAR_CANDIDATES for
+# similarity, which matches any word), each viewer's scope applied before the cut.
+SEARCH_CANDIDATES = 1_000
+SIMILAR_CANDIDATES = 500
+
+
+def _matching(
+    words: list[str], any_word: bool, titles_only: bool = False
+) -> tuple[Iterable, ColumnElement, ColumnElement, ColumnElement]:
+    """The FROM, the match condition, the score (lower is better) and the newest-first
+    order of entries for this engine."""
+    shape = {"any_word": any_word, "titles_only": titles_only}
+    if _is_sqlite():
+        condition = literal_column(FTS_TABLE).op("MATCH")(search_text.fts5_query(words, **shape))
+        joined = select(SearchEntry).join(_fts, _fts.c.rowid == SearchEntry.id)
+        # FTS5 yields matches in rowid order: newest first, stopping at the cut, and it
+        # computes the rank of the rows it yields only.
+        return joined, condition, _fts.c.rank, _fts.c.rowid.desc()
+    query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
+    condition = _vector.op("@@")(query)
+    return select(SearchEntry), condition, -func.ts_rank(_vector, query), SearchEntry.id.desc()
+
+
+def matches(
+    viewer: User, words: list[str], *, any_word: bool = False, titles_only: bool = False
+) -> Subquery:
+    """(conflict_id, score) of every conflict with an entry `viewer` may read that has all
+    (or, for similarity, any) of `words`; partners match by public entries of their own
+    organisation's conflicts only. Ranked among the newest matching entries (see above)."""
+    base, condition, score, newest_first = _matching(words, any_word, titles_only)
+    query = base.with_only_columns(
+        SearchEntry.conflict_id.label("conflict_id"), score.label("score")
+    ).where(condition)
+    if not viewer.is_staff:
+        own = select(Conflict.id).where(Conflict.partner_id == viewer.partner_id)
+        query = query.where(SearchEntry.visibility == PUBLIC, SearchEntry.conflict_id.in_(own))
+    cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
+    candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
+    return (
+        select(candidates.c.conflict_id, func.min(candidates.c.score).label("score"))
+        .group_by(candidates.c.conflict_id)
+        .subquery("search_matches")
+    )
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """The best-matching passage of a conflict, split into plain and matched pieces."""
+
+    segments: tuple[search_text.Segment, ...]
+
+
+def snippets(viewer: User, text: str | None, conflict_ids: Iterable[int]) -> dict[int, Snippet]:
+    """For each conflict of a result page, its best passage with the matched words marked:
+    one statement reads the page's entries `viewer` may match by (public ones, for
+    partners); the passage is cut here, the same way on both engines."""
+    words = search_text.terms(text)
+    ids = list(conflict_ids)
+    if not words or not ids:
+        return {}
+    query = select(
+        SearchEntry.conflict_id, SearchEntry.title, SearchEntry.body, SearchEntry.id
+    ).where(SearchEntry.conflict_id.in_(ids))
+    if not viewer.is_staff:
+        query = query.where(SearchEntry.visibility == PUBLIC)
+    best: dict[int, tuple[int, int, list[search_text.Segment]]] = {}
+    for conflict_id, title, body, entry_id in db.session.execute(query.order_by(SearchEntry.id)):
+        found, pieces = search_text.passage(" — ".join(t for t in (title, body) if t), words)
+        if conflict_id not in best or found > best[conflict_id][0]:
+            best[conflict_id] = (found, entry_id, pieces)
+    return {cid: Snippet(tuple(pieces)) for cid, (_, _, pieces) in best.items()}
+
+
+def similar_to(viewer: User, title: str, description: str | None) -> Subquery | None:
+    """(conflict_id, score) of conflicts whose titles share words with this title and
+    description, most alike first; None when the text has no word worth comparing.
+
+    Titles only, whole words: a title says what a conflict is about, and comments (or a
+    prefix) would match nearly every conflict and rank them all."""
+    words = search_text.similarity_terms(title, description)
+    if not words:
+        return None
+    return matches(viewer, words, any_word=True, titles_only=True)
