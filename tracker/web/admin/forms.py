@@ -151,7 +151,6 @@ class CalendarForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(z, z) for z in timezone_choices()]
-        self.default_locale.choices = [(None, _l("— English —")), *LOCALES.items()]
 
     def weekdays(self) -> list[IntervalsField]:
         return [getattr(self, key) for key in WEEKDAY_KEYS]
