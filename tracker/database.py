@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -202,3 +202,14 @@ def is_unavailable(error: BaseException) -> bool:
     if sqlstate is None:  # psycopg: no server answered (refused, unreachable, timed out)
         return True
     return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def refresh_statistics(session: Session) -> None:
+    """Gather the planner's statistics, so that it reads lists from their indexes (the queue's
+    order, the sweep's due selection) instead of sorting. SQLite keeps none until ANALYZE
+    (sampled here, so a large database is not read whole); PostgreSQL's autovacuum keeps
+    them, and a bulk load wants them at once. Commits."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA analysis_limit=1000"))
+    session.execute(text("ANALYZE"))
+    session.commit()

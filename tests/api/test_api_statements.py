@@ -14,7 +14,7 @@ BODY = {
 # What one create writes and reads today (auth, the conflict, its clocks, the timeline entry
 # and its chain link, the search entry, the rollup, the fan-out, the response): a ceiling, so
 # that a new read per request is noticed.
-CREATE_CEILING = 24
+CREATE_CEILING = 21
 
 
 def _count(call) -> int:  # type: ignore[no-untyped-def]

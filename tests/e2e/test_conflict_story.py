@@ -59,9 +59,11 @@ def test_partner_and_manager_resolve_a_conflict_together(
     ref = re.search(r"TR-\d{4}-\d{5}", partner_page.locator("h1").inner_text()).group(0)
     expect(partner_page.locator(".markdown strong")).to_have_text("30 days")
 
-    # The manager finds it in the queue and triages it.
+    # The manager finds it in the queue (its title is the link) and triages it.
     manager_page.get_by_role("link", name="Queue").click()
-    manager_page.get_by_role("link", name=ref).click()
+    manager_page.get_by_role("row", name=re.compile(ref)).get_by_role(
+        "link", name="Invoice 4711 paid 20 days late"
+    ).click()
     run_action(manager_page, "Triage", {"Severity": "Critical", "Assignee": "Maya Okafor"})
     expect(manager_page.locator(".page-head .badge").first).to_have_text("Triaged")
 
@@ -74,12 +76,12 @@ def test_partner_and_manager_resolve_a_conflict_together(
     expect(manager_page.locator(".page-head .badge").first).to_have_text("Waiting on partner")
 
     partner_page.reload()
-    expect(partner_page.locator(".page-head .badge").first).to_have_text("Waiting on partner")
+    expect(partner_page.locator(".page-head .badge").first).to_have_text("Waiting for your answer")
     expect(partner_page.locator("#timeline")).to_contain_text("Please send the remittance advice.")
     expect(partner_page.locator("body")).not_to_contain_text("Finance batch run failed")
     partner_page.get_by_label("Message").fill("Remittance advice: paid on day 50, reference 4711.")
     partner_page.get_by_role("button", name="Send comment").click()
-    expect(partner_page.locator(".page-head .badge").first).to_have_text("Triaged")
+    expect(partner_page.locator(".page-head .badge").first).to_have_text("In progress")
 
     # The manager sees the reply, resolves with accountability; the partner disputes.
     manager_page.reload()
@@ -101,7 +103,7 @@ def test_partner_and_manager_resolve_a_conflict_together(
     run_action(
         partner_page, "Dispute the resolution", {"Reason": "The late-payment fee is missing."}
     )
-    expect(partner_page.locator(".page-head .badge").first).to_have_text("Triaged")
+    expect(partner_page.locator(".page-head .badge").first).to_have_text("In progress")
 
     # The manager resolves again; the partner accepts.
     manager_page.reload()

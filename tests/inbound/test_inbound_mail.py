@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
+from tests.factories import make_manager
 from tests.inbound.conftest import INTAKE, mail_fixture
 from tracker.domain import workflow
 from tracker.extensions import db
@@ -150,6 +151,36 @@ def test_a_colleague_of_the_same_partner_may_answer_on_the_token_of_another(worl
     assert comment.actor_id == world.colleague.id  # the From writes, never the token's user
 
 
+@pytest.mark.parametrize("who", ["manager", "outsider"])
+def test_a_partners_reply_address_never_speaks_for_the_team_or_another_partner(world, who) -> None:
+    """From alone proves nothing: Petra's address, sent with a manager's (or a stranger's)
+    From, is refused and writes nothing but its record."""
+    token_of_petra = mail_threads.reply_address(world.conflict.id, world.partner_user.id)
+    sender = getattr(world, who)
+    raw = world.reply("gmail_reply.eml", sender=sender, reply_to=token_of_petra)
+
+    assert _receive(raw).outcome == inbound_mail.REFUSED
+    assert _comments(world.conflict) == []
+
+
+def test_a_staff_answer_needs_the_reply_address_issued_to_them(world) -> None:
+    """Every notice names the thread; a manager's From on a thread reference alone is not
+    enough to write as the team."""
+    raw = world.reply("thunderbird_reply_de.eml", sender=world.manager, reply_to=f"{INTAKE}")
+
+    assert _receive(raw).outcome == inbound_mail.REFUSED
+    assert _comments(world.conflict) == []
+
+
+def test_an_internal_note_address_works_only_for_the_manager_it_was_issued_to(world) -> None:
+    colleague = make_manager(email="leo@trustomer.example", name="Leo Manager")
+    note_of_anna = mail_threads.reply_address(world.conflict.id, world.manager.id, internal=True)
+    raw = world.reply("gmail_reply.eml", sender=colleague, reply_to=note_of_anna)
+
+    assert _receive(raw).outcome == inbound_mail.REFUSED
+    assert _comments(world.conflict) == []
+
+
 def test_a_staff_reply_is_a_public_reply_and_the_internal_address_makes_a_note(world) -> None:
     public = world.reply("thunderbird_reply_de.eml", sender=world.manager)
     internal_address = mail_threads.reply_address(
@@ -261,7 +292,7 @@ def test_deactivated_users_are_refused(world) -> None:
 def test_another_partners_sender_with_a_valid_token_is_refused(world) -> None:
     token = mail_threads.reply_address(world.conflict.id, world.partner_user.id)
     raw = world.reply("gmail_reply.eml", sender=world.outsider, reply_to=token)
-    _refused(world, raw, "may not see")
+    _refused(world, raw, "issued to someone else")
     assert "did not match a conflict you can reply to" in _bounces()[0].body_text
 
 

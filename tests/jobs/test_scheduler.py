@@ -13,6 +13,7 @@ def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
         "session_purge",
         "mail_digest",
         "audit_chain_verify",
+        "database_statistics",
     }
     assert jobs["sla_sweep"].trigger.interval.total_seconds() == 60
     assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 10

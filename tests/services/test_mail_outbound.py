@@ -226,7 +226,9 @@ def test_notices_within_the_window_go_out_as_one_message(app, mail) -> None:
         maya, conflict.id, "Second: finance confirms.", now=MONDAY + timedelta(seconds=40)
     )
     assert outbox.deliver_due(MONDAY + timedelta(seconds=60)).sent == 0  # the window is open
-    outbox.deliver_due(MONDAY + timedelta(minutes=2))
+    # Its end, plus the grace that lets a transaction of the window that commits late join it.
+    assert outbox.deliver_due(MONDAY + timedelta(minutes=2)).sent == 0
+    outbox.deliver_due(MONDAY + timedelta(minutes=2) + mail_notices.LATE_COMMIT_GRACE)
     [message] = _to(mail, jonas.email)
     text = _text(message)
     assert "First: we are looking into it." in text and "Second: finance confirms." in text
@@ -237,7 +239,7 @@ def test_notices_within_the_window_go_out_as_one_message(app, mail) -> None:
     # The next window is a new message in the same thread.
     later = MONDAY + timedelta(minutes=10)
     conflicts.comment(maya, conflict.id, "Third: paid today.", now=later)
-    outbox.deliver_due(later + timedelta(minutes=2))
+    outbox.deliver_due(later + timedelta(minutes=3))
     first, second = _to(mail, jonas.email)
     assert "Third: paid today." in _text(second) and "First:" not in _text(second)
     assert first["References"] == second["References"]
@@ -488,11 +490,15 @@ def test_a_notice_that_commits_after_its_window_went_out_rides_with_the_next(app
     outbox.deliver_due(MONDAY)
     mail.clear()
     conflicts.comment(maya, conflict.id, "On time.", now=MONDAY + timedelta(seconds=10))
-    outbox.deliver_due(MONDAY + timedelta(minutes=2))
-    # A slow transaction whose `now` lies in the window that has already been sent.
+    # A transaction of the window that commits after it ended, within the grace: it joins.
+    window_end = MONDAY + timedelta(minutes=2)
+    conflicts.comment(maya, conflict.id, "Within grace.", now=MONDAY + timedelta(seconds=15))
+    outbox.deliver_due(window_end + mail_notices.LATE_COMMIT_GRACE)
+    # A slower one, committed after its window's message went out.
     conflicts.comment(maya, conflict.id, "Late commit.", now=MONDAY + timedelta(seconds=20))
-    outbox.deliver_due(MONDAY + timedelta(minutes=3))
+    outbox.deliver_due(MONDAY + timedelta(minutes=4))
     assert len(_to(mail, jonas.email)) == 1
+    assert "Within grace." in _text(_to(mail, jonas.email)[0])
     conflicts.comment(maya, conflict.id, "Next window.", now=MONDAY + timedelta(minutes=10))
     outbox.deliver_due(MONDAY + timedelta(minutes=13))
     first, second = _to(mail, jonas.email)

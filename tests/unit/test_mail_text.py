@@ -53,3 +53,13 @@ def test_html_to_text_drops_scripts_styles_and_history_and_decodes_entities() ->
 def test_html_cite_blockquote_ends_the_new_text_and_plain_blockquotes_are_dropped() -> None:
     assert html_to_text("<p>new</p><blockquote>aside</blockquote><p>more</p>") == "new\n\nmore"
     assert html_to_text('<p>new</p><blockquote type="cite">old</blockquote><p>x</p>') == "new"
+
+
+def test_a_line_of_thousands_of_at_signs_costs_no_time() -> None:
+    """The attribution patterns are linear and skip long lines: a hostile body cannot stall
+    the poller (it holds the mailbox's job lock)."""
+    import time
+
+    started = time.perf_counter()
+    strip_reply("@" * 1_000_000 + "\n" + ("x@" * 50_000 + "\n") * 20)
+    assert time.perf_counter() - started < 2.0

@@ -156,6 +156,11 @@ def test_the_page_filters_by_actor_kind_and_days(browser) -> None:
     bad = browser.get("/admin/audit?actor=x&since=yesterday&kind=nope")
     assert bad.status_code == 200 and "Check the filters" in bad.get_data(as_text=True)
     assert browser.get("/admin/audit.csv?since=yesterday").status_code == 400
+    # Dates at the ends of the calendar are refused, not overflowed into a 500.
+    for far in ("until=9999-12-31", "since=0001-01-01"):
+        page = browser.get(f"/admin/audit?{far}")
+        assert page.status_code == 200 and "between 2000 and 2100" in page.get_data(as_text=True)
+        assert browser.get(f"/admin/audit.csv?{far}").status_code == 400
 
 
 def test_csv_is_dated_utf8_with_bom_and_neutralised(browser) -> None:

@@ -319,3 +319,27 @@ def test_partner_list_reads_the_same_number_of_statements_for_few_and_many(
         make_conflict(user, title=f"Pallets missing again {i}")
     many = statements_for(browser, path)
     assert many - few <= SLACK, (few, many)
+
+
+def test_the_queue_is_read_in_index_order_once_statistics_are_gathered(app) -> None:
+    """SQLite: the queue's order comes from ix_conflicts_queue_order, not a sort of every open
+    conflict (the daily statistics job and `flask demo generate` gather the statistics)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL keeps its own statistics (autovacuum)")
+    from sqlalchemy import text
+
+    from tracker.database import refresh_statistics
+    from tracker.services import conflict_search
+
+    _conflicts(30)
+    refresh_statistics(db.session)
+    viewer = make_manager()
+    query = (
+        conflict_search.search(viewer, conflict_search.ConflictFilters())
+        .where(Conflict.status.in_(workflow.ACTIVE_STATES))
+        .order_by(*conflict_search.URGENCY)
+        .limit(25)
+    )
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(str(row[-1]) for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "ix_conflicts_queue_order" in plan and "TEMP B-TREE" not in plan, plan

@@ -16,8 +16,11 @@ _ATTRIBUTION = (
     re.compile(r"^\s*On\b.{0,300}\bwrote\s*:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(r"^\s*Am\b.{0,300}\bschrieb\b.{0,300}:\s*$", re.IGNORECASE | re.DOTALL),
     re.compile(r"^\s*Le\b.{0,300}\ba\s+écrit\s*:\s*$", re.IGNORECASE | re.DOTALL),
-    re.compile(r"^\s*\S+@\S+\s+(?:wrote|schrieb|a écrit)\s*:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*[^\s@]+@[^\s@]+\s+(?:wrote|schrieb|a écrit)\s*:\s*$", re.IGNORECASE),
 )
+# An attribution line is short; longer lines are never one, and are not run through the
+# patterns at all (a line of thousands of "@" must not cost seconds).
+_ATTRIBUTION_MAX = 600
 _SEPARATOR = re.compile(
     r"^\s*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine|"
     r"Forwarded message|Weitergeleitete Nachricht|Message transféré)\s*-{2,}\s*$",
@@ -38,6 +41,8 @@ _MOBILE = re.compile(
 
 
 def _is_attribution(line: str) -> bool:
+    if len(line) > _ATTRIBUTION_MAX:
+        return False
     return any(pattern.match(line) for pattern in _ATTRIBUTION)
 
 

@@ -20,6 +20,7 @@ JOBS = {
     "session_purge": 3600,
     "mail_digest": 600,
     "audit_chain_verify": 86400,
+    "database_statistics": 86400,
     "mail_fetch": 60,  # only scheduled when TRACKER_IMAP_HOST is set
 }
 
@@ -111,6 +112,15 @@ def run_mail_fetch(app: Flask) -> None:
             log.info("%s", report.summary_line)
 
 
+def run_database_statistics(app: Flask) -> None:
+    """Daily: the planner's statistics follow the data as it grows (see database.py)."""
+    from tracker.database import refresh_statistics
+    from tracker.extensions import db
+
+    with app.app_context():
+        refresh_statistics(db.session)
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
@@ -118,6 +128,7 @@ RUNNERS = {
     "session_purge": run_session_purge,
     "mail_digest": run_mail_digest,
     "audit_chain_verify": run_audit_chain_verify,
+    "database_statistics": run_database_statistics,
     "mail_fetch": run_mail_fetch,
 }
 

@@ -131,6 +131,10 @@ def parse_filters(
         except ValueError:
             errors[name] = "A date such as 2026-11-16."
             days[name] = None
+        # Far dates overflow when the day is turned into an instant in a timezone.
+        if days[name] is not None and not 2000 <= days[name].year <= 2100:
+            errors[name] = "A date between 2000 and 2100."
+            days[name] = None
     if days["since"] and days["until"] and days["since"] > days["until"]:
         errors["until"] = N_("The end comes before the start.")
     if errors:

@@ -147,17 +147,22 @@ def submit(
         updated_at=now,
     )
     db.session.add(conflict)
-    db.session.flush()
-    conflict.ref = workflow.reference(now.year, conflict.id)
-    messagebus.publish([ConflictSubmitted(conflict.id, actor.id), PartnerContact(partner.id)], now)
-    entry = timeline.record(
-        conflict,
-        actor.id,
-        "submitted",
-        now,
-        body=description,
-        data={"title": title, "category": category, "severity": severity},
-    )
+    db.session.flush()  # its id makes its reference
+    # Its reference, clocks and chain head change in several consumers: one UPDATE, written
+    # when the timeline entry is (no flush in between).
+    with db.session.no_autoflush:
+        conflict.ref = workflow.reference(now.year, conflict.id)
+        messagebus.publish(
+            [ConflictSubmitted(conflict.id, actor.id), PartnerContact(partner.id)], now
+        )
+        entry = timeline.record(
+            conflict,
+            actor.id,
+            "submitted",
+            now,
+            body=description,
+            data={"title": title, "category": category, "severity": severity},
+        )
     _attach(conflict, entry, actor, checked, now)
     messagebus.publish([timeline.announced(entry)], now)
     db.session.commit()

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
 
+from tracker.database import refresh_statistics
 from tracker.domain import audit_chain as chain
 from tracker.domain import clock, workflow
 from tracker.domain import escalation as esc
@@ -963,4 +964,5 @@ def generate(
     search_index.index_missing()
     count_rebuild.rebuild(db.session.connection())
     db.session.commit()
+    refresh_statistics(db.session)  # a bulk load: the planners need to know its shape now
     return Generated(cast, counts, GENERATED_DOMAIN)

@@ -306,6 +306,22 @@ def _target(mail: _Mail) -> tuple[mail_threads.ReplyTarget | None, bool, bool]:
     return None, forged, to_intake
 
 
+def _issued_to_sender(target: mail_threads.ReplyTarget, user: User) -> bool:
+    """A reply address speaks for the one it was issued to. A colleague of the same partner
+    may answer a forwarded notice publicly; nobody else, and never for the team or for an
+    internal note (the From header alone proves nothing: see the README on SPF/DKIM)."""
+    if target.user_id == user.id:
+        return True
+    issued = db.session.get(User, target.user_id)
+    return (
+        not target.internal
+        and issued is not None
+        and issued.is_partner
+        and user.is_partner
+        and issued.partner_id == user.partner_id
+    )
+
+
 def _decide(mail: _Mail) -> _Decision:
     automatic = _automatic(mail)
     if automatic:
@@ -326,11 +342,21 @@ def _decide(mail: _Mail) -> _Decision:
         return _Decision(REFUSED, "unknown or deactivated sender", bounce=_UNKNOWN_SENDER)
     target, forged, to_intake = _target(mail)
     if target is not None:
+        if not _issued_to_sender(target, user):
+            return _Decision(
+                REFUSED, "reply address issued to someone else", user=user, bounce=_NO_MATCH
+            )
         conflict_id, internal = target.conflict_id, target.internal
     elif forged:
         return _Decision(REFUSED, "forged reply address", user=user, bounce=_NO_MATCH)
     else:
         conflict_id, internal = mail_threads.conflict_from_references(mail.references), False
+        if conflict_id is not None and not user.is_partner:
+            # Every notice names its thread: staff write through the reply address issued
+            # to them, so a forged From cannot speak for the team.
+            return _Decision(
+                REFUSED, "staff reply without their reply address", user=user, bounce=_NO_MATCH
+            )
     if conflict_id is None:
         if not to_intake:
             return _Decision(REFUSED, "no conflict matched", user=user, bounce=_NO_MATCH)

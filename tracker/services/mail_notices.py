@@ -49,6 +49,12 @@ def window_seconds() -> int:
     return max(0, int(current_app.config.get("MAIL_COALESCE_SECONDS", 120)))
 
 
+# A window's message goes out this long after the window ends, so that a transaction whose
+# `now` lay in the window but which committed a little later (it waited for SQLite's write
+# lock, up to its 15 s busy timeout) still rides in it instead of waiting for a next notice.
+LATE_COMMIT_GRACE = timedelta(seconds=45)
+
+
 def window_of(now: datetime, seconds: int) -> tuple[int, datetime]:
     """The fixed slot `now` falls in, and when it ends."""
     slot = int((now - _EPOCH).total_seconds() // seconds)
@@ -118,7 +124,7 @@ def add(
             "conflict_id": conflict.id,
             "until": ends.isoformat(),
         },
-        due_at=ends,
+        due_at=ends + LATE_COMMIT_GRACE,
         recipient_id=user.id,
         conflict_id=conflict.id,
         now=now,
