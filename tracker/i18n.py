@@ -51,6 +51,8 @@ def select_timezone() -> str:
 # English keeps its strftime shapes; other languages get CLDR's order and month names.
 _SKELETONS: dict[str, tuple[str, bool]] = {
     "%a %d %b %Y %H:%M": ("yMMMEd", True),
+    "%a %d %b %Y, %H:%M": ("yMMMEd", True),
+    "%a %d %b %Y": ("yMMMEd", False),
     "%a %d %b %H:%M": ("MMMEd", True),
     "%a %H:%M": ("E", True),
     "%d %b %Y": ("yMMMd", False),

@@ -222,7 +222,7 @@ def test_an_admin_sets_a_partners_default_language(app, browser) -> None:
 def test_plurals_dates_and_numbers_follow_the_language(app) -> None:
     from flask_babel import force_locale, ngettext
 
-    from tracker.web.templating import decimal, localtime
+    from tracker.web.templating import decimal, localtime, working_time
 
     with app.test_request_context("/"):
         for count, de, fr in ((1, "1 offenen Konflikt", "1 conflit ouvert"),
@@ -236,10 +236,13 @@ def test_plurals_dates_and_numbers_follow_the_language(app) -> None:
                                 "Re-apply to %(num)d open conflicts", count)  # fmt: skip
                 assert fr in text
         with force_locale("de"):
+            assert working_time(timedelta(hours=16), timedelta(hours=8)) == "2 Arbeitstage"
+            assert working_time(timedelta(hours=8), timedelta(hours=8)) == "1 Arbeitstag"
             assert decimal(1.5) == "1,5"
             assert localtime(WHEN, tz="Europe/Berlin").startswith(("Mo.", "Di.", "Mi.", "Do."))
             assert "Dez." in localtime(WHEN.replace(month=12), tz="Europe/Berlin")
         with force_locale("fr"):
+            assert working_time(timedelta(hours=3), timedelta(hours=8)) == "3 heures ouvrées"
             assert decimal(1234.5) == "1\u202f234,5"
         with force_locale("en"):
             assert decimal(1.5) == "1.5"
