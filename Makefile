@@ -7,7 +7,10 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint format bench soak clean-venv
+PYBABEL := $(BIN)/pybabel
+CATALOGS := tracker/translations
+
+.PHONY: run serve test lint format bench soak clean-venv i18n-extract i18n-init i18n-update i18n-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +26,7 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 
 ## run: install, migrate, seed demo data on first start, serve on http://$(HOST):$(PORT)
 ##      with the scheduler (SLA sweep, outbox delivery) as its own process beside the server
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps i18n-compile
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty
 	@$(FLASK) scheduler run & scheduler=$$!; \
@@ -31,7 +34,7 @@ run: $(VENV)/.run-deps
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: install dev deps (and Debian's chromium and dovecot-imapd when missing), lint, run the suite
-test: $(VENV)/.dev-deps
+test: $(VENV)/.dev-deps i18n-compile
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-dovecot.sh
 	$(BIN)/ruff check .
@@ -61,3 +64,23 @@ soak: $(VENV)/.dev-deps
 
 clean-venv:
 	rm -rf $(VENV)
+
+## i18n-extract: collect every marked string of tracker/ and templates/ into messages.pot
+i18n-extract: $(VENV)/.run-deps
+	$(PYBABEL) extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
+		--keywords N_ --no-location --sort-output --project Trustomer --ignore-dirs ".* __pycache__" \
+		--output-file $(CATALOGS)/messages.pot .
+
+## i18n-init LANG=xx: start a catalog for a new language from messages.pot
+i18n-init: i18n-extract
+	@[[ "$(LANG)" =~ ^[a-z]{2,3}(_[A-Z]{2})?$$ ]] || { echo "usage: make i18n-init LANG=xx (got LANG=$(LANG))"; exit 2; }
+	$(PYBABEL) init --input-file $(CATALOGS)/messages.pot --output-dir $(CATALOGS) --locale $(LANG)
+
+## i18n-update: merge new and changed strings of messages.pot into every catalog
+i18n-update: i18n-extract
+	$(PYBABEL) update --input-file $(CATALOGS)/messages.pot --output-dir $(CATALOGS) \
+		--no-fuzzy-matching --ignore-obsolete
+
+## i18n-compile: build the .mo files (`make run` and `make test` do it); lists what is untranslated
+i18n-compile: $(VENV)/.run-deps
+	$(PYBABEL) compile --directory $(CATALOGS) --statistics

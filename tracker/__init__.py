@@ -57,7 +57,9 @@ def warn_about_process_local_limits(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from tracker import models  # noqa: F401  (the models must be known to Alembic)
+    from flask_babel import gettext
+
+    from tracker import i18n, models  # noqa: F401  (the models must be known to Alembic)
     from tracker.clock import utcnow
     from tracker.database import configure_engine_events
     from tracker.extensions import csrf, db, limiter, login_manager, migrate
@@ -76,9 +78,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
+    i18n.init_app(app)
     app.extensions["login_throttle"] = LoginThrottle.from_uri(
         app.config["RATELIMIT_STORAGE_URI"],
         per_account=app.config["LOGIN_FAILURES_PER_ACCOUNT"],

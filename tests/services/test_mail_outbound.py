@@ -307,7 +307,7 @@ def test_daily_digest_is_one_message_a_day_in_the_readers_timezone(app, mail) ->
     outbox.deliver_due(at_eight + timedelta(minutes=20))
     [digest] = _to(mail, jonas.email)
     text = _text(digest)
-    assert digest["Subject"] == "[Trustomer] Daily digest Tue 17 Nov: 3 update(s) on 2 conflict(s)"
+    assert digest["Subject"] == "[Trustomer] Daily digest Tue 17 Nov: 3 updates on 2 conflicts"
     assert "Invoice 4711 paid late" in text and "Forecast shared late" in text
     assert "We are on the invoice." in text
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

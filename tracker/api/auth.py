@@ -11,6 +11,7 @@ from flask_limiter.util import get_remote_address
 
 from tracker.api.errors import ApiError
 from tracker.clock import utcnow
+from tracker.domain.text import N_
 from tracker.services import api_tokens
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def authenticate(scope: str) -> ApiToken:
         )
         raise ApiError(401, detail, headers={"WWW-Authenticate": challenge})
     if not api_tokens.allows(token, scope):
-        raise ApiError(403, "This token is read-only; use a token with the write scope.")
+        raise ApiError(403, N_("This token is read-only; use a token with the write scope."))
     g.api_token = token
     return token
 
@@ -86,4 +87,4 @@ def token_required(scope: str = "read") -> Callable:
 
 def staff_only(user: User) -> None:
     if not user.is_staff:
-        raise ApiError(403, "Only alliance managers and admins may use this.")
+        raise ApiError(403, N_("Only alliance managers and admins may use this."))

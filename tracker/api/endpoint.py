@@ -18,10 +18,11 @@ from tracker.api.errors import ApiError, validation_errors
 from tracker.api.openapi import Operation, register
 from tracker.api.schemas import MAX_ID
 from tracker.clock import utcnow
+from tracker.domain.text import N_
 from tracker.services import idempotency, transactions
 
 JSON = "application/json"
-INVALID = "The request is not valid."
+INVALID = N_("The request is not valid.")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -34,7 +35,7 @@ def json_response(body: Any, status: int, headers: dict[str, str] | None = None)
 def _json_body() -> bytes:
     mimetype = request.mimetype or ""
     if mimetype != JSON and not mimetype.endswith("+json"):
-        raise ApiError(415, "Send the body as JSON with Content-Type: application/json.")
+        raise ApiError(415, N_("Send the body as JSON with Content-Type: application/json."))
     raw = request.get_data(cache=True)  # 413 past the API's size limit
     try:
         json.loads(raw)
@@ -157,7 +158,7 @@ def endpoint(
         @wraps(view)
         def handler(**path: Any) -> Response:
             if any(isinstance(v, int) and v > MAX_ID for v in path.values()):
-                raise ApiError(404, "There is nothing with this id.")
+                raise ApiError(404, N_("There is nothing with this id."))
             user = authenticate(scope).user
             if staff:
                 staff_only(user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, json, request
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -12,6 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from tracker.clock import utcnow
 from tracker.database import is_unavailable
+from tracker.domain.text import N_
 from tracker.extensions import limiter
 from tracker.services import transactions
 from tracker.services.errors import ServiceError
@@ -39,6 +41,27 @@ class ApiError(Exception):
         self.errors = errors or {}
 
 
+# HTTP's reason phrases (as werkzeug spells them), marked for the catalog: `title` is read
+# in the client's Accept-Language.
+_TITLES: dict[int, str] = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    412: N_("Precondition Failed"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    428: N_("Precondition Required"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+
+
 def problem(
     status: int,
     detail: str | None = None,
@@ -49,12 +72,12 @@ def problem(
     """A problem+json response; `type` points at the status's entry on the API page."""
     body: dict[str, Any] = {
         "type": f"{DOCS_PATH}#problem-{status}",
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "title": gettext(HTTP_STATUS_CODES.get(status, "Error")),
         "status": status,
-        "detail": detail,
+        "detail": gettext(detail) if detail else detail,
     }
     if errors:
-        body["errors"] = errors
+        body["errors"] = {name: gettext(message) for name, message in errors.items()}
     response = current_app.response_class(
         json.dumps(body), status=status, mimetype=PROBLEM_JSON, headers=headers
     )
@@ -99,7 +122,10 @@ def register_handlers(bp: Any) -> None:
     def rate_limited(error: RateLimitExceeded) -> Response:
         return problem(
             429,
-            f"Too many requests with this token ({error.description}); slow down.",
+            gettext(
+                "Too many requests with this token (%(limit)s); slow down.",
+                limit=error.description,
+            ),
             headers={"Retry-After": _retry_after()},
         )
 
@@ -114,7 +140,7 @@ def register_handlers(bp: Any) -> None:
             return database_unavailable(error)
         current_app.logger.exception("unhandled error in the API")
         transactions.discard()
-        return problem(500, "We could not complete the request. It has been logged.")
+        return problem(500, N_("We could not complete the request. It has been logged."))
 
 
 def database_unavailable(error: BaseException) -> Response:
@@ -123,7 +149,7 @@ def database_unavailable(error: BaseException) -> Response:
     transactions.discard_after_outage()
     return problem(
         503,
-        "The service cannot reach its database right now; try again shortly.",
+        N_("The service cannot reach its database right now; try again shortly."),
         headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
     )
 
@@ -148,6 +174,6 @@ def register_fallback(app: Flask) -> None:
 
 def _routing_detail(status: int) -> str:
     return {
-        404: "There is nothing at this address, or it is not yours to see.",
-        405: "This method is not allowed here; see the Allow header.",
+        404: N_("There is nothing at this address, or it is not yours to see."),
+        405: N_("This method is not allowed here; see the Allow header."),
     }.get(status, HTTP_STATUS_CODES.get(status, "Error"))

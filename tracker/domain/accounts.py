@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import holidays
 
+from tracker.domain.text import N_
+
 ADMIN = "admin"
 MANAGER = "manager"
 PARTNER = "partner"
@@ -15,6 +17,11 @@ ROLES = (ADMIN, MANAGER, PARTNER)
 STAFF_ROLES = (ADMIN, MANAGER)
 
 TIERS = ("strategic", "preferred", "standard")
+TIER_LABELS = {
+    "strategic": N_("Strategic"),
+    "preferred": N_("Preferred"),
+    "standard": N_("Standard"),
+}
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,12 +61,34 @@ def check_timezone(name: str) -> str:
     return name
 
 
+# The languages the pages and mail are translated into; the first is the fallback.
+LOCALES: dict[str, str] = {"en": "English", "de": "Deutsch", "fr": "Français"}
+DEFAULT_LOCALE = "en"
+
+
+def check_locale(code: str | None) -> str | None:
+    """None or one of LOCALES (a language a catalog exists for)."""
+    if code is None or code == "":
+        return None
+    if code not in LOCALES:
+        raise AccountRuleError(f"Language must be one of {', '.join(LOCALES)}.")
+    return code
+
+
+def preferred_locale(chosen: str | None, browser: str | None, partner_default: str | None) -> str:
+    """The person's own choice, else the browser's best match, else the partner's, else English."""
+    for code in (chosen, browser, partner_default):
+        if code in LOCALES:
+            return code  # type: ignore[return-value]
+    return DEFAULT_LOCALE
+
+
 def check_country(code: str | None) -> str | None:
     if code is None or code == "":
         return None
     value = code.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise AccountRuleError("Country must be a two-letter ISO code such as DE or US.")
+        raise AccountRuleError(N_("Country must be a two-letter ISO code such as DE or US."))
     if value not in _countries():
         raise AccountRuleError(
             f"{value}: unknown holiday country. Use the country's ISO code, such as DE, GB or US."
@@ -77,16 +106,16 @@ def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountRuleError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.")
     if len(password) > 256:
-        raise AccountRuleError("Password must be at most 256 characters long.")
+        raise AccountRuleError(N_("Password must be at most 256 characters long."))
     return password
 
 
 def check_role_partner(role: str, has_partner: bool) -> None:
     """Partner users belong to exactly one partner; staff belong to none."""
     if role == PARTNER and not has_partner:
-        raise AccountRuleError("A partner user must belong to a partner organisation.")
+        raise AccountRuleError(N_("A partner user must belong to a partner organisation."))
     if role != PARTNER and has_partner:
-        raise AccountRuleError("Only partner users belong to a partner organisation.")
+        raise AccountRuleError(N_("Only partner users belong to a partner organisation."))
 
 
 _TZ_CACHE: frozenset[str] | None = None

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tracker.domain.text import N_
+
 GENESIS = "0" * 64
 FORMAT = "trustomer-audit-chain/1"
 
@@ -33,7 +35,7 @@ FORMAT = "trustomer-audit-chain/1"
 def rfc3339(moment: datetime) -> str:
     """An aware datetime as RFC 3339 UTC with microseconds, the one spelling that is hashed."""
     if moment.tzinfo is None:
-        raise ValueError("naive datetime in chained content; pass an aware datetime")
+        raise ValueError(N_("naive datetime in chained content; pass an aware datetime"))
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

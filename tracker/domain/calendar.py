@@ -41,6 +41,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 
+from tracker.domain.text import N_
+
 __all__ = [
     "BusinessCalendar",
     "SlaConfigError",
@@ -127,11 +129,11 @@ class BusinessCalendar:
                 f"weekly_hours needs exactly 7 days (Monday to Sunday), got {count}."
             )
         if not all(isinstance(holiday, date) for holiday in self.holidays):
-            raise SlaConfigError("holidays must be dates.")
+            raise SlaConfigError(N_("holidays must be dates."))
         spans = sorted(_week_spans(self.weekly_hours))
         if not spans and not self.always_open:
             raise SlaConfigError(
-                "The calendar has no working time at all; add hours or use a 24x7 calendar."
+                N_("The calendar has no working time at all; add hours or use a 24x7 calendar.")
             )
         # The week is a cycle: Sunday night may spill into Monday morning.
         cyclic = [*spans, *((s + _WEEK, e + _WEEK, label) for s, e, label in spans[:1])]
@@ -409,7 +411,7 @@ def _within_supported_dates() -> Iterator[None]:
         yield
     except OverflowError:
         raise ValueError(
-            "The SLA clock only works between the years 1 and 9999 (with a few days' margin)."
+            N_("The SLA clock only works between the years 1 and 9999 (with a few days' margin).")
         ) from None
 
 

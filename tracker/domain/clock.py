@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from tracker.domain.calendar import BusinessCalendar, add_business_time, business_time_between
+from tracker.domain.text import N_
 
 ON_TRACK = "on_track"
 AT_RISK = "at_risk"
@@ -22,11 +23,11 @@ MET = "met"
 PAUSED = "paused"
 SLA_STATES = (ON_TRACK, AT_RISK, BREACHED, MET, PAUSED)
 SLA_STATE_LABELS = {
-    ON_TRACK: "On track",
-    AT_RISK: "At risk",
-    BREACHED: "Breached",
-    MET: "Met",
-    PAUSED: "Paused",
+    ON_TRACK: N_("On track"),
+    AT_RISK: N_("At risk"),
+    BREACHED: N_("Breached"),
+    MET: N_("Met"),
+    PAUSED: N_("Paused"),
 }
 _SEVERITY_ORDER = ("critical", "high", "medium", "low")
 _STATE_RANK = {BREACHED: 0, AT_RISK: 1, ON_TRACK: 2, PAUSED: 3, MET: 4}
@@ -87,19 +88,19 @@ class Policy:
             if target.triage > target.resolution:
                 errors[f"{severity}_triage"] = "Triage cannot take longer than resolution."
         if not 1 <= self.warning_percent <= 99:
-            errors["warning_percent"] = "Between 1 and 99 percent of the target."
+            errors["warning_percent"] = N_("Between 1 and 99 percent of the target.")
         if not 100 < self.critical_percent <= 1000:
-            errors["critical_percent"] = "Between 101 and 1000 percent of the target."
+            errors["critical_percent"] = N_("Between 101 and 1000 percent of the target.")
         if self.reminder_interval < timedelta(minutes=15):
-            errors["reminder_interval"] = "At least 15 minutes."
+            errors["reminder_interval"] = N_("At least 15 minutes.")
         if self.response_expectation <= timedelta(0):
-            errors["response_expectation"] = "Must be more than zero."
+            errors["response_expectation"] = N_("Must be more than zero.")
         try:
             self.calendar.validate()
         except ValueError as exc:
             errors["calendar"] = str(exc)
         if errors:
-            raise PolicyError("The agreement has values that cannot work.", errors)
+            raise PolicyError(N_("The agreement has values that cannot work."), errors)
 
     def targets_for(self, severity: str) -> Targets:
         return self.targets.get(severity) or DEFAULT_TARGETS[severity]

@@ -7,14 +7,15 @@ from datetime import datetime
 
 from tracker.domain import clock
 from tracker.domain.calendar import BusinessCalendar
+from tracker.domain.text import N_
 
 WARNING = "warning"
 BREACH = "breach"
 CRITICAL = "critical"
 LEVELS = (WARNING, BREACH, CRITICAL)
 LEVEL_RANK = {WARNING: 1, BREACH: 2, CRITICAL: 3}
-LEVEL_LABELS = {WARNING: "Warning", BREACH: "Breach", CRITICAL: "Critical"}
-CLOCK_LABELS = {"triage": "time to triage", "resolution": "time to resolution"}
+LEVEL_LABELS = {WARNING: N_("Warning"), BREACH: N_("Breach"), CRITICAL: N_("Critical")}
+CLOCK_LABELS = {"triage": N_("time to triage"), "resolution": N_("time to resolution")}
 
 # Who hears of a level. "assignee_or_owner": the assignee, or (nobody assigned, e.g. before
 # triage) the partner's relationship owner. "mailing_list": the escalation address.
@@ -25,8 +26,8 @@ AUDIENCE = {
 }
 # What the partner's timeline says (no internal names): the partner knows we are on it.
 PUBLIC_NOTICE = {
-    BREACH: "escalated within the alliance team",
-    CRITICAL: "escalated to senior management",
+    BREACH: N_("escalated within the alliance team"),
+    CRITICAL: N_("escalated to senior management"),
 }
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tracker.domain.text import N_
+
 MONTHS = 12  # the window: this month and the eleven before it
 MIN_CONFLICTS = 5  # fewer than this say nothing honest about the next one
 
@@ -52,7 +54,7 @@ def histogram_rank(counts: Mapping[int, int], q: float) -> int | None:
         seen += counts[value]
         if seen >= needed:
             return value
-    raise AssertionError("unreachable: the counts add up to total")
+    raise AssertionError(N_("unreachable: the counts add up to total"))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 from zxcvbn import zxcvbn
 
 from tracker.domain.accounts import AccountRuleError
+from tracker.domain.text import N_
 
 # zxcvbn's scale: 3 means about 10^8 to 10^10 guesses, out of reach of an online attack
 # and costly offline against scrypt; 2 and below include "Summer2024!" and "password12".
@@ -28,7 +29,7 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
     personal = _personal_parts(email, name)
     if any(part in lowered for part in personal):
         raise AccountRuleError(
-            "This password contains your e-mail address or name; choose one that does not."
+            N_("This password contains your e-mail address or name; choose one that does not.")
         )
     if _mostly_runs(password):
         raise AccountRuleError(

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from tracker.domain.text import N_
+
 SIDE_DELIVERY = "delivery"
 SIDE_RESPONSIVENESS = "responsiveness"
 SIDES = (SIDE_DELIVERY, SIDE_RESPONSIVENESS)
@@ -75,19 +77,19 @@ class TrustWeights:
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"Trust weight {name} must be a number >= 0, got {value!r}.")
         if self.breach_cap < self.breach_base:
-            raise ValueError("Trust weight breach_cap must be at least breach_base.")
+            raise ValueError(N_("Trust weight breach_cap must be at least breach_base."))
         ratings = dict(self.ratings)
         if set(ratings) != {1, 2, 3, 4, 5}:
-            raise ValueError("Rating weights must be given for exactly 1 to 5 stars.")
+            raise ValueError(N_("Rating weights must be given for exactly 1 to 5 stars."))
         if not all(math.isfinite(w) for w in ratings.values()):
-            raise ValueError("Rating weights must be finite numbers.")
+            raise ValueError(N_("Rating weights must be finite numbers."))
         multipliers = dict(self.severity_multipliers)
         if set(multipliers) != set(SEVERITIES):
             raise ValueError(
                 f"Severity multipliers must be given for exactly {', '.join(SEVERITIES)}."
             )
         if not all(math.isfinite(m) and m > 0 for m in multipliers.values()):
-            raise ValueError("Severity multipliers must be positive numbers.")
+            raise ValueError(N_("Severity multipliers must be positive numbers."))
         _check_half_life(self.half_life)
         # Copy so a caller mutating their dict cannot change a frozen object.
         object.__setattr__(self, "ratings", MappingProxyType(ratings))
@@ -462,7 +464,7 @@ def beta_cdf(x: float, a: float, b: float) -> float:
     """Regularized incomplete beta I_x(a, b): P(X <= x) for X ~ Beta(a, b)."""
     _check_shape(a, b)
     if math.isnan(x):
-        raise ValueError("x must be a number, got NaN.")
+        raise ValueError(N_("x must be a number, got NaN."))
     if x <= 0.0:
         return 0.0
     if x >= 1.0:

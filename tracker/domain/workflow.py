@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tracker.domain.text import N_
+
 OPEN = "open"
 TRIAGED = "triaged"
 WAITING_ON_PARTNER = "waiting_on_partner"
@@ -21,28 +23,28 @@ STATES = (OPEN, TRIAGED, WAITING_ON_PARTNER, RESOLVED, CLOSED)
 ACTIVE_STATES = (OPEN, TRIAGED, WAITING_ON_PARTNER, RESOLVED)
 
 STATE_LABELS = {
-    OPEN: "Open",
-    TRIAGED: "Triaged",
-    WAITING_ON_PARTNER: "Waiting on partner",
-    RESOLVED: "Resolved",
-    CLOSED: "Closed",
+    OPEN: N_("Open"),
+    TRIAGED: N_("Triaged"),
+    WAITING_ON_PARTNER: N_("Waiting on partner"),
+    RESOLVED: N_("Resolved"),
+    CLOSED: N_("Closed"),
 }
 
 # What partners read: their own words, never the queue's ("Waiting on partner").
 PARTNER_STATE_LABELS = {
-    OPEN: "Received",
-    TRIAGED: "In progress",
-    WAITING_ON_PARTNER: "Waiting for your answer",
-    RESOLVED: "Resolved: your answer needed",
-    CLOSED: "Closed",
+    OPEN: N_("Received"),
+    TRIAGED: N_("In progress"),
+    WAITING_ON_PARTNER: N_("Waiting for your answer"),
+    RESOLVED: N_("Resolved: your answer needed"),
+    CLOSED: N_("Closed"),
 }
 # What happens next, one sentence per state, for the partner's page and messages.
 PARTNER_NEXT_STEPS = {
-    OPEN: "Your alliance team will look at it and set its priority.",
-    TRIAGED: "Your alliance team is working on it.",
-    WAITING_ON_PARTNER: "Please answer the question; your answer restarts the work.",
-    RESOLVED: "Accept the resolution if it settles the matter, or dispute it with a reason.",
-    CLOSED: "It is closed; nothing more is needed from you.",
+    OPEN: N_("Your alliance team will look at it and set its priority."),
+    TRIAGED: N_("Your alliance team is working on it."),
+    WAITING_ON_PARTNER: N_("Please answer the question; your answer restarts the work."),
+    RESOLVED: N_("Accept the resolution if it settles the matter, or dispute it with a reason."),
+    CLOSED: N_("It is closed; nothing more is needed from you."),
 }
 
 
@@ -57,35 +59,40 @@ PARTNER = "partner"
 SYSTEM = "system"  # the scheduler
 
 CATEGORIES = {
-    "payment_terms": "Payment terms",
-    "delivery": "Delivery",
-    "communication": "Communication",
-    "contract": "Contract",
-    "quality": "Quality",
-    "customer_handover": "Customer handover",
-    "other": "Other",
+    "payment_terms": N_("Payment terms"),
+    "delivery": N_("Delivery"),
+    "communication": N_("Communication"),
+    "contract": N_("Contract"),
+    "quality": N_("Quality"),
+    "customer_handover": N_("Customer handover"),
+    "other": N_("Other"),
 }
-SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
+SEVERITIES = {
+    "low": N_("Low"),
+    "medium": N_("Medium"),
+    "high": N_("High"),
+    "critical": N_("Critical"),
+}
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 ROOT_CAUSES = {
-    "process_gap": "Process gap",
-    "miscommunication": "Miscommunication",
-    "system_error": "System error",
-    "capacity": "Capacity or staffing",
-    "contract_ambiguity": "Ambiguous contract terms",
-    "third_party_failure": "Third-party failure",
-    "data_quality": "Data quality",
-    "other": "Other",
+    "process_gap": N_("Process gap"),
+    "miscommunication": N_("Miscommunication"),
+    "system_error": N_("System error"),
+    "capacity": N_("Capacity or staffing"),
+    "contract_ambiguity": N_("Ambiguous contract terms"),
+    "third_party_failure": N_("Third-party failure"),
+    "data_quality": N_("Data quality"),
+    "other": N_("Other"),
 }
 ACCOUNTABLE_SIDES = {
-    "us": "Us (the alliance team)",
-    "partner": "The partner",
-    "shared": "Shared",
-    "third_party": "A third party",
+    "us": N_("Us (the alliance team)"),
+    "partner": N_("The partner"),
+    "shared": N_("Shared"),
+    "third_party": N_("A third party"),
 }
 WITHDRAW_REASONS = {
-    "raised_in_error": "Raised in error",
-    "settled_elsewhere": "Settled elsewhere",
+    "raised_in_error": N_("Raised in error"),
+    "settled_elsewhere": N_("Settled elsewhere"),
 }
 
 PARTNER_REOPEN_WINDOW = timedelta(days=30)
@@ -133,23 +140,23 @@ class Transition:
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("triage", "Triage", (OPEN,), TRIAGED, (MANAGER,), ("severity", "category", "assignee_id"),
+        Transition("triage", N_("Triage"), (OPEN,), TRIAGED, (MANAGER,), ("severity", "category", "assignee_id"),
                    clock=RETARGET, stops_triage=True),
-        Transition("wait_on_partner", "Ask the partner", (TRIAGED,), WAITING_ON_PARTNER, (MANAGER,), ("message",),
+        Transition("wait_on_partner", N_("Ask the partner"), (TRIAGED,), WAITING_ON_PARTNER, (MANAGER,), ("message",),
                    clock=PAUSE, body_field="message"),
-        Transition("resume", "Resume work", (WAITING_ON_PARTNER,), TRIAGED, (MANAGER, SYSTEM),
+        Transition("resume", N_("Resume work"), (WAITING_ON_PARTNER,), TRIAGED, (MANAGER, SYSTEM),
                    clock=RESUME, evidence="partner_answered"),
-        Transition("resolve", "Resolve", (TRIAGED,), RESOLVED, (MANAGER,), ("summary", "root_cause", "accountable_side"),
+        Transition("resolve", N_("Resolve"), (TRIAGED,), RESOLVED, (MANAGER,), ("summary", "root_cause", "accountable_side"),
                    clock=STOP, evidence="resolved", body_field="summary"),
-        Transition("accept", "Accept the resolution", (RESOLVED,), CLOSED, (PARTNER,),
+        Transition("accept", N_("Accept the resolution"), (RESOLVED,), CLOSED, (PARTNER,),
                    evidence="accepted", closes_as="accepted"),
-        Transition("dispute", "Dispute the resolution", (RESOLVED,), TRIAGED, (PARTNER,), ("reason",), True,
+        Transition("dispute", N_("Dispute the resolution"), (RESOLVED,), TRIAGED, (PARTNER,), ("reason",), True,
                    clock=RESTART, evidence="disputed", body_field="reason"),
-        Transition("reopen", "Reopen", (CLOSED,), TRIAGED, (PARTNER, MANAGER), ("reason",), True,
+        Transition("reopen", N_("Reopen"), (CLOSED,), TRIAGED, (PARTNER, MANAGER), ("reason",), True,
                    clock=RESTART, evidence="reopened", body_field="reason"),
-        Transition("withdraw", "Withdraw", (OPEN, TRIAGED), CLOSED, (PARTNER,), ("reason",),
+        Transition("withdraw", N_("Withdraw"), (OPEN, TRIAGED), CLOSED, (PARTNER,), ("reason",),
                    clock=STOP, stops_triage=True, closes_as="withdrawn"),
-        Transition("auto_close", "Close without answer", (RESOLVED,), CLOSED, (SYSTEM,),
+        Transition("auto_close", N_("Close without answer"), (RESOLVED,), CLOSED, (SYSTEM,),
                    evidence="auto_accepted", closes_as="auto_accepted"),
     )
 }  # fmt: skip
@@ -201,7 +208,7 @@ def _check_fields(transition: Transition, fields: Mapping[str, object]) -> dict[
             continue
         clean[name] = value
     if errors:
-        raise WorkflowError("Some required information is missing or not valid.", errors)
+        raise WorkflowError(N_("Some required information is missing or not valid."), errors)
     return clean
 
 
@@ -247,7 +254,7 @@ def plan(
         )
     if action == "auto_close" and not auto_close_due(state, resolved_at, now):
         raise WorkflowError(
-            "A resolution is closed automatically only after 7 days without answer."
+            N_("A resolution is closed automatically only after 7 days without answer.")
         )
     return transition, _check_fields(transition, fields or {})
 

@@ -23,6 +23,8 @@ class Partner(db.Model):
     tier: Mapped[str] = mapped_column(String(16), index=True)
     timezone: Mapped[str] = mapped_column(String(64))
     country: Mapped[str | None] = mapped_column(String(2))
+    # The language of its people's pages and mail when neither they nor their browser say.
+    default_locale: Mapped[str | None] = mapped_column(String(8))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)

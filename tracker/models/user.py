@@ -28,6 +28,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The language chosen on the Account page; None: the browser's, else the partner's.
+    locale: Mapped[str | None] = mapped_column(String(8))
     # Bumped on password change or deactivation (also of the partner): every session and
     # invitation link issued before stops working.
     session_version: Mapped[int] = mapped_column(default=1)
@@ -90,6 +92,15 @@ class User(UserMixin, db.Model):
         if self.partner is not None:
             return self.partner.timezone
         return "UTC"
+
+    @property
+    def mail_locale(self) -> str:
+        """The language of mail to this person: their choice, else their partner's, else English."""
+        from tracker.domain.accounts import preferred_locale
+
+        return preferred_locale(
+            self.locale, None, self.partner.default_locale if self.partner else None
+        )
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

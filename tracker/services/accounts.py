@@ -16,6 +16,7 @@ from tracker.clock import utcnow
 from tracker.domain import accounts as rules
 from tracker.domain.accounts import ROLES, STAFF_ROLES
 from tracker.domain.passwords import check_password_strength
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Partner, User
 from tracker.services import admin_audit, api_tokens, messagebus, paging, sessions
@@ -63,15 +64,18 @@ def create_user(
     email = _rule(rules.normalise_email, email, field="email")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise InvalidInput(
-            "An account with this email already exists.", field_errors={"email": "Already in use."}
+            N_("An account with this email already exists."),
+            field_errors={"email": N_("Already in use.")},
         )
     _rule(rules.check_role, role, field="role")
     name = (name or "").strip() or email.split("@")[0]
     if len(name) > 120:
-        raise InvalidInput("Name is too long.", field_errors={"name": "At most 120 characters."})
+        raise InvalidInput(
+            N_("Name is too long."), field_errors={"name": N_("At most 120 characters.")}
+        )
     if partner_id is not None and db.session.get(Partner, partner_id) is None:
         raise InvalidInput(
-            "Unknown partner.", field_errors={"partner_id": "Choose an existing partner."}
+            N_("Unknown partner."), field_errors={"partner_id": N_("Choose an existing partner.")}
         )
     _rule(rules.check_role_partner, role, partner_id is not None, field="partner_id")
     if timezone:
@@ -99,7 +103,8 @@ def create_user(
     except IntegrityError:  # the same address created at the same instant by another admin
         db.session.rollback()
         raise InvalidInput(
-            "An account with this email already exists.", field_errors={"email": "Already in use."}
+            N_("An account with this email already exists."),
+            field_errors={"email": N_("Already in use.")},
         ) from None
     return user
 
@@ -128,8 +133,8 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     every session (the caller opens a fresh one) and every API token of the user ends."""
     if user.password_hash is None or not check_password_hash(user.password_hash, current or ""):
         raise InvalidInput(
-            "Your current password is not correct.",
-            field_errors={"current_password": "Not correct."},
+            N_("Your current password is not correct."),
+            field_errors={"current_password": N_("Not correct.")},
         )
     _check_new_password(new, email=user.email, name=user.name, field="new_password")
     user.password_hash = _hash(new)
@@ -157,7 +162,7 @@ def set_active(user_id: int, active: bool, *, now: datetime, actor: User | None 
     API tokens for good: reactivating the account does not bring them back."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(N_("No such user."))
     if user.active != active:
         before = _audited(user)
         user.active = active
@@ -217,13 +222,13 @@ def user_for_invite(token: str, secret_key: str, max_age_seconds: int) -> User:
         payload = serializer.loads(token, max_age=max_age_seconds)
     except SignatureExpired as exc:
         raise InvalidInput(
-            "This invitation has expired. Ask your administrator for a new one."
+            N_("This invitation has expired. Ask your administrator for a new one.")
         ) from exc
     except BadSignature as exc:
-        raise InvalidInput("This invitation link is not valid.") from exc
+        raise InvalidInput(N_("This invitation link is not valid.")) from exc
     user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
     if user is None or user.session_version != payload.get("v") or not user.active:
-        raise InvalidInput("This invitation link has already been used or was withdrawn.")
+        raise InvalidInput(N_("This invitation link has already been used or was withdrawn."))
     if user.password_hash is not None:
         raise InvalidInput(
             "This invitation has already been used. Sign in with your password, "
@@ -256,7 +261,7 @@ def accept_invite(
     )
     if claimed.rowcount != 1:
         db.session.rollback()
-        raise InvalidInput("This invitation link has already been used or was withdrawn.")
+        raise InvalidInput(N_("This invitation link has already been used or was withdrawn."))
     db.session.commit()
     db.session.refresh(user)
     return user
@@ -275,7 +280,7 @@ def reissue_invite(user_id: int, *, actor: User | None = None, now: datetime | N
     """Invalidate earlier invite links for a user who has not set a password yet."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(N_("No such user."))
     user.session_version = User.session_version + 1
     audit = admin_audit.changed(
         actor, "user.invite_reissued", _subject(user), after={"earlier_links": "void"}
@@ -289,7 +294,7 @@ def get_user(user_id: int) -> User:
     """The user with `user_id` (for admins: the route checks); NotFound otherwise."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(N_("No such user."))
     return user
 
 
@@ -324,17 +329,34 @@ def set_timezone(user: User, timezone: str | None) -> User:
     return user
 
 
+def set_reading_preferences(user: User, *, timezone: str | None, locale: str | None) -> User:
+    """Zone and language a person reads pages and mail in, both checked before either is set.
+
+    None for the zone falls back to the organisation's, else UTC; None for the language
+    follows the browser, else the partner's default, else English."""
+    if timezone:
+        _rule(rules.check_timezone, timezone, field="timezone")
+    user.locale = _rule(rules.check_locale, locale, field="locale")
+    user.timezone = timezone or None
+    db.session.commit()
+    return user
+
+
 def queue_invitation(user: User, url: str, *, now: datetime) -> None:
     """E-mail the invitation link through the outbox (delivered when SMTP is configured)."""
     from flask import render_template
+    from flask_babel import force_locale, gettext
 
     from tracker.services import outbox
 
+    with force_locale(user.mail_locale):
+        subject = gettext("You are invited to Trustomer")
+        text = render_template("email/invite.txt", user=user, url=url)
     outbox.enqueue_email(
         dedupe_key=f"invite:{user.id}:{user.session_version}",
         address=user.email,
-        subject="You are invited to Trustomer",
-        text=render_template("email/invite.txt", user=user, url=url),
+        subject=subject,
+        text=text,
         html=None,
         recipient_id=user.id,
         now=now,

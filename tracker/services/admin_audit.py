@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 
 from tracker.domain import audit_chain as chain
 from tracker.domain.events import AdminChanged
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import AdminAuditEntry, User
 from tracker.services import audit_chain, paging
@@ -120,9 +121,9 @@ def parse_filters(
         if actor.isascii() and actor.isdigit() and len(actor) < 10:
             actor_id = int(actor)
         else:
-            errors["actor"] = "Choose someone from the list."
+            errors["actor"] = N_("Choose someone from the list.")
     if kind and kind not in KINDS:
-        errors["kind"] = "Choose a kind from the list."
+        errors["kind"] = N_("Choose a kind from the list.")
     days: dict[str, date | None] = {}
     for name, value in (("since", since), ("until", until)):
         try:
@@ -135,9 +136,9 @@ def parse_filters(
             errors[name] = "A date between 2000 and 2100."
             days[name] = None
     if days["since"] and days["until"] and days["since"] > days["until"]:
-        errors["until"] = "The end comes before the start."
+        errors["until"] = N_("The end comes before the start.")
     if errors:
-        raise InvalidInput("Check the filters.", field_errors=errors)
+        raise InvalidInput(N_("Check the filters."), field_errors=errors)
     return AuditFilters(actor_id, kind or None, days["since"], days["until"], timezone)
 
 

@@ -25,6 +25,7 @@ from tracker.domain import clock, workflow
 from tracker.domain.accounts import ADMIN, TIERS
 from tracker.domain.calendar import BusinessCalendar, SlaConfigError, add_business_time
 from tracker.domain.clock import WEEKDAY_KEYS
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, Partner, SlaCalendar, SlaPolicy, User
 from tracker.services import admin_audit, messagebus, sla, timeline
@@ -64,7 +65,7 @@ def get_calendar(calendar_id: int) -> SlaCalendar:
     """The calendar, or NotFound."""
     calendar = db.session.get(SlaCalendar, calendar_id)
     if calendar is None:
-        raise NotFound("No such calendar.")
+        raise NotFound(N_("No such calendar."))
     return calendar
 
 
@@ -72,7 +73,7 @@ def get_policy(policy_id: int) -> SlaPolicy:
     """The policy, or NotFound."""
     policy = db.session.get(SlaPolicy, policy_id)
     if policy is None:
-        raise NotFound("No such policy.")
+        raise NotFound(N_("No such policy."))
     return policy
 
 
@@ -224,7 +225,7 @@ def _clean_calendar(
     if set(errors) <= {"name"}:  # the week can only be judged from valid parts
         _check_week(clean, errors)
     if errors:
-        raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)
+        raise InvalidInput(N_("Please correct the highlighted fields."), field_errors=errors)
     return clean
 
 
@@ -431,7 +432,7 @@ def _clean_policy(policy_id: int | None, **values: Any) -> dict[str, Any]:
     }
     calendar_id = clean["calendar_id"]
     if calendar_id is not None and db.session.get(SlaCalendar, calendar_id) is None:
-        errors["calendar_id"] = "No such calendar; choose one from the list."
+        errors["calendar_id"] = N_("No such calendar; choose one from the list.")
         clean["calendar_id"] = None
     for severity in SEVERITIES:
         given = values["targets"].get(severity) or {}
@@ -454,7 +455,7 @@ def _clean_policy(policy_id: int | None, **values: Any) -> dict[str, Any]:
         for key, message in exc.field_errors.items():
             errors.setdefault("calendar_id" if key == "calendar" else key, message)
     if errors:
-        raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)
+        raise InvalidInput(N_("Please correct the highlighted fields."), field_errors=errors)
     return clean
 
 
@@ -495,9 +496,9 @@ def _unique_name(
 ) -> str:
     value = (name or "").strip()
     if not value:
-        errors["name"] = "A name is required."
+        errors["name"] = N_("A name is required.")
     elif len(value) > 120:
-        errors["name"] = "At most 120 characters."
+        errors["name"] = N_("At most 120 characters.")
     elif db.session.scalar(
         select(model.id).where(func.lower(model.name) == value.lower(), model.id != (own_id or 0))
     ):
@@ -536,7 +537,8 @@ def assign_policy(partner: Partner, policy_id: int | None) -> None:
     """Give a partner its own policy (None: its tier's). Does not commit."""
     if policy_id is not None and db.session.get(SlaPolicy, policy_id) is None:
         raise InvalidInput(
-            "No such agreement.", field_errors={"sla_policy_id": "Choose one from the list."}
+            N_("No such agreement."),
+            field_errors={"sla_policy_id": N_("Choose one from the list.")},
         )
     partner.sla_policy_id = policy_id
 
@@ -551,7 +553,7 @@ def set_partner_policy(
     """A partner's own policy overrides its tier's; None goes back to the tier default."""
     partner = db.session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     before = {"sla_policy_id": partner.sla_policy_id}
     assign_policy(partner, policy_id)
     after = {"sla_policy_id": partner.sla_policy_id}
@@ -604,7 +606,7 @@ def reapply_policy(actor: User, policy_id: int, now: datetime) -> int:
     "sla_reapplied" event; returns how many were re-applied.
     """
     if actor is None or actor.role != ADMIN:
-        raise PermissionDenied("Only admins change the agreements in force.")
+        raise PermissionDenied(N_("Only admins change the agreements in force."))
     policy = get_policy(policy_id)
     lock_for_write(db.session)  # the timelines' chains: their conflicts are locked below
     affected = open_conflicts_under(policy, locked=True)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from tracker.database import lock_for_write
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import ApiToken, User
 from tracker.models.api import SCOPES, WRITE
@@ -51,17 +52,19 @@ def create(
     if len(clean_name) > MAX_NAME:
         errors["name"] = f"At most {MAX_NAME} characters."
     if scope not in SCOPES:
-        errors["scope"] = "Choose read or write."
+        errors["scope"] = N_("Choose read or write.")
     if expires_at is not None and expires_at <= now:
-        errors["expires_at"] = "The expiry must be in the future."
+        errors["expires_at"] = N_("The expiry must be in the future.")
     elif expires_at is not None and expires_at > now + MAX_LIFETIME:
-        errors["expires_at"] = "The expiry can be at most two years ahead."
+        errors["expires_at"] = N_("The expiry can be at most two years ahead.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name or ""):
-        errors["name"] = "Use letters, digits and punctuation only."
+        errors["name"] = N_("Use letters, digits and punctuation only.")
     if not user.is_active:
-        errors["user"] = "A deactivated user (or a user of an inactive partner) cannot have tokens."
+        errors["user"] = N_(
+            "A deactivated user (or a user of an inactive partner) cannot have tokens."
+        )
     if errors:
-        raise InvalidInput("The token could not be created.", field_errors=errors)
+        raise InvalidInput(N_("The token could not be created."), field_errors=errors)
     # Judge the account under its row lock (SQLite: the write lock): a token asked for while
     # the password changes or the account is deactivated must not outlive that revocation.
     seen_version = user.session_version
@@ -74,7 +77,7 @@ def create(
         raise InvalidInput(
             "Your access changed while the token was being made (a new password, or the "
             "account was deactivated). Sign in again and create the token then.",
-            field_errors={"user": "Sign in again."},
+            field_errors={"user": N_("Sign in again.")},
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -126,7 +129,7 @@ def revoke(user: User, token_id: int, now: datetime) -> ApiToken:
     """Revoke one of the user's own tokens; someone else's is NotFound."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("No such token.")
+        raise NotFound(N_("No such token."))
     if token.revoked_at is None:
         token.revoked_at = now
         audit = admin_audit.changed(

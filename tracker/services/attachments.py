@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.services.errors import InvalidInput
 
@@ -141,5 +142,5 @@ def _files_are_removed(session: Session) -> None:
 
 def path_for(storage_key: str) -> Path:
     if not re.fullmatch(r"[0-9a-f]{32}", storage_key):
-        raise InvalidInput("Bad attachment key.")
+        raise InvalidInput(N_("Bad attachment key."))
     return upload_dir() / storage_key

@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
+from tracker.domain.text import N_
 from tracker.services.errors import ServiceError
 from tracker.services.health import MIGRATIONS_DIR
 
@@ -176,7 +177,7 @@ def _publish(partial: Path, path: Path, *, force: bool) -> None:
 
 def _sqlite_file(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
-        raise BackupError("An in-memory SQLite database cannot be backed up.")
+        raise BackupError(N_("An in-memory SQLite database cannot be backed up."))
     return Path(url.database)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tracker.domain import audit_chain as chain
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, User
 from tracker.models.conflict import PUBLIC
@@ -67,10 +68,10 @@ def _scope(user: User, partner_id: int | None) -> int | None:
     """The partner whose chains `user` reads: a partner's own; staff any (or all: None)."""
     if user.is_partner:
         if partner_id not in (None, user.partner_id):
-            raise NotFound("No such partner.")
+            raise NotFound(N_("No such partner."))
         return user.partner_id
     if not user.is_staff:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     return partner_id
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Attachment, Conflict, ConflictEvent, User
 from tracker.models.conflict import INTERNAL, PUBLIC
@@ -22,7 +23,7 @@ def visible_conflict(user: User, conflict_id: int) -> Conflict:
     """The conflict if `user` may see it; otherwise NotFound (never say it exists)."""
     conflict = db.session.get(Conflict, conflict_id)
     if conflict is None or not may_see(user, conflict):
-        raise NotFound("No such conflict.")
+        raise NotFound(N_("No such conflict."))
     return conflict
 
 
@@ -30,9 +31,9 @@ def visible_attachment(user: User, attachment_id: int) -> Attachment:
     """The attachment if `user` may see it and its conflict; otherwise NotFound."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or not may_see(user, attachment.conflict):
-        raise NotFound("No such attachment.")
+        raise NotFound(N_("No such attachment."))
     if attachment.visibility == INTERNAL and not user.is_staff:
-        raise NotFound("No such attachment.")
+        raise NotFound(N_("No such attachment."))
     return attachment
 
 

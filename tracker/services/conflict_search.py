@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker.domain import search_text, workflow
 from tracker.domain.clock import SLA_STATES
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, User
 from tracker.services import paging, search_index
@@ -53,8 +54,8 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
     if filters.assignee_id or filters.mine or filters.unassigned:
         if not viewer.is_staff:  # who is assigned is internal: no filtering on it either
             raise InvalidInput(
-                "Filtering by assignee is for alliance managers.",
-                field_errors={"assignee_id": "Not available to partner users."},
+                N_("Filtering by assignee is for alliance managers."),
+                field_errors={"assignee_id": N_("Not available to partner users.")},
             )
         if filters.unassigned:
             query = query.where(Conflict.assignee_id.is_(None))

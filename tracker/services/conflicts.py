@@ -18,6 +18,7 @@ from tracker.domain.events import (
     SeverityChanged,
     StateChanged,
 )
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Attachment, Conflict, ConflictEvent, Partner, User
 from tracker.models.conflict import INTERNAL, PUBLIC
@@ -48,7 +49,7 @@ def _locked_conflict(user: User | None, conflict_id: int) -> Conflict:
         .execution_options(populate_existing=True)
     )
     if conflict is None or (user is not None and not may_see(user, conflict)):
-        raise NotFound("No such conflict.")
+        raise NotFound(N_("No such conflict."))
     return conflict
 
 
@@ -111,20 +112,22 @@ def submit(
     """A partner (or a manager on a partner's behalf) raises a conflict."""
     if actor.is_partner:
         if partner_id not in (None, actor.partner_id):
-            raise NotFound("No such partner.")
+            raise NotFound(N_("No such partner."))
         partner_id = actor.partner_id
     elif partner_id is None:
         raise InvalidInput(
-            "Choose the partner this conflict is with.",
-            field_errors={"partner_id": "Choose a partner."},
+            N_("Choose the partner this conflict is with."),
+            field_errors={"partner_id": N_("Choose a partner.")},
         )
     partner = db.session.get(Partner, partner_id)
     if partner is None:
-        raise InvalidInput("Unknown partner.", field_errors={"partner_id": "Choose a partner."})
+        raise InvalidInput(
+            N_("Unknown partner."), field_errors={"partner_id": N_("Choose a partner.")}
+        )
     title = _text(workflow.one_line(title), "title", "A title", MAX_TITLE)
     if len(title) < 5:
         raise InvalidInput(
-            "The title is too short.", field_errors={"title": "At least 5 characters."}
+            N_("The title is too short."), field_errors={"title": N_("At least 5 characters.")}
         )
     description = _text(description, "description", "A description", MAX_BODY)
     category = _choice(category, "category", workflow.CATEGORIES)
@@ -255,8 +258,8 @@ def _check_assignee(assignee_id: Any) -> User:
         user = None
     if user is None or user.role not in STAFF_ROLES or not user.active:
         raise InvalidInput(
-            "The assignee must be an active alliance manager.",
-            field_errors={"assignee_id": "Choose an active alliance manager."},
+            N_("The assignee must be an active alliance manager."),
+            field_errors={"assignee_id": N_("Choose an active alliance manager.")},
         )
     return user
 
@@ -277,7 +280,7 @@ def comment(
     """
     conflict = _locked_conflict(actor, conflict_id)
     if internal and not actor.is_staff:
-        raise PermissionDenied("Only alliance managers can write internal notes.")
+        raise PermissionDenied(N_("Only alliance managers can write internal notes."))
     if actor.is_partner and conflict.status == workflow.CLOSED:
         raise StateConflict(
             "This conflict is closed, so a comment would go unread. Reopen it with a reason, "
@@ -328,7 +331,7 @@ def assign(actor: User, conflict_id: int, assignee_id: int | None, *, now: datet
     _require_staff(actor)
     conflict = _locked_conflict(actor, conflict_id)
     if not conflict.is_active:
-        raise StateConflict("A closed conflict cannot be reassigned; reopen it first.")
+        raise StateConflict(N_("A closed conflict cannot be reassigned; reopen it first."))
     new = _check_assignee(assignee_id) if assignee_id is not None else None
     before = conflict.assignee
     if (before.id if before else None) == (new.id if new else None):
@@ -362,7 +365,7 @@ def change_fields(
     _require_staff(actor)
     conflict = _locked_conflict(actor, conflict_id)
     if not conflict.is_active:
-        raise StateConflict("A closed conflict cannot be edited; reopen it first.")
+        raise StateConflict(N_("A closed conflict cannot be edited; reopen it first."))
     changes = {}
     if severity is not None and severity != conflict.severity:
         changes["severity"] = (
@@ -457,4 +460,4 @@ def bulk(
 
 def _require_staff(actor: User) -> None:
     if not actor.is_staff:
-        raise NotFound("No such conflict.")
+        raise NotFound(N_("No such conflict."))

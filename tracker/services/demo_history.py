@@ -30,6 +30,7 @@ from tracker.domain import escalation as esc
 from tracker.domain import trust as trust_model
 from tracker.domain.accounts import ADMIN, MANAGER, PARTNER, TIERS
 from tracker.domain.calendar import add_business_time, business_time_between
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import (
     ChainHead,
@@ -935,16 +936,16 @@ def generate(
 
     Refuses to run twice on one database (the generated accounts would clash)."""
     if not 1 <= partners <= 10_000:
-        raise InvalidInput("Choose between 1 and 10,000 partners.")
+        raise InvalidInput(N_("Choose between 1 and 10,000 partners."))
     if not 0 <= conflicts <= 10_000_000:
-        raise InvalidInput("Choose between 0 and 10,000,000 conflicts.")
+        raise InvalidInput(N_("Choose between 0 and 10,000,000 conflicts."))
     if not 0.0 <= open_share <= 1.0:
-        raise InvalidInput("The open share is a fraction between 0 and 1, e.g. 0.65.")
+        raise InvalidInput(N_("The open share is a fraction between 0 and 1, e.g. 0.65."))
     if not 31 <= history_days <= 3650:
-        raise InvalidInput("Choose between 31 and 3,650 days of history.")
+        raise InvalidInput(N_("Choose between 31 and 3,650 days of history."))
     if accounts.find_user_by_email(f"admin@{GENERATED_DOMAIN}") is not None:
         raise InvalidInput(
-            "This database already holds generated data; generate into a fresh database."
+            N_("This database already holds generated data; generate into a fresh database.")
         )
     cast = create_cast(partners, now - timedelta(days=history_days + 70), domain=GENERATED_DOMAIN)
     active = round(conflicts * open_share)

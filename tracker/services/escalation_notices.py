@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from tracker.database import transaction_memo
@@ -94,8 +95,8 @@ def _announce(
     people = audience(conflict, level)
     wanted = preferences.channels_for(people, preferences.ESCALATIONS)
     digest = preferences.digest_readers(people)
-    # The words differ only by the reader's timezone: rendered once per zone, not per person.
-    by_zone: dict[str, notice_content.Notice] = {}
+    # The words differ only by the reader's timezone and language: rendered once per pair.
+    by_zone: dict[tuple[str, str], notice_content.Notice] = {}
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             notifications.add_in_app(
@@ -107,11 +108,12 @@ def _announce(
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            zone = user.display_timezone
+            zone = (user.display_timezone, user.mail_locale)
             if zone not in by_zone:
-                by_zone[zone] = notice_content.for_escalation(
-                    escalation, levels_passed, sequence, user
-                )
+                with force_locale(user.mail_locale):
+                    by_zone[zone] = notice_content.for_escalation(
+                        escalation, levels_passed, sequence, user
+                    )
             notice = by_zone[zone]
             mail_notices.add(
                 user,

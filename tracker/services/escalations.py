@@ -19,6 +19,7 @@ from tracker.domain import clock
 from tracker.domain import escalation as esc
 from tracker.domain.calendar import add_business_time
 from tracker.domain.events import EscalationsFired, Event, LevelPassed, ReminderDue
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, EscalationReminder, User
 from tracker.models.conflict import INTERNAL
@@ -197,24 +198,24 @@ def _remind(escalation: Escalation, now: datetime, policy: clock.Policy) -> Remi
 def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) -> Escalation:
     """A manager takes it: reminders for this level stop; the next level still fires."""
     if not actor.is_staff:
-        raise PermissionDenied("Only alliance managers can acknowledge escalations.")
+        raise PermissionDenied(N_("Only alliance managers can acknowledge escalations."))
     # Judge "already acknowledged" under the write lock (the conflict's row on PostgreSQL,
     # the database on SQLite): two managers, or a sweep working on this conflict, wait.
     lock_for_write(db.session)
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None:
-        raise NotFound("No such escalation.")
+        raise NotFound(N_("No such escalation."))
     db.session.scalar(
         select(Conflict.id).where(Conflict.id == escalation.conflict_id).with_for_update()
     )
     db.session.refresh(escalation)
     if escalation.acknowledged_at is not None:
-        raise StateConflict("This escalation was already acknowledged.")
+        raise StateConflict(N_("This escalation was already acknowledged."))
     if escalation.closed_at is not None:
-        raise StateConflict("This escalation is over: its clock has stopped.")
+        raise StateConflict(N_("This escalation is over: its clock has stopped."))
     text = (note or "").strip()
     if len(text) > 2000:
-        raise StateConflict("The note is too long (at most 2,000 characters).")
+        raise StateConflict(N_("The note is too long (at most 2,000 characters)."))
     # Taking a level takes the lower ones of the same clock with it: one answer, not three.
     for item in [escalation, *sla.open_escalations(escalation.conflict)]:
         same_clock = item.clock == escalation.clock and item.cycle == escalation.cycle

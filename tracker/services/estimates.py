@@ -19,6 +19,7 @@ from tracker.domain import estimates as model
 from tracker.domain import workflow
 from tracker.domain.calendar import add_business_time
 from tracker.domain.events import StateChanged
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, Partner, ResolutionTimeCount, User
 from tracker.services import sla
@@ -48,9 +49,13 @@ def on_state_changed(event: StateChanged, now: datetime) -> None:
 def estimate(category: str, severity: str, now: datetime) -> model.Estimate:
     """The last twelve months' estimate for (category, severity); unknown values are refused."""
     if category not in workflow.CATEGORIES:
-        raise InvalidInput("Unknown category.", field_errors={"category": "Choose a category."})
+        raise InvalidInput(
+            N_("Unknown category."), field_errors={"category": N_("Choose a category.")}
+        )
     if severity not in workflow.SEVERITIES:
-        raise InvalidInput("Unknown severity.", field_errors={"severity": "Choose a severity."})
+        raise InvalidInput(
+            N_("Unknown severity."), field_errors={"severity": N_("Choose a severity.")}
+        )
     rows = db.session.execute(
         select(ResolutionTimeCount.business_hours, func.sum(ResolutionTimeCount.conflicts))
         .where(
@@ -95,7 +100,9 @@ def forecast(
     if partner_id is not None and (viewer.is_staff or partner_id != viewer.partner_id):
         partner = db.session.get(Partner, partner_id) if viewer.is_staff else None
         if partner is None:  # the same answer for another's partner and for none
-            raise InvalidInput("No such partner.", field_errors={"partner_id": "No such partner."})
+            raise InvalidInput(
+                N_("No such partner."), field_errors={"partner_id": N_("No such partner.")}
+            )
     if not found.enough or partner is None:
         return Forecast(category, severity, found)
     calendar = sla.agreement_for(partner).calendar

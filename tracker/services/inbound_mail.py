@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.channels import imap
 from tracker.database import one_transaction
 from tracker.domain import mail_text, workflow
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, InboundMessage, OutboxMessage, User
 from tracker.services import accounts, conflicts, links, mail_threads, outbox, sla
@@ -152,7 +153,7 @@ def _read(raw: bytes, size: int | None) -> _Mail:
     parser = BytesHeaderParser if oversized else BytesParser
     message = parser(policy=policy.default).parsebytes(raw)
     if not message.keys():
-        raise Unparseable("not an RFC 5322 message: no header fields")
+        raise Unparseable(N_("not an RFC 5322 message: no header fields"))
     message_id = _header(message, "Message-ID")
     if not message_id or len(message_id) > 400 or not message_id.isprintable():
         message_id = "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -697,7 +698,7 @@ def imap_settings() -> imap.ImapSettings:
     """The intake mailbox from TRACKER_IMAP_*; InvalidInput when no host is set."""
     config = current_app.config
     if not config.get("IMAP_HOST"):
-        raise InvalidInput("No IMAP mailbox is configured (TRACKER_IMAP_HOST).")
+        raise InvalidInput(N_("No IMAP mailbox is configured (TRACKER_IMAP_HOST)."))
     return imap.ImapSettings(
         host=config["IMAP_HOST"],
         port=int(config.get("IMAP_PORT", 993)),

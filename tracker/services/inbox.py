@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_sqlalchemy.pagination import Pagination
 
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Notification, User
 from tracker.services import notifications, paging
@@ -29,5 +30,5 @@ def own(user: User, notification_id: int) -> Notification:
     """The notification if it is the user's; NotFound otherwise (never someone else's)."""
     item = db.session.get(Notification, notification_id)
     if item is None or item.user_id != user.id:
-        raise NotFound("No such notification.")
+        raise NotFound(N_("No such notification."))
     return item

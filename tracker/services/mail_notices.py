@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
+from flask_babel import force_locale, format_date, ngettext
 from sqlalchemy import select, update
 
 from tracker.database import defer_insert
@@ -176,7 +177,15 @@ def list_headers(user: User, categories: Iterable[str]) -> dict[str, str]:
 def compose_message(
     user: User, conflict: Conflict, notices: Sequence[MailNotice]
 ) -> outbox.Composed:
-    """One message about one conflict for one reader, from their notices (at least one)."""
+    """One message about one conflict for one reader, from their notices (at least one),
+    in the reader's language."""
+    with force_locale(user.mail_locale):
+        return _compose_message(user, conflict, notices)
+
+
+def _compose_message(
+    user: User, conflict: Conflict, notices: Sequence[MailNotice]
+) -> outbox.Composed:
     kept = distinct(notices)
     headlines = list(dict.fromkeys(n.subject.split(f": {conflict.ref} ", 1)[0] for n in kept))
     if len(kept) == 1:
@@ -309,7 +318,19 @@ def compose_digest(key: str, spec: dict[str, Any], now: datetime) -> outbox.Comp
     conflicts = {c.id: c for c in db.session.scalars(select(Conflict).where(Conflict.id.in_(ids)))}
     groups = [(conflicts.get(cid), items) for cid, items in by_conflict.items()]
     day = date.fromisoformat(spec["day"])
-    count = sum(len(items) for _, items in groups)
+    count = sum(len(items) for _unused, items in groups)
+    with force_locale(user.mail_locale):
+        return _digest_message(user, day, groups, count, notices)
+
+
+def _digest_message(
+    user: User,
+    day: date,
+    groups: list[tuple[Conflict | None, list[MailNotice]]],
+    count: int,
+    notices: list[MailNotice],
+) -> outbox.Composed:
+    """The digest's words in the reader's language."""
     context = {
         "user": user,
         "day": day,
@@ -320,8 +341,15 @@ def compose_digest(key: str, spec: dict[str, Any], now: datetime) -> outbox.Comp
     }
     return outbox.Composed(
         subject=workflow.one_line(
-            f"[Trustomer] Daily digest {day:%a %d %b}: {count} update(s) on "
-            f"{len(groups)} conflict(s)"
+            "[Trustomer] "
+            + ngettext(
+                "Daily digest %(day)s: %(num)d update",
+                "Daily digest %(day)s: %(num)d updates",
+                count,
+                day=format_date(day, "EEE d MMM"),
+            )
+            + " "
+            + ngettext("on %(num)d conflict", "on %(num)d conflicts", len(groups))
         ),
         text=render_template("email/digest.txt", **context),
         html=render_template("email/digest.html", **context),

@@ -11,17 +11,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import render_template
+from flask_babel import gettext as _
 
 from tracker.domain import escalation as esc
 from tracker.domain import workflow
 from tracker.domain.calendar import add_business_time
+from tracker.domain.text import N_
+from tracker.i18n import format_local
 from tracker.models import Conflict, ConflictEvent, Escalation, User
 from tracker.services import links, preferences, sla
 
-YOUR_TEAM = "your alliance team"
+YOUR_TEAM = N_("your alliance team")
+
+
+# The fields a "changed" entry names, and the label tables of their values.
+FIELD_NAMES = {"severity": N_("severity"), "category": N_("category")}
+FIELD_LABELS = {"severity": workflow.SEVERITIES, "category": workflow.CATEGORIES}
+
+
+def _label(table: dict[str, str], key: str | None) -> str:
+    """A domain label in the reader's language; the raw value when the table lacks it."""
+    if not key:
+        return ""
+    return _(table[key]) if key in table else key
 
 
 @dataclass(frozen=True)
@@ -37,11 +51,10 @@ class Notice:
 
 
 def local_time(value: datetime | None, timezone: str, fmt: str = "%a %d %b %H:%M") -> str:
-    """An instant as the reader's clock shows it, with the zone's abbreviation."""
+    """An instant as the reader's clock shows it, in their language, with the zone's name."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(timezone))
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return format_local(value, timezone, fmt)
 
 
 def subject_line(headline: str, conflict: Conflict) -> str:
@@ -86,7 +99,7 @@ def _actor(entry: ConflictEvent, reader: User) -> str:
     if actor is None:
         return "Trustomer"
     if actor.is_staff and not reader.is_staff:
-        return YOUR_TEAM.capitalize()
+        return _(YOUR_TEAM).capitalize()
     return actor.name
 
 
@@ -97,8 +110,8 @@ def _promise(conflict: Conflict, reader: User) -> str | None:
         return None
     when = local_time(due, reader.display_timezone)
     if reader.is_staff:
-        return f"Resolution due {when} (your time)."
-    return f"We will resolve this by {when} your time."
+        return _("Resolution due %(when)s (your time).", when=when)
+    return _("We will resolve this by %(when)s your time.", when=when)
 
 
 def answer_expected_by(conflict: Conflict, asked_at: datetime) -> datetime:
@@ -122,93 +135,119 @@ def for_entry(conflict: Conflict, entry: ConflictEvent, reader: User, now: datet
         if staff:
             return _render(
                 kind="submitted",
-                headline=f"New conflict from {partner}",
+                headline=_("New conflict from %(partner)s", partner=partner),
                 conflict=conflict,
                 reader=reader,
-                said=f"{who} of {partner} raised a {conflict.severity} conflict.",
+                said=_(
+                    "%(who)s of %(partner)s raised a %(severity)s conflict.",
+                    who=who,
+                    partner=partner,
+                    severity=_(workflow.SEVERITIES.get(conflict.severity, "")).lower(),
+                ),
                 quote=entry.body,
-                facts=[("Category", workflow.CATEGORIES.get(conflict.category, ""))],
+                facts=[(_("Category"), _label(workflow.CATEGORIES, conflict.category))],
             )
         return _render(
             kind="submitted",
-            headline="Received",
+            headline=_("Received"),
             conflict=conflict,
             reader=reader,
-            said=f"{who} raised this conflict; {YOUR_TEAM} will triage it.",
+            said=_("%(who)s raised this conflict; your alliance team will triage it.", who=who),
             quote=entry.body,
-            facts=[("Reference", conflict.ref or "")],
+            facts=[(_("Reference"), conflict.ref or "")],
             promise=_promise(conflict, reader),
         )
     if entry.kind == "comment":
         return _render(
             kind="comment",
-            headline=f"New comment from {who}" if staff else f"{who} commented",
+            headline=_("New comment from %(who)s", who=who)
+            if staff
+            else _("%(who)s commented", who=who),
             conflict=conflict,
             reader=reader,
-            said=f"{who} ({partner}) wrote:" if staff else f"{who} wrote:",
+            said=_("%(who)s (%(partner)s) wrote:", who=who, partner=partner)
+            if staff
+            else _("%(who)s wrote:", who=who),
             quote=entry.body,
         )
     if entry.kind == "reply":
         return _render(
             kind="reply",
-            headline=f"Reply from {who}" if staff else "Reply from your alliance team",
+            headline=_("Reply from %(who)s", who=who)
+            if staff
+            else _("Reply from your alliance team"),
             conflict=conflict,
             reader=reader,
-            said=f"{who} replied to {partner}:" if staff else f"{who} replied:",
+            said=_("%(who)s replied to %(partner)s:", who=who, partner=partner)
+            if staff
+            else _("%(who)s replied:", who=who),
             quote=entry.body,
             promise=_promise(conflict, reader),
         )
     if entry.kind == "internal_note":
         return _render(
             kind="internal_note",
-            headline=f"Internal note by {who}",
+            headline=_("Internal note by %(who)s", who=who),
             conflict=conflict,
             reader=reader,
-            said=f"{who} wrote an internal note (the partner does not see it):",
+            said=_("%(who)s wrote an internal note (the partner does not see it):", who=who),
             quote=entry.body,
         )
     if entry.kind == "assigned":
         data = entry.data or {}
-        after = data.get("after") or "nobody"
-        before = data.get("before") or "nobody"
+        after = data.get("after") or _("nobody")
+        before = data.get("before") or _("nobody")
         return _render(
             kind="assigned",
-            headline=f"Assigned to {after}",
+            headline=_("Assigned to %(after)s", after=after),
             conflict=conflict,
             reader=reader,
-            said=f"{who} assigned this conflict to {after} (before: {before}).",
+            said=_(
+                "%(who)s assigned this conflict to %(after)s (before: %(before)s).",
+                who=who,
+                after=after,
+                before=before,
+            ),
         )
     if entry.kind == "field_changed":
         data = entry.data or {}
         field = str(data.get("field", "details"))
+        labels = FIELD_LABELS.get(field, {})
+        field_name = _(FIELD_NAMES.get(field, field))
         return _render(
             kind="field_changed",
-            headline=f"{field.capitalize()} changed",
+            headline=_("%(field)s changed", field=field_name.capitalize()),
             conflict=conflict,
             reader=reader,
-            said=f"{who} changed the {field} from {data.get('before')} to {data.get('after')}.",
+            said=_(
+                "%(who)s changed the %(field)s from %(before)s to %(after)s.",
+                who=who,
+                field=field_name,
+                before=_label(labels, str(data.get("before"))),
+                after=_label(labels, str(data.get("after"))),
+            ),
             promise=_promise(conflict, reader),
         )
     if entry.kind == "status_changed":
         return _status_notice(conflict, entry, reader, now, who)
     if entry.kind == "escalated":
         data = entry.data or {}
-        said = esc.PUBLIC_NOTICE.get(data.get("level", ""), "escalated within the alliance team")
-        clock = esc.CLOCK_LABELS.get(data.get("clock", ""), "")
+        said = _(esc.PUBLIC_NOTICE.get(data.get("level", ""), esc.PUBLIC_NOTICE[esc.BREACH]))
+        clock = _label(esc.CLOCK_LABELS, data.get("clock", ""))
         return _render(
             kind="escalated",
             headline=said[0].upper() + said[1:] + (f" ({clock})" if clock else ""),
             conflict=conflict,
             reader=reader,
-            said=f"This conflict has been {said}; we are on it.",
+            said=_("This conflict has been %(what)s; we are on it.", what=said),
             promise=_promise(conflict, reader),
         )
     return _render(
         kind=entry.kind,
-        headline="Updated",
+        headline=_("Updated"),
         conflict=conflict,
         reader=reader,
-        said=f"{who} updated this conflict.",
+        said=_("%(who)s updated this conflict.", who=who),
         quote=entry.body,
     )
 
@@ -224,9 +263,15 @@ def _status_notice(
     common = {"kind": f"status_{action or 'changed'}", "conflict": conflict, "reader": reader}
     if action == "triage":
         return _render(
-            headline="Triaged",
-            said=f"{who} triaged this conflict as {data.get('severity_now', conflict.severity)}.",
-            facts=[("Category", workflow.CATEGORIES.get(conflict.category, ""))],
+            headline=_("Triaged"),
+            said=_(
+                "%(who)s triaged this conflict as %(severity)s.",
+                who=who,
+                severity=_label(
+                    workflow.SEVERITIES, data.get("severity_now", conflict.severity)
+                ).lower(),
+            ),
+            facts=[(_("Category"), _label(workflow.CATEGORIES, conflict.category))],
             promise=_promise(conflict, reader),
             **common,
         )
@@ -234,89 +279,110 @@ def _status_notice(
         expected = _answer_expected(conflict, now, reader)
         if staff:
             return _render(
-                headline=f"Waiting on {partner}",
-                said=f"{who} asked {partner} (the resolution clock is paused):",
+                headline=_("Waiting on %(partner)s", partner=partner),
+                said=_(
+                    "%(who)s asked %(partner)s (the resolution clock is paused):",
+                    who=who,
+                    partner=partner,
+                ),
                 quote=entry.body,
-                facts=[("Answer expected by", expected)],
+                facts=[(_("Answer expected by"), expected)],
                 **common,
             )
         return _render(
-            headline="We need your answer",
-            said=f"{who} needs an answer from you before we can go on:",
+            headline=_("We need your answer"),
+            said=_("%(who)s needs an answer from you before we can go on:", who=who),
             quote=entry.body,
-            facts=[("Please answer by", f"{expected} your time")],
+            facts=[(_("Please answer by"), _("%(when)s your time", when=expected))],
             **common,
         )
     if action == "resume":
         if automatic:  # the partner's answer resumed it (recorded without an actor)
-            answered = f"{partner}'s answer" if staff else "Your organisation's answer"
-            said = f"{answered} resumed this conflict; the resolution clock runs again."
+            said = (
+                _(
+                    "%(partner)s's answer resumed this conflict; the resolution clock runs again.",
+                    partner=partner,
+                )
+                if staff
+                else _(
+                    "Your organisation's answer resumed this conflict; the resolution clock runs"
+                    " again."
+                )
+            )
         else:
-            said = f"{who} resumed work on this conflict."
-        return _render(headline="Resumed", said=said, promise=_promise(conflict, reader), **common)
+            said = _("%(who)s resumed work on this conflict.", who=who)
+        return _render(
+            headline=_("Resumed"), said=said, promise=_promise(conflict, reader), **common
+        )
     if action == "resolve":
         return _render(
-            headline="Resolved",
-            said=f"{who} resolved this conflict:",
+            headline=_("Resolved"),
+            said=_("%(who)s resolved this conflict:", who=who),
             quote=entry.body or conflict.resolution_summary,
             facts=[
-                ("Root cause", workflow.ROOT_CAUSES.get(conflict.root_cause or "", "")),
-                (
-                    "Accountable",
-                    workflow.ACCOUNTABLE_SIDES.get(conflict.accountable_side or "", ""),
-                ),
+                (_("Root cause"), _label(workflow.ROOT_CAUSES, conflict.root_cause)),
+                (_("Accountable"), _label(workflow.ACCOUNTABLE_SIDES, conflict.accountable_side)),
             ],
-            promise=None if staff else "Accept the resolution, or dispute it with a reason.",
+            promise=None if staff else _("Accept the resolution, or dispute it with a reason."),
             **common,
         )
     if action == "accept":
-        return _render(headline="Accepted", said=f"{who} accepted the resolution.", **common)
+        return _render(
+            headline=_("Accepted"), said=_("%(who)s accepted the resolution.", who=who), **common
+        )
     if action == "dispute":
         return _render(
-            headline="Disputed",
-            said=f"{who} disputed the resolution:",
+            headline=_("Disputed"),
+            said=_("%(who)s disputed the resolution:", who=who),
             quote=entry.body,
             promise=_promise(conflict, reader),
             **common,
         )
     if action == "reopen":
         return _render(
-            headline="Reopened",
-            said=f"{who} reopened this conflict:",
+            headline=_("Reopened"),
+            said=_("%(who)s reopened this conflict:", who=who),
             quote=entry.body,
             promise=_promise(conflict, reader),
             **common,
         )
     if action == "withdraw":
-        reason = workflow.WITHDRAW_REASONS.get(str(data.get("reason", "")), "")
+        reason = _label(workflow.WITHDRAW_REASONS, str(data.get("reason", "")))
         return _render(
-            headline="Withdrawn",
-            said=f"{who} withdrew this conflict.",
-            facts=[("Reason", reason)],
+            headline=_("Withdrawn"),
+            said=_("%(who)s withdrew this conflict.", who=who),
+            facts=[(_("Reason"), reason)],
             **common,
         )
     if action == "auto_close":
         return _render(
-            headline="Closed",
-            said="The resolution was not answered within 7 days, so it counts as accepted.",
+            headline=_("Closed"),
+            said=_("The resolution was not answered within 7 days, so it counts as accepted."),
             **common,
         )
-    label = workflow.STATE_LABELS.get(str(data.get("to", "")), "updated")
-    return _render(headline=label, said=f"{who} changed the status to {label.lower()}.", **common)
+    label = _label(workflow.STATE_LABELS, str(data.get("to", ""))) or _("Updated")
+    return _render(
+        headline=label,
+        said=_("%(who)s changed the status to %(state)s.", who=who, state=label.lower()),
+        **common,
+    )
 
 
 LEVEL_PHRASES = {
-    esc.WARNING: "at risk",
-    esc.BREACH: "breached",
-    esc.CRITICAL: "breached (critical)",
+    esc.WARNING: N_("%(clock)s at risk"),
+    esc.BREACH: N_("%(clock)s breached"),
+    esc.CRITICAL: N_("%(clock)s breached (critical)"),
 }
 
 
 def escalation_headline(escalation: Escalation, sequence: int) -> str:
     """ "Time to triage breached (critical)": the clock and how far past it we are."""
-    clock = esc.CLOCK_LABELS[escalation.clock]
-    headline = f"{clock[0].upper()}{clock[1:]} {LEVEL_PHRASES[escalation.level]}"
-    return f"Reminder {sequence}: {headline.lower()}" if sequence else headline
+    clock = _(esc.CLOCK_LABELS[escalation.clock])
+    headline = _(LEVEL_PHRASES[escalation.level], clock=clock)
+    headline = headline[0].upper() + headline[1:]
+    if sequence:
+        return _("Reminder %(num)s: %(headline)s", num=sequence, headline=headline.lower())
+    return headline
 
 
 def for_escalation(
@@ -332,9 +398,9 @@ def for_escalation(
     context = {
         "conflict": conflict,
         "headline": headline,
-        "clock_label": esc.CLOCK_LABELS[escalation.clock],
-        "level_label": esc.LEVEL_LABELS[escalation.level],
-        "passed": [(label, local_time(at, timezone)) for label, at in passed],
+        "clock_label": _(esc.CLOCK_LABELS[escalation.clock]),
+        "level_label": _(esc.LEVEL_LABELS[escalation.level]),
+        "passed": [(_(label), local_time(at, timezone)) for label, at in passed],
         "reminder": sequence,
         "due_at": local_time(escalation.due_at, timezone),
         "url": links.conflict_url(conflict, staff=True),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from tracker.database import defer_insert, transaction_memo
@@ -154,10 +155,12 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
+            with force_locale(user.mail_locale):  # the recipient's language, not the actor's
+                notice = notice_content.for_entry(conflict, entry, user, now)
             mail_notices.add(
                 user,
                 conflict,
-                notice_content.for_entry(conflict, entry, user, now),
+                notice,
                 dedupe_key=f"event:{entry.id}:email:{user.id}",
                 digest=user.id in digest,
                 now=now,

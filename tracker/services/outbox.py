@@ -29,6 +29,7 @@ from tracker.channels.email import OutgoingEmail, SmtpSettings, send_email
 from tracker.channels.webhook import ANY_ADDRESS, Targets, post_json
 from tracker.database import defer_insert
 from tracker.domain.events import AdminChanged
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import OutboxMessage, User
 from tracker.models.types import UTCDateTime
@@ -491,7 +492,7 @@ def _send(message: _Claimed) -> None:
     config = current_app.config
     if message.channel == EMAIL:
         if not config.get("SMTP_HOST"):
-            raise DeliveryError("SMTP is not configured", retryable=True)
+            raise DeliveryError(N_("SMTP is not configured"), retryable=True)
         settings = SmtpSettings(
             host=config["SMTP_HOST"],
             port=int(config.get("SMTP_PORT", 25)),
@@ -620,7 +621,7 @@ def retry(message_id: int, now: datetime, *, actor: User | None = None) -> Outbo
     Recorded in the admin audit log (an `AdminChanged`: this module sits below the log)."""
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     if message is None:
-        raise NotFound("No such outbox message.")
+        raise NotFound(N_("No such outbox message."))
     result = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == FAILED)

@@ -23,6 +23,7 @@ from tracker.clock import utcnow
 from tracker.database import lock_for_write, transaction_memo
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, ConflictEvent, Partner, PartnerWebhook, User
 from tracker.models.conflict import PUBLIC
@@ -35,11 +36,11 @@ PUBLIC_COMMENT = "conflict.public_comment"
 ESCALATED = "conflict.escalated"
 RESOLVED = "conflict.resolved"
 EVENTS = {
-    CREATED: "A conflict was raised",
-    STATE_CHANGED: "A conflict changed state",
-    PUBLIC_COMMENT: "A public comment or reply",
-    ESCALATED: "A conflict's SLA was escalated",
-    RESOLVED: "A conflict was resolved",
+    CREATED: N_("A conflict was raised"),
+    STATE_CHANGED: N_("A conflict changed state"),
+    PUBLIC_COMMENT: N_("A public comment or reply"),
+    ESCALATED: N_("A conflict's SLA was escalated"),
+    RESOLVED: N_("A conflict was resolved"),
 }
 SECRET_PREFIX = "partner_webhook:"  # noqa: S105 - a name, not a secret
 MAX_URL = 500
@@ -57,7 +58,7 @@ def _secret_for(secret_ref: str) -> str | None:
         return None
     if not deliverable(hook.url):
         raise DeliveryError(
-            "the endpoint is no longer a public address we may call; not sent", retryable=False
+            N_("the endpoint is no longer a public address we may call; not sent"), retryable=False
         )
     return hook.secret
 
@@ -80,7 +81,9 @@ outbox.register_secret_resolver(SECRET_PREFIX, _secret_for, targets=TARGETS)
 
 def _require_partner(actor: User) -> int:
     if not actor.is_partner or actor.partner_id is None:
-        raise PermissionDenied("Only a partner's users can manage their organisation's webhooks.")
+        raise PermissionDenied(
+            N_("Only a partner's users can manage their organisation's webhooks.")
+        )
     return actor.partner_id
 
 
@@ -251,7 +254,7 @@ def deactivate(actor: User, hook_id: int, now: datetime | None = None) -> Partne
     partner_id = _require_partner(actor)
     hook = db.session.get(PartnerWebhook, hook_id)
     if hook is None or hook.partner_id != partner_id:
-        raise NotFound("No such webhook.")
+        raise NotFound(N_("No such webhook."))
     if hook.active:
         hook.active = False
         audit = admin_audit.changed(

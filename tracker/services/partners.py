@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from tracker.clock import utcnow
 from tracker.domain import accounts as rules
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Partner, User
 from tracker.services import admin_audit, agreements, api_tokens, messagebus, paging
@@ -29,22 +30,30 @@ def _is_one_line(text: str) -> bool:
 
 
 def _validated(
-    name: str, tier: str, timezone: str, country: str | None, owner_id: int | None
+    name: str,
+    tier: str,
+    timezone: str,
+    country: str | None,
+    owner_id: int | None,
+    default_locale: str | None = None,
 ) -> dict:
     errors: dict[str, str] = {}
     clean: dict = {}
     clean["name"] = (name or "").strip()
     if not clean["name"]:
-        errors["name"] = "A name is required."
+        errors["name"] = N_("A name is required.")
     elif len(clean["name"]) > 120:
-        errors["name"] = "At most 120 characters."
+        errors["name"] = N_("At most 120 characters.")
     elif not _is_one_line(clean["name"]):
         # The name goes into mail subjects: a line break there makes the mail unsendable.
-        errors["name"] = "Write the name on one line, without line breaks or control characters."
+        errors["name"] = N_(
+            "Write the name on one line, without line breaks or control characters."
+        )
     for field, check, value in (
         ("tier", rules.check_tier, tier),
         ("timezone", rules.check_timezone, timezone),
         ("country", rules.check_country, country),
+        ("default_locale", rules.check_locale, default_locale),
     ):
         try:
             clean[field] = check(value)
@@ -53,10 +62,10 @@ def _validated(
     if owner_id is not None:
         owner = db.session.get(User, owner_id)
         if owner is None or not owner.is_staff:
-            errors["owner_id"] = "The relationship owner must be an alliance manager or admin."
+            errors["owner_id"] = N_("The relationship owner must be an alliance manager or admin.")
     clean["owner_id"] = owner_id
     if errors:
-        raise InvalidInput("Please correct the highlighted fields.", field_errors=errors)
+        raise InvalidInput(N_("Please correct the highlighted fields."), field_errors=errors)
     return clean
 
 
@@ -83,17 +92,20 @@ def create_partner(
     country: str | None = None,
     owner_id: int | None = None,
     sla_policy_id: int | None = None,
+    default_locale: str | None = None,
     actor: User | None = None,
 ) -> Partner:
-    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's.
+    """A new partner; `sla_policy_id` gives it its own agreement instead of its tier's;
+    `default_locale` is its people's language when neither they nor their browser choose.
 
     Recorded in the admin audit log as `actor`'s change (None: the command line)."""
-    clean = _validated(name, tier, timezone, country, owner_id)
+    clean = _validated(name, tier, timezone, country, owner_id, default_locale)
     if db.session.scalar(
         select(Partner.id).where(func.lower(Partner.name) == clean["name"].lower())
     ):
         raise InvalidInput(
-            "A partner with this name already exists.", field_errors={"name": "Already in use."}
+            N_("A partner with this name already exists."),
+            field_errors={"name": N_("Already in use.")},
         )
     partner = Partner(created_at=now, active=True, **clean)
     agreements.assign_policy(partner, sla_policy_id)
@@ -116,6 +128,7 @@ def audited_values(partner: Partner) -> dict[str, object]:
         "country": partner.country,
         "owner_id": partner.owner_id,
         "sla_policy_id": partner.sla_policy_id,
+        "default_locale": partner.default_locale,
         "active": partner.active,
     }
 
@@ -135,6 +148,7 @@ def update_partner(
     owner_id: int | None,
     active: bool = True,
     sla_policy_id: int | None | object = KEEP,
+    default_locale: str | None | object = KEEP,
     now: datetime | None = None,
     actor: User | None = None,
 ) -> Partner:
@@ -146,7 +160,8 @@ def update_partner(
     """
     partner = get_partner(partner_id)
     before = audited_values(partner)
-    clean = _validated(name, tier, timezone, country, owner_id)
+    locale = partner.default_locale if default_locale is KEEP else default_locale
+    clean = _validated(name, tier, timezone, country, owner_id, locale)  # type: ignore[arg-type]
     clash = db.session.scalar(
         select(Partner.id).where(
             func.lower(Partner.name) == clean["name"].lower(), Partner.id != partner_id
@@ -154,7 +169,8 @@ def update_partner(
     )
     if clash:
         raise InvalidInput(
-            "A partner with this name already exists.", field_errors={"name": "Already in use."}
+            N_("A partner with this name already exists."),
+            field_errors={"name": N_("Already in use.")},
         )
     if sla_policy_id is not KEEP:
         agreements.assign_policy(partner, sla_policy_id)  # type: ignore[arg-type]
@@ -187,14 +203,14 @@ def _end_sessions_of(partner: Partner, now: datetime) -> None:
 def get_partner(partner_id: int) -> Partner:
     partner = db.session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     return partner
 
 
 def visible_partner(user: User, partner_id: int) -> Partner:
     """The partner if `user` may read it (staff: any; a partner's people: their own)."""
     if not user.is_staff and user.partner_id != partner_id:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     return get_partner(partner_id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tracker.database import transaction_memo
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import NotificationPreference, User
 
@@ -13,11 +14,11 @@ ESCALATIONS = "escalations"
 TRUST = "trust"
 IN_APP = "in_app"
 EMAIL = "email"
-CHANNELS = {IN_APP: "In the app (the bell)", EMAIL: "By email"}
+CHANNELS = {IN_APP: N_("In the app (the bell)"), EMAIL: N_("By email")}
 KINDS = {
-    UPDATES: "Updates on conflicts: new conflicts, replies, status changes",
-    ESCALATIONS: "SLA escalations and their reminders",
-    TRUST: "Trust alerts on partners you own: a falling score, a partner gone quiet",
+    UPDATES: N_("Updates on conflicts: new conflicts, replies, status changes"),
+    ESCALATIONS: N_("SLA escalations and their reminders"),
+    TRUST: N_("Trust alerts on partners you own: a falling score, a partner gone quiet"),
 }
 
 
@@ -86,8 +87,8 @@ def save(user: User, enabled: set[tuple[str, str]]) -> None:
 
 # Stored as a preference row of its own kind: enabled means "send me a daily digest instead".
 DIGEST = "email_digest"
-CADENCES = {"immediately": "Immediately (one message per conflict every few minutes at most)",
-            "daily": "As one daily digest"}  # fmt: skip
+CADENCES = {"immediately": N_("Immediately (one message per conflict every few minutes at most)"),
+            "daily": N_("As one daily digest")}  # fmt: skip
 
 
 def digest_readers(users: list[User]) -> set[int]:

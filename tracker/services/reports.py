@@ -21,6 +21,7 @@ from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER
 from tracker.domain.calendar import business_time_between
 from tracker.domain.events import ConflictSubmitted, StateChanged
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, MonthlyRollup, MonthlyTimeCount, Partner, User
 from tracker.services import sla
@@ -96,7 +97,7 @@ class Report:
 def report(viewer: User, now: datetime, months_back: int = 12) -> Report:
     """The last `months_back` months (this one included), across every partner: staff only."""
     if not viewer.is_staff:
-        raise PermissionDenied("Reports across partners are for alliance managers.")
+        raise PermissionDenied(N_("Reports across partners are for alliance managers."))
     months_back = max(1, min(MAX_MONTHS, months_back))
     since = _months_before(now, months_back)
     rows = [

@@ -20,6 +20,7 @@ from tracker.domain.calendar import (
     working_day_length,
 )
 from tracker.domain.events import ConflictSubmitted, SeverityChanged, StateChanged
+from tracker.domain.text import N_
 from tracker.domain.workflow import AUTO_CLOSE_AFTER
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, Partner, SlaPause, SlaPolicy
@@ -39,7 +40,7 @@ def policy_row_for(partner: Partner) -> SlaPolicy | None:
 
 def policy_from_row(row: SlaPolicy | None, partner: Partner) -> clock.Policy:
     if row is None:
-        return clock.Policy(calendar=partner_calendar(partner), name="Standard agreement")
+        return clock.Policy(calendar=partner_calendar(partner), name=N_("Standard agreement"))
     calendar = (
         calendar_from_row(row.calendar) if row.calendar is not None else partner_calendar(partner)
     )
@@ -449,8 +450,8 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
     working_day = working_day_length(policy.calendar)
     views = []
     for name, value, due in (
-        ("Time to triage", triage, conflict.triage_due_at),
-        ("Time to resolution", resolution, clock.due_at(resolution, policy.calendar)),
+        (N_("Time to triage"), triage, conflict.triage_due_at),
+        (N_("Time to resolution"), resolution, clock.due_at(resolution, policy.calendar)),
     ):
         views.append(
             ClockView(

@@ -22,6 +22,7 @@ from tracker.domain import workflow
 from tracker.domain.calendar import business_time_between
 from tracker.domain.escalation import BREACH
 from tracker.domain.events import EscalationsFired, PartnerContact, StateChanged
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import (
     CheckIn,
@@ -47,8 +48,8 @@ from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
 SIDE_LABELS = {
-    model.SIDE_DELIVERY: "Our delivery",
-    model.SIDE_RESPONSIVENESS: "Partner responsiveness",
+    model.SIDE_DELIVERY: N_("Our delivery"),
+    model.SIDE_RESPONSIVENESS: N_("Partner responsiveness"),
 }
 
 
@@ -278,10 +279,14 @@ def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetim
     if not user.is_partner:
         raise PermissionDenied(ratings.NOT_A_PARTNER)
     if not isinstance(stars, int) or not 1 <= stars <= 5:
-        raise InvalidInput("Choose 1 to 5 stars.", field_errors={"stars": "Choose 1 to 5 stars."})
+        raise InvalidInput(
+            N_("Choose 1 to 5 stars."), field_errors={"stars": N_("Choose 1 to 5 stars.")}
+        )
     text = (comment or "").strip()
     if len(text) > 2000:
-        raise InvalidInput("At most 2,000 characters.", field_errors={"comment": "Too long."})
+        raise InvalidInput(
+            N_("At most 2,000 characters."), field_errors={"comment": N_("Too long.")}
+        )
     lock_for_write(db.session)  # SQLite: judge "already rated" with the write lock held
     conflict = visible_conflict(user, conflict_id)
     reason = ratings.can_rate(user, conflict, now)  # the one rule the portal shows too
@@ -295,7 +300,7 @@ def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetim
         db.session.flush()  # PostgreSQL: a twin's insert waits here, then finds ours
     except IntegrityError:
         db.session.rollback()
-        raise StateConflict("You have already rated this resolution.") from None
+        raise StateConflict(N_("You have already rated this resolution.")) from None
     record(
         conflict.partner_id, model.SIDE_DELIVERY, "rated", now,
         evidence=model.rating_evidence(stars, weights()), conflict=conflict,
@@ -313,15 +318,17 @@ def touch_contact(partner: Partner, now: datetime) -> None:
 def check_in(actor: User, partner_id: int, note: str, *, now: datetime) -> CheckIn:
     """A manager logs contact with a partner; it counts as contact."""
     if not actor.is_staff:
-        raise PermissionDenied("Only alliance managers log check-ins.")
+        raise PermissionDenied(N_("Only alliance managers log check-ins."))
     partner = db.session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound("No such partner.")
+        raise NotFound(N_("No such partner."))
     text = (note or "").strip()
     if not text:
-        raise InvalidInput("Say what was discussed.", field_errors={"note": "A note is required."})
+        raise InvalidInput(
+            N_("Say what was discussed."), field_errors={"note": N_("A note is required.")}
+        )
     if len(text) > 5000:
-        raise InvalidInput("At most 5,000 characters.", field_errors={"note": "Too long."})
+        raise InvalidInput(N_("At most 5,000 characters."), field_errors={"note": N_("Too long.")})
     item = CheckIn(partner_id=partner.id, author_id=actor.id, note=text, at=now)
     db.session.add(item)
     touch_contact(partner, now)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services import links, preferences
@@ -55,13 +56,13 @@ def read(value: str) -> Request:
     try:
         payload = _serializer().loads(value)
     except BadSignature as exc:
-        raise InvalidInput("This unsubscribe link is not valid.") from exc
+        raise InvalidInput(N_("This unsubscribe link is not valid.")) from exc
     if not isinstance(payload, dict):
-        raise InvalidInput("This unsubscribe link is not valid.")
+        raise InvalidInput(N_("This unsubscribe link is not valid."))
     kinds = payload.get("k")
     user = db.session.get(User, payload.get("u")) if isinstance(payload.get("u"), int) else None
     if user is None or not isinstance(kinds, list):
-        raise InvalidInput("This unsubscribe link is not valid.")
+        raise InvalidInput(N_("This unsubscribe link is not valid."))
     return Request(user, [k for k in kinds if k in preferences.KINDS])
 
 

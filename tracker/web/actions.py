@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -34,7 +35,7 @@ def run_action(conflict_id: int, action: str, assignee_choices: list | None = No
         abort(404)
     refusal = _refusal(conflict_id, action)
     if refusal:
-        flash(refusal, "error")
+        flash(_(refusal), "error")
         return False
     form = form_class()
     if hasattr(form, "assignee_id"):
@@ -42,24 +43,24 @@ def run_action(conflict_id: int, action: str, assignee_choices: list | None = No
         form.assignee_id.choices = assignee_choices or []
     if not form.validate_on_submit():
         problems = "; ".join(
-            f"{getattr(form, name).label.text}: {' '.join(errors)}"
+            f"{getattr(form, name).label.text}: {' '.join(str(e) for e in errors)}"
             for name, errors in form.errors.items()
             if name != "csrf_token"
         )
         if "csrf_token" in form.errors:
-            problems = "The form expired. Reload the page and try again."
-        flash(problems or "Please complete the form.", "error")
+            problems = _("The form expired. Reload the page and try again.")
+        flash(problems or _("Please complete the form."), "error")
         return False
     fields = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit")}
     try:
         conflict = conflicts.act(current_user, conflict_id, action, fields, now=utcnow())
     except ServiceError as exc:
-        details = "; ".join(exc.field_errors.values())
-        flash(exc.message + (f" {details}" if details else ""), "error")
+        details = "; ".join(_(message) for message in exc.field_errors.values())
+        flash(_(exc.message) + (f" {details}" if details else ""), "error")
         return False
     if current_user.is_staff:
-        label = workflow.STATE_LABELS[conflict.status].lower()
-        flash(f"{conflict.ref} is now {label}.", "success")
+        label = _(workflow.STATE_LABELS[conflict.status]).lower()
+        flash(_("%(ref)s is now %(state)s.", ref=conflict.ref, state=label), "success")
     else:
-        flash(f"{conflict.ref}: {workflow.PARTNER_NEXT_STEPS[conflict.status]}", "success")
+        flash(f"{conflict.ref}: {_(workflow.PARTNER_NEXT_STEPS[conflict.status])}", "success")
     return True

@@ -10,10 +10,32 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from markupsafe import Markup
 
-__all__ = ["NO_DATA", "Point", "Series", "bar_chart", "data_table", "line_chart"]
+__all__ = [
+    "ENGLISH",
+    "NO_DATA",
+    "ChartWords",
+    "Point",
+    "Series",
+    "bar_chart",
+    "data_table",
+    "line_chart",
+]
 
 NO_DATA = "No data yet for this period."
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class ChartWords:
+    """The few words a chart writes itself, in the reader's language (the caller translates:
+    this module stays free of Flask)."""
+
+    no_data: str = NO_DATA
+    date: str = "Date"
+    months: tuple[str, ...] = MONTHS
+
+
+ENGLISH = ChartWords()
 
 SVG_NS = "http://www.w3.org/2000/svg"
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
@@ -79,6 +101,7 @@ def line_chart(
     width: int = 640,
     height: int = 260,
     chart_id: str = "chart",
+    words: ChartWords = ENGLISH,
 ) -> Markup:
     """An accessible SVG line chart over time, one polyline (and optional band) per series.
 
@@ -93,7 +116,7 @@ def line_chart(
     series = list(series)
     drawn = [(index, s, sorted(s.points, key=_key)) for index, s in enumerate(series) if s.points]
     if not drawn:
-        return _empty(chart_id, "line", title, description, width, height)
+        return _empty(chart_id, "line", title, description, width, height, words)
 
     left, right, top, bottom = 56.0, width - 28.0, 16.0, height - 44.0
     legend = Markup("")
@@ -119,7 +142,7 @@ def line_chart(
     parts = [_y_axis(y_min, y_max, y_of, left, right, top, bottom, y_label)]
     parts.append(_line(left, bottom, right, bottom, _AXIS, "chart-axis-line"))
     max_ticks = max(2, min(8, int((right - left) // 64)))
-    for moment, label in _x_ticks(first, last, max_ticks):
+    for moment, label in _x_ticks(first, last, max_ticks, words):
         x = x_of(moment)
         parts.append(_line(x, bottom, x, bottom + 4, _AXIS, "chart-tick"))
         parts.append(_text_el(label, x, bottom + 16, "middle", "chart-tick-label"))
@@ -141,7 +164,7 @@ def line_chart(
             )
         )
         for p in points:
-            tooltip = f"{_plain(s.name)}: {_moment_label(_moment(p.x))}, {_num(p.y, 2)}"
+            tooltip = f"{_plain(s.name)}: {_moment_label(_moment(p.x), words)}, {_num(p.y, 2)}"
             if p.low is not None and p.high is not None:
                 tooltip += f" ({_num(p.low, 2)}–{_num(p.high, 2)})"
             shapes.append(
@@ -172,6 +195,7 @@ def bar_chart(
     height: int = 220,
     chart_id: str = "bars",
     color: str = "#1f5fa8",
+    words: ChartWords = ENGLISH,
 ) -> Markup:
     """An accessible SVG bar chart with the value written above each bar.
 
@@ -183,7 +207,7 @@ def bar_chart(
     _check_color(color)
     bars = [(label, float(value)) for label, value in bars]
     if not bars:
-        return _empty(chart_id, "bar", title, description, width, height)
+        return _empty(chart_id, "bar", title, description, width, height, words)
     values = [value for _, value in bars]
     if not all(math.isfinite(value) for value in values):
         raise ValueError("Bar values must be finite numbers")
@@ -225,7 +249,13 @@ def bar_chart(
     return _svg(chart_id, "bar", title, description, width, height, parts)
 
 
-def data_table(series: Sequence[Series], *, caption: str, value_format: str = "{:.1f}") -> Markup:
+def data_table(
+    series: Sequence[Series],
+    *,
+    caption: str,
+    value_format: str = "{:.1f}",
+    words: ChartWords = ENGLISH,
+) -> Markup:
     """The same numbers as a table, for screen readers, copying, and readers who prefer text.
 
     One row per distinct moment across all series; a series without a value there shows
@@ -247,19 +277,19 @@ def data_table(series: Sequence[Series], *, caption: str, value_format: str = "{
 
     header = _el(
         "tr",
-        _el("th", "Date", scope="col"),
+        _el("th", words.date, scope="col"),
         *(_el("th", _plain(s.name), scope="col") for s in series),
     )
     body = [
         _el(
             "tr",
-            _el("th", _moment_label(moment), scope="row"),
+            _el("th", _moment_label(moment, words), scope="row"),
             *(_el("td", cell(rows[moment].get(index))) for index in range(len(series))),
         )
         for moment in sorted(rows)
     ]
     if not body:
-        body = [_el("tr", _el("td", NO_DATA, colspan=len(series) + 1))]
+        body = [_el("tr", _el("td", words.no_data, colspan=len(series) + 1))]
     return _el(
         "table",
         _el("caption", _plain(caption)),
@@ -303,12 +333,12 @@ def _key(p: Point) -> datetime:
     return _moment(p.x)
 
 
-def _day_label(moment: datetime) -> str:
-    return f"{moment.day} {MONTHS[moment.month - 1]}"
+def _day_label(moment: datetime, words: ChartWords = ENGLISH) -> str:
+    return f"{moment.day} {words.months[moment.month - 1]}"
 
 
-def _moment_label(moment: datetime) -> str:
-    label = f"{_day_label(moment)} {moment.year}"
+def _moment_label(moment: datetime, words: ChartWords = ENGLISH) -> str:
+    label = f"{_day_label(moment, words)} {moment.year}"
     if moment.time() != time():
         label += f" {moment:%H:%M}"
     return label
@@ -319,22 +349,27 @@ def _next_midnight(moment: datetime) -> datetime:
     return midnight if midnight >= moment else midnight + _DAY
 
 
-def _x_ticks(first: datetime, last: datetime, max_ticks: int) -> list[tuple[datetime, str]]:
+def _x_ticks(
+    first: datetime, last: datetime, max_ticks: int, words: ChartWords = ENGLISH
+) -> list[tuple[datetime, str]]:
+    def day_label(moment: datetime) -> str:
+        return _day_label(moment, words)
+
     """Tick marks on whole days, Mondays or month starts, whichever suits the span."""
     if first == last:
-        return [(first, _moment_label(first))]
+        return [(first, _moment_label(first, words))]
     days = (last - first) / _DAY
     if days <= 16:
-        ticks = _stepped(_every(_next_midnight(first), last, _DAY), max_ticks, _day_label)
+        ticks = _stepped(_every(_next_midnight(first), last, _DAY), max_ticks, day_label)
     elif days <= 92:
         start = _next_midnight(first)
         start += _DAY * ((7 - start.weekday()) % 7)
-        ticks = _stepped(_every(start, last, 7 * _DAY), max_ticks, _day_label)
+        ticks = _stepped(_every(start, last, 7 * _DAY), max_ticks, day_label)
     else:
-        ticks = _month_ticks(first, last, max_ticks)
+        ticks = _month_ticks(first, last, max_ticks, words)
     if len(ticks) < 2:  # e.g. a few hours: label the ends instead
         same_day = first.date() == last.date()
-        ticks = [(m, f"{m:%H:%M}" if same_day else _day_label(m)) for m in (first, last)]
+        ticks = [(m, f"{m:%H:%M}" if same_day else day_label(m)) for m in (first, last)]
     return ticks
 
 
@@ -350,7 +385,9 @@ def _stepped(
     return [(m, label(m)) for m in moments[::step]]
 
 
-def _month_ticks(first: datetime, last: datetime, max_ticks: int) -> list[tuple[datetime, str]]:
+def _month_ticks(
+    first: datetime, last: datetime, max_ticks: int, words: ChartWords = ENGLISH
+) -> list[tuple[datetime, str]]:
     year, month = first.year, first.month
     if datetime(year, month, 1) < first:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -362,7 +399,7 @@ def _month_ticks(first: datetime, last: datetime, max_ticks: int) -> list[tuple[
         chosen = [m for m in starts if (m.month - 1) % step == 0]
         if len(chosen) <= max_ticks:
             return [
-                (m, MONTHS[m.month - 1] + (f" {m.year}" if m.month == 1 or i == 0 else ""))
+                (m, words.months[m.month - 1] + (f" {m.year}" if m.month == 1 or i == 0 else ""))
                 for i, m in enumerate(chosen)
             ]
     years = [m for m in starts if m.month == 1]
@@ -492,9 +529,15 @@ def _legend(
 
 
 def _empty(
-    chart_id: str, kind: str, title: str, description: str, width: int, height: int
+    chart_id: str,
+    kind: str,
+    title: str,
+    description: str,
+    width: int,
+    height: int,
+    words: ChartWords = ENGLISH,
 ) -> Markup:
-    message = _text_el(NO_DATA, width / 2, height / 2, "middle", "chart-empty")
+    message = _text_el(words.no_data, width / 2, height / 2, "middle", "chart-empty")
     return _svg(chart_id, kind, title, description, width, height, [message])
 
 

@@ -15,13 +15,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from tracker.domain import workflow
+from tracker.i18n import lazy_text as _l
 from tracker.services.attachments import Upload
 
 BODY_MAX = workflow.MAX_TEXT
 
 
 def _choices(mapping: dict[str, str]) -> list[tuple[str, str]]:
-    return list(mapping.items())
+    """A domain label table as choices, each label read in the viewer's language."""
+    return [(key, _l(label)) for key, label in mapping.items()]
 
 
 def uploads_from_request(field_name: str = "attachments") -> list[Upload]:
@@ -35,38 +37,38 @@ def uploads_from_request(field_name: str = "attachments") -> list[Upload]:
 
 class ConflictForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired(message="Give the conflict a title."),
-            Length(min=5, max=200, message="The title needs 5 to 200 characters."),
+            DataRequired(message=_l("Give the conflict a title.")),
+            Length(min=5, max=200, message=_l("The title needs 5 to 200 characters.")),
         ],
     )
     description = TextAreaField(
-        "What happened, and what would resolve it?",
+        _l("What happened, and what would resolve it?"),
         validators=[
-            DataRequired("Describe what happened and what would resolve it."),
+            DataRequired(_l("Describe what happened and what would resolve it.")),
             Length(max=BODY_MAX),
         ],
     )
     category = SelectField(
-        "Category",
-        choices=[("", "— choose what it is about —"), *_choices(workflow.CATEGORIES)],
-        validators=[DataRequired(message="Choose what the conflict is about.")],
+        _l("Category"),
+        choices=[("", _l("— choose what it is about —")), *_choices(workflow.CATEGORIES)],
+        validators=[DataRequired(message=_l("Choose what the conflict is about."))],
     )
     severity = SelectField(
-        "How severe is it for you?", choices=_choices(workflow.SEVERITIES), default="medium"
+        _l("How severe is it for you?"), choices=_choices(workflow.SEVERITIES), default="medium"
     )
-    attachments = MultipleFileField("Attachments (optional)")
-    check = SubmitField("Check for similar conflicts")  # shows them; raises nothing
-    submit = SubmitField("Raise conflict")
+    attachments = MultipleFileField(_l("Attachments (optional)"))
+    check = SubmitField(_l("Check for similar conflicts"))  # shows them; raises nothing
+    submit = SubmitField(_l("Raise conflict"))
 
 
 class MessageForm(FlaskForm):
     body = TextAreaField(
-        "Message", validators=[DataRequired("Write a message."), Length(max=BODY_MAX)]
+        _l("Message"), validators=[DataRequired(_l("Write a message.")), Length(max=BODY_MAX)]
     )
-    attachments = MultipleFileField("Attachments (optional)")
-    submit = SubmitField("Send")
+    attachments = MultipleFileField(_l("Attachments (optional)"))
+    submit = SubmitField(_l("Send"))
 
 
 class StaffMessageForm(MessageForm):
@@ -74,78 +76,82 @@ class StaffMessageForm(MessageForm):
     nothing is preselected, so nothing goes to the partner by default."""
 
     visibility = RadioField(
-        "Who sees this?",
+        _l("Who sees this?"),
         choices=[
-            ("public", "Send public reply"),
-            ("internal", "Add internal note"),
+            ("public", _l("Send public reply")),
+            ("internal", _l("Add internal note")),
         ],
     )
 
 
 class TriageForm(FlaskForm):
-    severity = SelectField("Severity", choices=_choices(workflow.SEVERITIES))
-    category = SelectField("Category", choices=_choices(workflow.CATEGORIES))
-    assignee_id = SelectField("Assignee", coerce=int)
-    submit = SubmitField("Triage")
+    severity = SelectField(_l("Severity"), choices=_choices(workflow.SEVERITIES))
+    category = SelectField(_l("Category"), choices=_choices(workflow.CATEGORIES))
+    assignee_id = SelectField(_l("Assignee"), coerce=int)
+    submit = SubmitField(_l("Triage"))
 
 
 class WaitForm(FlaskForm):
     message = TextAreaField(
-        "What do you need from the partner? (public)",
-        validators=[DataRequired("Say what you need from the partner."), Length(max=BODY_MAX)],
+        _l("What do you need from the partner? (public)"),
+        validators=[DataRequired(_l("Say what you need from the partner.")), Length(max=BODY_MAX)],
     )
-    submit = SubmitField("Ask the partner")
+    submit = SubmitField(_l("Ask the partner"))
 
 
 class ResolveForm(FlaskForm):
     summary = TextAreaField(
-        "Resolution summary (public)",
-        validators=[DataRequired("Write the resolution summary."), Length(max=BODY_MAX)],
+        _l("Resolution summary (public)"),
+        validators=[DataRequired(_l("Write the resolution summary.")), Length(max=BODY_MAX)],
     )
-    root_cause = SelectField("Root cause", choices=_choices(workflow.ROOT_CAUSES))
+    root_cause = SelectField(_l("Root cause"), choices=_choices(workflow.ROOT_CAUSES))
     accountable_side = SelectField(
-        "Accountable side (recorded without blame, shown to the partner)",
+        _l("Accountable side (recorded without blame, shown to the partner)"),
         choices=_choices(workflow.ACCOUNTABLE_SIDES),
     )
-    submit = SubmitField("Resolve")
+    submit = SubmitField(_l("Resolve"))
 
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
-        "Reason", validators=[DataRequired("Give a reason."), Length(max=BODY_MAX)]
+        _l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=BODY_MAX)]
     )
-    submit = SubmitField("Send")
+    submit = SubmitField(_l("Send"))
 
 
 class WithdrawForm(FlaskForm):
-    reason = SelectField("Why withdraw it?", choices=_choices(workflow.WITHDRAW_REASONS))
-    submit = SubmitField("Withdraw")
+    reason = SelectField(_l("Why withdraw it?"), choices=_choices(workflow.WITHDRAW_REASONS))
+    submit = SubmitField(_l("Withdraw"))
 
 
 class EmptyForm(FlaskForm):
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField("Assignee", coerce=lambda v: int(v) if v not in ("", None) else None)
-    submit = SubmitField("Assign")
+    assignee_id = SelectField(
+        _l("Assignee"), coerce=lambda v: int(v) if v not in ("", None) else None
+    )
+    submit = SubmitField(_l("Assign"))
 
 
 class FieldsForm(FlaskForm):
-    severity = SelectField("Severity", choices=_choices(workflow.SEVERITIES))
-    category = SelectField("Category", choices=_choices(workflow.CATEGORIES))
-    submit = SubmitField("Save changes")
+    severity = SelectField(_l("Severity"), choices=_choices(workflow.SEVERITIES))
+    category = SelectField(_l("Category"), choices=_choices(workflow.CATEGORIES))
+    submit = SubmitField(_l("Save changes"))
 
 
 class LinkForm(FlaskForm):
     earlier_ref = StringField(
-        "Repeat of (reference of the earlier conflict)",
+        _l("Repeat of (reference of the earlier conflict)"),
         validators=[
-            DataRequired("Enter the reference of the earlier conflict, for example TR-2026-00042."),
+            DataRequired(
+                _l("Enter the reference of the earlier conflict, for example TR-2026-00042.")
+            ),
             Length(max=20),
         ],
     )
-    submit = SubmitField("Link as repeat")
+    submit = SubmitField(_l("Link as repeat"))
 
 
 ACTION_FORMS: dict[str, type[FlaskForm]] = {
@@ -161,19 +167,21 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
 
 
 class AcknowledgeForm(FlaskForm):
-    note = TextAreaField("Note (what you are doing about it)", validators=[Length(max=2000)])
-    submit = SubmitField("Acknowledge")
+    note = TextAreaField(_l("Note (what you are doing about it)"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Acknowledge"))
 
 
 class BulkForm(FlaskForm):
     """Queue bulk actions: nothing is pre-chosen, so nothing changes by accident."""
 
-    assignee_id = SelectField("Assignee", coerce=lambda v: int(v) if v not in ("", None) else None)
+    assignee_id = SelectField(
+        _l("Assignee"), coerce=lambda v: int(v) if v not in ("", None) else None
+    )
     severity = SelectField(
-        "Severity",
-        choices=[("", "— keep each conflict's —"), *_choices(workflow.SEVERITIES)],
+        _l("Severity"),
+        choices=[("", _l("— keep each conflict's —")), *_choices(workflow.SEVERITIES)],
     )
     category = SelectField(
-        "Category",
-        choices=[("", "— keep each conflict's —"), *_choices(workflow.CATEGORIES)],
+        _l("Category"),
+        choices=[("", _l("— keep each conflict's —")), *_choices(workflow.CATEGORIES)],
     )

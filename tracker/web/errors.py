@@ -7,23 +7,30 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from tracker.database import is_unavailable
+from tracker.domain.text import N_
 from tracker.extensions import login_manager
 from tracker.services import transactions
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Please go back and try again."),
-    403: ("Not allowed", "Your account does not have access to this page."),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-    405: ("Not allowed", "That action is not available here."),
-    413: ("Too large", "The upload is larger than allowed."),
-    429: ("Too many requests", "Please slow down and try again in a moment."),
-    500: ("Something went wrong", "We could not complete the request. It has been logged."),
-    503: ("Temporarily unavailable", "We cannot reach our database right now. Try again shortly."),
+    400: (
+        N_("Bad request"),
+        N_("The request could not be understood. Please go back and try again."),
+    ),
+    403: (N_("Not allowed"), N_("Your account does not have access to this page.")),
+    404: (N_("Not found"), N_("There is nothing here, or it is not yours to see.")),
+    405: (N_("Not allowed"), N_("That action is not available here.")),
+    413: (N_("Too large"), N_("The upload is larger than allowed.")),
+    429: (N_("Too many requests"), N_("Please slow down and try again in a moment.")),
+    500: (N_("Something went wrong"), N_("We could not complete the request. It has been logged.")),
+    503: (
+        N_("Temporarily unavailable"),
+        N_("We cannot reach our database right now. Try again shortly."),
+    ),
 }
 
 
 def _render(status: int, detail: str | None = None):  # type: ignore[no-untyped-def]
-    title, message = MESSAGES.get(status, ("Error", "Something went wrong."))
+    title, message = MESSAGES.get(status, (N_("Error"), N_("Something went wrong.")))
     return render_template(
         "errors/error.html", status=status, title=title, message=detail or message
     ), status
@@ -34,7 +41,7 @@ def register_errorhandlers(app: Flask) -> None:
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         app.logger.info("CSRF rejected: %s", error.description)
         return _render(
-            400, "The form expired or was sent from elsewhere. Reload the page and try again."
+            400, N_("The form expired or was sent from elsewhere. Reload the page and try again.")
         )
 
     @app.errorhandler(HTTPException)

@@ -2,16 +2,68 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta
 
+from babel.dates import get_month_names
 from flask import Flask
+from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tracker.domain import workflow
-from tracker.domain.clock import SLA_STATE_LABELS, format_duration, format_working_time
+from tracker.domain.accounts import LOCALES
+from tracker.domain.clock import (
+    SLA_STATE_LABELS,
+    WORKING_DAYS,
+    WORKING_HOURS,
+    WORKING_MINUTES,
+    format_working_time,
+)
+from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
+from tracker.domain.text import N_
+from tracker.i18n import format_local
+from tracker.web.charts import ENGLISH as ENGLISH_CHART_WORDS
+from tracker.web.charts import ChartWords
 from tracker.web.markdown import render_markdown
+
+
+class TranslatedLabels(Mapping[str, str]):
+    """A domain label table read in the viewer's language: the domain marks, the edge translates."""
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = labels
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+class TranslatedWorkflow:
+    """`wf` in templates: the workflow module, its label tables translated on reading."""
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(workflow, name)
+        return TranslatedLabels(value) if name in _LABEL_TABLES else value
+
+
+_LABEL_TABLES = frozenset(
+    {
+        "STATE_LABELS",
+        "PARTNER_STATE_LABELS",
+        "PARTNER_NEXT_STEPS",
+        "CATEGORIES",
+        "SEVERITIES",
+        "ROOT_CAUSES",
+        "ACCOUNTABLE_SIDES",
+        "WITHDRAW_REASONS",
+    }
+)
 
 
 def viewer_timezone() -> str:
@@ -20,40 +72,80 @@ def viewer_timezone() -> str:
     return "UTC"
 
 
+ROLE_NAMES: dict[str, str] = {
+    "admin": N_("admin"),
+    "manager": N_("manager"),
+    "partner": N_("partner"),
+}
+
+TIER_NAMES: dict[str, str] = {
+    "strategic": N_("strategic"),
+    "preferred": N_("preferred"),
+    "standard": N_("standard"),
+}
+
 NAVIGATION: dict[str, tuple[tuple[str, str], ...]] = {
     "partner": (
-        ("portal.conflicts_list", "My conflicts"),
-        ("portal.new_conflict", "New conflict"),
-        ("trust.own_trust", "Our track record"),
-        ("main.organisation", "My organisation"),
+        ("portal.conflicts_list", N_("My conflicts")),
+        ("portal.new_conflict", N_("New conflict")),
+        ("trust.own_trust", N_("Our track record")),
+        ("main.organisation", N_("My organisation")),
     ),
     "manager": (
-        ("console.queue", "Queue"),
-        ("console.escalations_page", "Escalations"),
-        ("trust.portfolio", "Portfolio"),
-        ("console.reports_page", "Reports"),
-        ("partners.index", "Partners"),
+        ("console.queue", N_("Queue")),
+        ("console.escalations_page", N_("Escalations")),
+        ("trust.portfolio", N_("Portfolio")),
+        ("console.reports_page", N_("Reports")),
+        ("partners.index", N_("Partners")),
     ),
     "admin": (
-        ("console.queue", "Queue"),
-        ("console.escalations_page", "Escalations"),
-        ("trust.portfolio", "Portfolio"),
-        ("console.reports_page", "Reports"),
-        ("admin.users", "Users"),
-        ("partners.index", "Partners"),
-        ("admin.agreements", "Agreements"),
-        ("admin.outbox", "Outbox"),
-        ("admin.audit_log", "Audit log"),
-        ("admin.inbound_mail_page", "Inbound mail"),
-        ("admin.settings", "Settings"),
+        ("console.queue", N_("Queue")),
+        ("console.escalations_page", N_("Escalations")),
+        ("trust.portfolio", N_("Portfolio")),
+        ("console.reports_page", N_("Reports")),
+        ("admin.users", N_("Users")),
+        ("partners.index", N_("Partners")),
+        ("admin.agreements", N_("Agreements")),
+        ("admin.outbox", N_("Outbox")),
+        ("admin.audit_log", N_("Audit log")),
+        ("admin.inbound_mail_page", N_("Inbound mail")),
+        ("admin.settings", N_("Settings")),
     ),
 }
 
 
 def state_label(status: str) -> str:
-    """A conflict state in the viewer's words (partners never read the queue's)."""
+    """A conflict state in the viewer's words and language (partners never read the queue's)."""
     staff = not getattr(current_user, "is_authenticated", False) or current_user.is_staff
-    return workflow.state_label(status, staff=staff)
+    return gettext(workflow.state_label(status, staff=staff))
+
+
+def working_time(value: timedelta, day_length: timedelta) -> str:
+    """A business duration as partners read it (whole working days, else hours or minutes),
+    in their language; the domain decides the unit and the number."""
+    text = format_working_time(value, day_length)
+    number = int(text.split(" ", 1)[0])
+    if text in (form.format(n=number) for form in WORKING_DAYS):
+        return ngettext("%(num)d working day", "%(num)d working days", number)
+    if text in (form.format(n=number) for form in WORKING_HOURS):
+        return ngettext("%(num)d working hour", "%(num)d working hours", number)
+    if text in (form.format(n=number) for form in WORKING_MINUTES):
+        return ngettext("%(num)d working minute", "%(num)d working minutes", number)
+    return text
+
+
+def month_year(day: date) -> str:
+    """ "November 2026" in the reader's language."""
+    if str(get_locale() or "en") == "en":
+        return day.strftime("%B %Y")
+    return format_date(day, "LLLL yyyy")
+
+
+def short_date(day: date) -> str:
+    """ "Wed 02 Dec 2026" in the reader's language."""
+    if str(get_locale() or "en") == "en":
+        return day.strftime("%a %d %b %Y")
+    return format_date(day, "medium")
 
 
 def nav_items() -> tuple[tuple[str, str], ...]:
@@ -72,24 +164,84 @@ def unread_notifications() -> int:
     return unread_count(current_user)
 
 
-def age(since: datetime, now: datetime) -> str:
-    """A short wall-clock age: 3d 4h, 5h 10m, 12m."""
-    minutes = max(0, int((now - since).total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
+def short_span(minutes: int) -> str:
+    """3d 4h, 5h 10m or 12m in the reader's language (a wall-clock span, days of 24h)."""
+    days, rest = divmod(max(0, minutes), 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return gettext("%(days)sd %(hours)sh", days=days, hours=hours)
     if hours:
-        return f"{hours}h {mins}m"
-    return f"{mins}m"
+        return gettext("%(hours)sh %(minutes)sm", hours=hours, minutes=mins)
+    return gettext("%(minutes)sm", minutes=mins)
+
+
+def age(since: datetime, now: datetime) -> str:
+    """A short wall-clock age: 3d 4h, 5h 10m, 12m."""
+    return short_span(int((now - since).total_seconds() // 60))
+
+
+def business_duration(value: timedelta) -> str:
+    """Compact business durations: 1h, 3h 20m (8h days are not assumed, so no days)."""
+    minutes = int(abs(value).total_seconds() // 60)
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return gettext("%(hours)sh %(minutes)sm", hours=hours, minutes=mins)
+    if hours:
+        return gettext("%(hours)sh", hours=hours)
+    return gettext("%(minutes)sm", minutes=mins)
 
 
 def countdown(due: datetime | None, now: datetime) -> str:
     """Server-side text of a countdown badge; countdown.js keeps it current."""
     if due is None:
-        return "no deadline"
-    left = due - now
-    return f"due in {age(now, due)}" if left >= timedelta(0) else f"overdue by {age(due, now)}"
+        return gettext("no deadline")
+    if due - now >= timedelta(0):
+        return gettext("due in %(span)s", span=age(now, due))
+    return gettext("overdue by %(span)s", span=age(due, now))
+
+
+def countdown_phrases() -> dict[str, str]:
+    """The countdown's words for countdown.js, as data-* attributes of <html>."""
+    return {
+        "data-due-in": gettext("due in %(span)s", span="{span}"),
+        "data-overdue-by": gettext("overdue by %(span)s", span="{span}"),
+        "data-span-days": gettext("%(days)sd %(hours)sh", days="{d}", hours="{h}"),
+        "data-span-hours": gettext("%(hours)sh %(minutes)sm", hours="{h}", minutes="{m}"),
+        "data-span-minutes": gettext("%(minutes)sm", minutes="{m}"),
+    }
+
+
+def longdate(day: date) -> str:
+    """ "Tuesday 17 November 2026" in the reader's language (CLDR's order elsewhere)."""
+    if str(get_locale() or "en") == "en":
+        return day.strftime("%A %d %B %Y")
+    return format_date(day, "full")
+
+
+def chart_words() -> ChartWords:
+    """What a chart writes by itself, in the reader's language (charts.py imports no Flask)."""
+    locale = str(get_locale() or "en")
+    if locale == "en":
+        return ENGLISH_CHART_WORDS
+    months = get_month_names("abbreviated", context="stand-alone", locale=locale)
+    return ChartWords(
+        no_data=gettext(N_("No data yet for this period.")),  # charts.NO_DATA
+        date=gettext("Date"),
+        months=tuple(months[m] for m in range(1, 13)),
+    )
+
+
+def decimal(value: float | None, places: int = 1) -> str:
+    """A number in the reader's notation (1,5 in German), at most `places` decimals."""
+    if value is None:
+        return "—"
+    return format_decimal(round(value, places), format="#,##0." + "#" * places)
+
+
+def signed(value: float, places: int = 1) -> str:
+    """A change figure with its sign (+2.5, -1.0) in the reader's notation."""
+    shown = format_decimal(abs(round(value, places)), format="0." + "0" * places)
+    return ("-" if round(value, places) < 0 else "+") + shown
 
 
 def live_sla_state(conflict, now: datetime) -> str:  # type: ignore[no-untyped-def]
@@ -100,31 +252,43 @@ def live_sla_state(conflict, now: datetime) -> str:  # type: ignore[no-untyped-d
 
 
 def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | None = None) -> str:
-    """Format an aware UTC datetime in the viewer's zone, with the zone's abbreviation."""
+    """Format an aware UTC datetime in the viewer's zone and language, with the zone's name."""
     if value is None:
         return "—"
-    try:
-        local = value.astimezone(ZoneInfo(tz or viewer_timezone()))
-    except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
-        local = value
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return format_local(value, tz or viewer_timezone(), fmt)
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["unread_notifications"] = unread_notifications
-    app.jinja_env.globals["wf"] = workflow
+    app.jinja_env.globals["wf"] = TranslatedWorkflow()
     app.jinja_env.globals["state_label"] = state_label
-    app.jinja_env.filters["working_time"] = format_working_time
+    app.jinja_env.filters["working_time"] = working_time
+    app.jinja_env.filters["monthyear"] = month_year
+    app.jinja_env.filters["shortdate"] = short_date
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
     app.jinja_env.globals["live_sla_state"] = live_sla_state
-    app.jinja_env.globals["sla_labels"] = SLA_STATE_LABELS
-    app.jinja_env.filters["duration"] = format_duration
-    app.jinja_env.filters["seconds_duration"] = lambda s: format_duration(timedelta(seconds=s or 0))
+    app.jinja_env.globals["tier_names"] = TranslatedLabels(TIER_NAMES)
+    app.jinja_env.globals["role_names"] = TranslatedLabels(ROLE_NAMES)
+    app.jinja_env.globals["level_labels"] = TranslatedLabels(LEVEL_LABELS)
+    app.jinja_env.globals["clock_labels"] = TranslatedLabels(CLOCK_LABELS)
+    app.jinja_env.globals["locale_names"] = LOCALES
+    app.jinja_env.filters["decimal"] = decimal
+    app.jinja_env.filters["longdate"] = longdate
+    app.jinja_env.filters["signed"] = signed
+    app.jinja_env.globals["sla_labels"] = TranslatedLabels(SLA_STATE_LABELS)
+    app.jinja_env.globals["countdown_phrases"] = countdown_phrases
+    app.jinja_env.filters["duration"] = business_duration
+    app.jinja_env.filters["seconds_duration"] = lambda s: business_duration(
+        timedelta(seconds=s or 0)
+    )
+    app.jinja_env.filters["t"] = gettext  # a domain label or message marked with N_
     app.jinja_env.filters["markdown"] = render_markdown
 
     @app.after_request

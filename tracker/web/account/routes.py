@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
+from tracker.i18n import select_locale
 from tracker.services import accounts, api_tokens, partner_webhooks
 from tracker.services.errors import InvalidInput, NotFound
 from tracker.web.access import role_required
@@ -58,7 +61,10 @@ def revoke_token(token_id: int):
         token = api_tokens.revoke(current_user, token_id, utcnow())
     except NotFound:
         abort(404)
-    flash(f"Token {token.name} ({token.prefix}…) is revoked.", "success")
+    flash(
+        _("Token %(name)s (%(prefix)s…) is revoked.", name=token.name, prefix=token.prefix),
+        "success",
+    )
     return redirect(url_for("account.tokens"))
 
 
@@ -97,7 +103,7 @@ def deactivate_webhook(hook_id: int):
         partner_webhooks.deactivate(current_user, hook_id, utcnow())
     except NotFound:
         abort(404)
-    flash("The webhook is deactivated.", "success")
+    flash(_("The webhook is deactivated."), "success")
     return redirect(url_for("account.webhooks"))
 
 
@@ -110,13 +116,20 @@ def _end_of_day(day) -> datetime | None:  # type: ignore[no-untyped-def]
 @login_required
 def overview():
     """Everything about one's own account in one place: timezone, password, tokens, hooks."""
-    form = TimezoneForm(timezone=current_user.timezone or "")
+    form = TimezoneForm(timezone=current_user.timezone or "", locale=current_user.locale or "")
     if form.validate_on_submit():
         try:
-            accounts.set_timezone(current_user, form.timezone.data or None)
+            accounts.set_reading_preferences(
+                current_user, timezone=form.timezone.data or None, locale=form.locale.data or None
+            )
         except InvalidInput as exc:
-            form.timezone.errors = [exc.message]
+            for name, message in exc.field_errors.items():
+                getattr(form, name).errors = [_(message)]
         else:
-            flash("Times are now shown in " + current_user.display_timezone + ".", "success")
+            with force_locale(select_locale()):
+                flash(
+                    _("Times are now shown in %(zone)s.", zone=current_user.display_timezone),
+                    "success",
+                )
             return redirect(url_for("account.overview"))
     return render_template("account/overview.html", form=form)

@@ -7,6 +7,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -31,7 +33,7 @@ def _found(getter: Callable[[int], Any], item_id: int) -> Any:
 
 def _policy_form() -> PolicyForm:
     form = PolicyForm()
-    form.calendar_id.choices = [(None, "Partner's own office hours")] + [
+    form.calendar_id.choices = [(None, _("Partner's own office hours"))] + [
         (cid, name) for cid, name in agreements.calendar_choices()
     ]
     return form
@@ -57,7 +59,10 @@ def _save_calendar(form: CalendarForm, save: Callable[..., SlaCalendar]) -> Any:
         apply_field_errors(form, exc)
         return None
     flash(
-        f"Calendar {calendar.name} was saved. It applies to conflicts raised from now on.",
+        _(
+            "Calendar %(name)s was saved. It applies to conflicts raised from now on.",
+            name=calendar.name,
+        ),
         "success",
     )
     return redirect(url_for("admin.agreements"))
@@ -98,8 +103,11 @@ def _submit_policy(
         apply_field_errors(form, exc)
         return None, None
     flash(
-        f"Policy {policy.name} was saved. New conflicts are measured against it; open ones "
-        "keep the targets they started under until you re-apply it.",
+        _(
+            "Policy %(name)s was saved. New conflicts are measured against it; open ones "
+            "keep the targets they started under until you re-apply it.",
+            name=policy.name,
+        ),
         "success",
     )
     return redirect(url_for("admin.edit_policy", policy_id=policy.id)), None
@@ -143,5 +151,10 @@ def reapply_policy(policy_id: int):
         count = agreements.reapply_policy(current_user, policy_id, utcnow())
     except NotFound:
         abort(404)
-    flash(f"Re-applied to {count} open conflict{'' if count == 1 else 's'}.", "success")
+    flash(
+        ngettext(
+            "Re-applied to %(num)d open conflict.", "Re-applied to %(num)d open conflicts.", count
+        ),
+        "success",
+    )
     return redirect(url_for("admin.edit_policy", policy_id=policy_id))

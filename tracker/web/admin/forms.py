@@ -19,14 +19,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from tracker.domain.accounts import TIERS, timezone_choices
+from tracker.domain.accounts import LOCALES, TIER_LABELS, TIERS, timezone_choices
 from tracker.domain.clock import (
     DEFAULT_CRITICAL_PERCENT,
     DEFAULT_TARGETS,
     DEFAULT_WARNING_PERCENT,
     WEEKDAY_KEYS,
 )
+from tracker.domain.workflow import SEVERITIES as DOMAIN_SEVERITIES
 from tracker.domain.workflow import SEVERITY_RANK
+from tracker.i18n import lazy_text as _l
+
+
+def _optional_str(value: str | None) -> str | None:
+    return None if value in (None, "", "None") else value
 
 
 def _optional_int(value: str | int | None) -> int | None:
@@ -37,45 +43,49 @@ def _optional_int(value: str | int | None) -> int | None:
 
 class UserForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter the person's email address."), Length(max=254)]
+        _l("Email"),
+        validators=[DataRequired(_l("Enter the person's email address.")), Length(max=254)],
     )
     name = StringField(
-        "Full name", validators=[DataRequired("Enter the person's full name."), Length(max=120)]
+        _l("Full name"),
+        validators=[DataRequired(_l("Enter the person's full name.")), Length(max=120)],
     )
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[
-            ("partner", "Partner user"),
-            ("manager", "Alliance manager"),
-            ("admin", "Admin (full access)"),
+            ("partner", _l("Partner user")),
+            ("manager", _l("Alliance manager")),
+            ("admin", _l("Admin (full access)")),
         ],
         default="partner",
     )
-    partner_id = SelectField("Partner organisation (partner users only)", coerce=_optional_int)
-    submit = SubmitField("Create and invite")
+    partner_id = SelectField(_l("Partner organisation (partner users only)"), coerce=_optional_int)
+    submit = SubmitField(_l("Create and invite"))
 
 
 class PartnerForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Enter the partner's name."), Length(max=120)]
+        _l("Name"), validators=[DataRequired(_l("Enter the partner's name.")), Length(max=120)]
     )
-    tier = SelectField("Tier", choices=[(t, t.capitalize()) for t in TIERS])
-    timezone = SelectField("Timezone", choices=[])
-    country = StringField("Country (ISO code, e.g. DE)", validators=[Optional(), Length(max=2)])
-    owner_id = SelectField("Relationship owner", coerce=_optional_int)
-    sla_policy_id = SelectField("Agreement", coerce=_optional_int)
-    active = BooleanField("Active", default=True)
-    submit = SubmitField("Save partner")
+    tier = SelectField(_l("Tier"), choices=[(t, _l(TIER_LABELS[t])) for t in TIERS])
+    timezone = SelectField(_l("Timezone"), choices=[])
+    country = StringField(_l("Country (ISO code, e.g. DE)"), validators=[Optional(), Length(max=2)])
+    owner_id = SelectField(_l("Relationship owner"), coerce=_optional_int)
+    sla_policy_id = SelectField(_l("Agreement"), coerce=_optional_int)
+    default_locale = SelectField(_l("Default language"), coerce=_optional_str)
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save partner"))
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(z, z) for z in timezone_choices()]
+        self.default_locale.choices = [(None, _l("— English —")), *LOCALES.items()]
 
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(_l("Confirm"))
 
 
 # --- partner agreements ----------------------------------------------------------------------
@@ -122,21 +132,21 @@ _WEEKDAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satu
 
 class CalendarForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Enter a name for the calendar."), Length(max=120)]
+        _l("Name"), validators=[DataRequired(_l("Enter a name for the calendar.")), Length(max=120)]
     )
     # The service explains an unknown timezone better than "Not a valid choice".
-    timezone = SelectField("Timezone", choices=[], default="UTC", validate_choice=False)
-    always_open = BooleanField("Open 24x7: the clock never pauses, not even on holidays")
-    mon = IntervalsField("Monday", default="09:00-17:00")
-    tue = IntervalsField("Tuesday", default="09:00-17:00")
-    wed = IntervalsField("Wednesday", default="09:00-17:00")
-    thu = IntervalsField("Thursday", default="09:00-17:00")
-    fri = IntervalsField("Friday", default="09:00-17:00")
-    sat = IntervalsField("Saturday")
-    sun = IntervalsField("Sunday")
-    holidays = TextAreaField("Holidays (one date a line, YYYY-MM-DD)")
-    holiday_country = StringField("Public holidays of country (ISO code, e.g. DE)")
-    submit = SubmitField("Save calendar")
+    timezone = SelectField(_l("Timezone"), choices=[], default="UTC", validate_choice=False)
+    always_open = BooleanField(_l("Open 24x7: the clock never pauses, not even on holidays"))
+    mon = IntervalsField(_l("Monday"), default="09:00-17:00")
+    tue = IntervalsField(_l("Tuesday"), default="09:00-17:00")
+    wed = IntervalsField(_l("Wednesday"), default="09:00-17:00")
+    thu = IntervalsField(_l("Thursday"), default="09:00-17:00")
+    fri = IntervalsField(_l("Friday"), default="09:00-17:00")
+    sat = IntervalsField(_l("Saturday"))
+    sun = IntervalsField(_l("Sunday"))
+    holidays = TextAreaField(_l("Holidays (one date a line, YYYY-MM-DD)"))
+    holiday_country = StringField(_l("Public holidays of country (ISO code, e.g. DE)"))
+    submit = SubmitField(_l("Save calendar"))
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -169,7 +179,7 @@ class CalendarForm(FlaskForm):
 
 def _finite(form: Any, field: Any) -> None:
     if field.data is not None and not field.data.is_finite():
-        raise ValidationError("Enter a number of hours, such as 4 or 0.5.")
+        raise ValidationError(_l("Enter a number of hours, such as 4 or 0.5."))
 
 
 class HoursField(DecimalField):
@@ -180,7 +190,10 @@ class HoursField(DecimalField):
             label,
             default=default,
             places=None,
-            validators=[InputRequired("Enter a number of hours, for example 8 or 0.5."), _finite],
+            validators=[
+                InputRequired(_l("Enter a number of hours, for example 8 or 0.5.")),
+                _finite,
+            ],
             **kwargs,
         )
 
@@ -203,8 +216,17 @@ class HoursField(DecimalField):
 def _target(severity: str, kind: str) -> HoursField:
     """A target in business hours, defaulting to the built-in agreement."""
     default = getattr(DEFAULT_TARGETS[severity], kind)
-    label = f"{severity.capitalize()}: time to {kind} (business hours)"
+    label = (
+        _l("%(severity)s: time to triage (business hours)", severity=SEVERITY_NAMES[severity])
+        if kind == "triage"
+        else _l(
+            "%(severity)s: time to resolution (business hours)", severity=SEVERITY_NAMES[severity]
+        )
+    )
     return HoursField(label, Decimal(int(default.total_seconds())) / 3600)
+
+
+SEVERITY_NAMES = {key: _l(label) for key, label in DOMAIN_SEVERITIES.items()}
 
 
 SEVERITIES = tuple(SEVERITY_RANK)  # critical, high, medium, low
@@ -212,13 +234,14 @@ SEVERITIES = tuple(SEVERITY_RANK)  # critical, high, medium, low
 
 class PolicyForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Enter a name for the agreement."), Length(max=120)]
+        _l("Name"),
+        validators=[DataRequired(_l("Enter a name for the agreement.")), Length(max=120)],
     )
     tier = SelectField(
-        "Default for partner tier",
-        choices=[("", "— none —")] + [(t, t.capitalize()) for t in TIERS],
+        _l("Default for partner tier"),
+        choices=[("", _l("— none —"))] + [(t, _l(TIER_LABELS[t])) for t in TIERS],
     )
-    calendar_id = SelectField("Calendar", coerce=_optional_int)
+    calendar_id = SelectField(_l("Calendar"), coerce=_optional_int)
     critical_triage = _target("critical", "triage")
     critical_resolution = _target("critical", "resolution")
     high_triage = _target("high", "triage")
@@ -228,23 +251,25 @@ class PolicyForm(FlaskForm):
     low_triage = _target("low", "triage")
     low_resolution = _target("low", "resolution")
     warning_percent = IntegerField(
-        "Warn at (% of the target used)",
-        validators=[InputRequired("Enter the percentage at which to warn, for example 75.")],
+        _l("Warn at (percent of the target used)"),
+        validators=[InputRequired(_l("Enter the percentage at which to warn, for example 75."))],
         default=DEFAULT_WARNING_PERCENT,
     )
     critical_percent = IntegerField(
-        "Critical at (% of the target used)",
-        validators=[InputRequired("Enter the critical percentage, for example 150.")],
+        _l("Critical at (percent of the target used)"),
+        validators=[InputRequired(_l("Enter the critical percentage, for example 150."))],
         default=DEFAULT_CRITICAL_PERCENT,
     )
     reminder_interval = IntegerField(
-        "Remind every (minutes)",
-        validators=[InputRequired("Enter how many minutes between reminders, for example 240.")],
+        _l("Remind every (minutes)"),
+        validators=[
+            InputRequired(_l("Enter how many minutes between reminders, for example 240."))
+        ],
         default=240,
     )
-    response_expectation = HoursField("Partner answers within (business hours)", Decimal(16))
-    preview = SubmitField("Preview")
-    submit = SubmitField("Save policy")
+    response_expectation = HoursField(_l("Partner answers within (business hours)"), Decimal(16))
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Save policy"))
 
     def targets(self) -> list[tuple[str, HoursField, HoursField]]:
         """(severity, triage field, resolution field), most urgent first."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -40,7 +41,10 @@ def retry_outbox_message(message_id: int):
     except NotFound:
         abort(404)
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash(f"Message #{message_id} is queued again and will be sent shortly.", "success")
+        flash(
+            _("Message #%(id)s is queued again and will be sent shortly.", id=message_id),
+            "success",
+        )
     return redirect(url_for("admin.outbox", status=request.args.get("status") or None))

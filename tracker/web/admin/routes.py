@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -19,11 +20,11 @@ from tracker.web.paging import page_arg
 
 
 def _partner_choices() -> list[tuple[int | None, str]]:
-    return [(None, "— none —"), *choices.partner_names()]
+    return [(None, _("— none —")), *choices.partner_names()]
 
 
 def _staff_choices() -> list[tuple[int | None, str]]:
-    return [(None, "— none —"), *choices.staff()]
+    return [(None, _("— none —")), *choices.staff()]
 
 
 def _user_or_404(user_id: int):  # type: ignore[no-untyped-def]
@@ -68,8 +69,12 @@ def new_user():
         else:
             accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
             flash(
-                f"{user.name} was created and an invitation e-mail is on its way to {user.email}. "
-                "The link below works too.",
+                _(
+                    "%(name)s was created and an invitation e-mail is on its way to %(email)s. "
+                    "The link below works too.",
+                    name=user.name,
+                    email=user.email,
+                ),
                 "success",
             )
             return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
@@ -95,10 +100,15 @@ def toggle_user(user_id: int):
         abort(400)
     user = _user_or_404(user_id)
     if user.id == current_user.id:
-        flash("You cannot deactivate your own account.", "error")
+        flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     accounts.set_active(user.id, not user.active, now=utcnow(), actor=current_user)
-    flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+    flash(
+        _("%(name)s is now active.", name=user.name)
+        if user.active
+        else _("%(name)s is now deactivated.", name=user.name),
+        "success",
+    )
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -110,11 +120,11 @@ def reissue_invite(user_id: int):
         abort(400)
     user = _user_or_404(user_id)
     if user.password_hash is not None:
-        flash("This user has already set a password.", "error")
+        flash(_("This user has already set a password."), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     accounts.reissue_invite(user.id, actor=current_user, now=utcnow())
     accounts.queue_invitation(user, accounts.invite_url(user), now=utcnow())
-    flash("A new invitation was sent; earlier links no longer work.", "success")
+    flash(_("A new invitation was sent; earlier links no longer work."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id, invite=1))
 
 
@@ -123,7 +133,7 @@ def reissue_invite(user_id: int):
 def new_partner():
     form = PartnerForm()
     form.owner_id.choices = _staff_choices()
-    form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
+    form.sla_policy_id.choices = [(None, _("Tier default")), *agreements.policy_choices()]
     if request.method == "GET":
         form.timezone.data = "Europe/Berlin"
     if form.validate_on_submit():
@@ -135,13 +145,14 @@ def new_partner():
                 country=form.country.data,
                 owner_id=form.owner_id.data,
                 sla_policy_id=form.sla_policy_id.data,
+                default_locale=form.default_locale.data,
                 now=utcnow(),
                 actor=current_user,
             )
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(f"Partner {partner.name} was created.", "success")
+            flash(_("Partner %(name)s was created.", name=partner.name), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("admin/partner_form.html", form=form, partner=None)
 
@@ -152,7 +163,7 @@ def edit_partner(partner_id: int):
     partner = _partner_or_404(partner_id)
     form = PartnerForm(obj=partner)
     form.owner_id.choices = _staff_choices()
-    form.sla_policy_id.choices = [(None, "Tier default"), *agreements.policy_choices()]
+    form.sla_policy_id.choices = [(None, _("Tier default")), *agreements.policy_choices()]
     if form.validate_on_submit():
         try:
             partners.update_partner(
@@ -164,13 +175,14 @@ def edit_partner(partner_id: int):
                 owner_id=form.owner_id.data,
                 active=form.active.data,
                 sla_policy_id=form.sla_policy_id.data,
+                default_locale=form.default_locale.data,
                 now=utcnow(),
                 actor=current_user,
             )
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(f"Partner {partner.name} was saved.", "success")
+            flash(_("Partner %(name)s was saved.", name=partner.name), "success")
             return redirect(url_for("partners.detail", partner_id=partner.id))
     return render_template("admin/partner_form.html", form=form, partner=partner)
 

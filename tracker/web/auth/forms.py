@@ -5,50 +5,55 @@ from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.domain.accounts import MIN_PASSWORD_LENGTH
+from tracker.i18n import lazy_text as _l
 
 PASSWORD_LENGTH = Length(
     min=MIN_PASSWORD_LENGTH,
     max=256,
-    message=f"Password must be at least {MIN_PASSWORD_LENGTH} and at most 256 characters long.",
+    message=_l(
+        "Password must be at least %(min)s and at most 256 characters long.",
+        min=MIN_PASSWORD_LENGTH,
+    ),
 )
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email", validators=[DataRequired("Enter your email address."), Length(max=254)]
+        _l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)]
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=256)]
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
     )
-    submit = SubmitField("Sign in")
+    submit = SubmitField(_l("Sign in"))
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired("Enter your current password.")]
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password."))]
     )
     new_password = PasswordField(
-        "New password", validators=[DataRequired("Enter a new password."), PASSWORD_LENGTH]
+        _l("New password"), validators=[DataRequired(_l("Enter a new password.")), PASSWORD_LENGTH]
     )
     confirm = PasswordField(
-        "Repeat new password",
+        _l("Repeat new password"),
         validators=[
-            DataRequired("Enter the new password again."),
-            EqualTo("new_password", message="The passwords differ."),
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new_password", message=_l("The passwords differ.")),
         ],
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(_l("Change password"))
 
 
 class AcceptInviteForm(FlaskForm):
     password = PasswordField(
-        "Choose a password", validators=[DataRequired("Choose a password."), PASSWORD_LENGTH]
+        _l("Choose a password"),
+        validators=[DataRequired(_l("Choose a password.")), PASSWORD_LENGTH],
     )
     confirm = PasswordField(
-        "Repeat password",
+        _l("Repeat password"),
         validators=[
-            DataRequired("Enter the password again."),
-            EqualTo("password", message="The passwords differ."),
+            DataRequired(_l("Enter the password again.")),
+            EqualTo("password", message=_l("The passwords differ.")),
         ],
     )
-    submit = SubmitField("Set password and sign in")
+    submit = SubmitField(_l("Set password and sign in"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.clock import utcnow
@@ -40,7 +41,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data, now=utcnow())
         if user is None:
             throttle.record_failure(form.email.data, address)
-            flash("Email or password is not correct, or the account is deactivated.", "error")
+            flash(_("Email or password is not correct, or the account is deactivated."), "error")
             return render_template("auth/login.html", form=form), 401
         throttle.record_success(form.email.data, address)
         _start_session(user)
@@ -51,11 +52,12 @@ def login():
 def _refusal_message(reason: str) -> str:
     if reason == LOCKED:
         minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
-        return (
-            f"Too many failed sign-in attempts. Please wait {minutes} minutes and try again, "
-            "or ask an administrator to reset your password."
+        return _(
+            "Too many failed sign-in attempts. Please wait %(minutes)s minutes and try again, "
+            "or ask an administrator to reset your password.",
+            minutes=minutes,
         )
-    return (
+    return _(
         "This account has had many failed sign-in attempts, so sign-ins from new places are "
         "slowed down. Please wait a few seconds and try again."
     )
@@ -68,7 +70,7 @@ def logout():
     accounts.close_session(current_user.get_id(), now=utcnow())
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -86,8 +88,10 @@ def change_password():
         else:
             _start_session(current_user._get_current_object())
             flash(
-                "Your password is changed. Your other sessions were signed out and your API "
-                "tokens revoked.",
+                _(
+                    "Your password is changed. Your other sessions were signed out and your API "
+                    "tokens revoked."
+                ),
                 "success",
             )
             return redirect(url_for("main.index"))
@@ -112,6 +116,6 @@ def accept_invite(token: str):
             apply_field_errors(form, exc)
         else:
             _start_session(user)
-            flash(f"Welcome to Trustomer, {user.name}.", "success")
+            flash(_("Welcome to Trustomer, %(name)s.", name=user.name), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/accept_invite.html", form=form, invited=invited)

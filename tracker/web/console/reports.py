@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain.accounts import STAFF_ROLES
+from tracker.domain.text import N_
 from tracker.services import reports
 from tracker.web.access import role_required
 from tracker.web.charts import bar_chart
 from tracker.web.console.blueprint import bp
 from tracker.web.csv_export import download
+from tracker.web.templating import chart_words
 
 TABLES = {
-    "month": ("Per month", "by_month"),
-    "category": ("Per category", "by_category"),
-    "partner": ("Per partner", "by_partner"),
-    "assignee": ("Per assignee", "by_assignee"),
+    "month": (N_("Per month"), "by_month"),
+    "category": (N_("Per category"), "by_category"),
+    "partner": (N_("Per partner"), "by_partner"),
+    "assignee": (N_("Per assignee"), "by_assignee"),
 }
 HEADER = (
     "group", "raised", "triaged", "first_resolved", "triage_p50_business_hours",
@@ -57,14 +60,14 @@ def reports_page():
         header=HEADER,
         row=_row,
         volume_chart=bar_chart(
-            months, title="Conflicts raised per month", chart_id="report-volume",
-            description="How many conflicts were raised in each of the last 12 months.",
-            y_label="Conflicts",
+            months, title=_("Conflicts raised per month"), chart_id="report-volume",
+            description=_("How many conflicts were raised in each of the last 12 months."),
+            y_label=_("Conflicts"), words=chart_words(),
         ),
         compliance_chart=bar_chart(
-            compliance, title="SLA compliance per month", chart_id="report-compliance",
-            description="Share of first resolutions in each month that met the resolution "
-            "target.", y_label="Percent", y_max=100, color="#1d7a46",
+            compliance, title=_("SLA compliance per month"), chart_id="report-compliance",
+            description=_("Share of first resolutions in each month that met the resolution "
+            "target."), y_label=_("Percent"), y_max=100, color="#1d7a46", words=chart_words(),
         ),
     )  # fmt: skip
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain import escalation as esc_domain
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
+from tracker.domain.escalation import LEVEL_LABELS
 from tracker.services import (
     conflict_access,
     conflict_search,
@@ -60,7 +62,7 @@ def queue():
     filters = _filters()
     page = conflict_search.queue_page(current_user, filters, page_arg(), per_page=25)
     triage_form = BulkForm()
-    triage_form.assignee_id.choices = [("", "— choose —"), *choices.staff()]
+    triage_form.assignee_id.choices = [("", _("— choose —")), *choices.staff()]
     return render_template(
         "console/queue.html",
         page=page,
@@ -79,15 +81,15 @@ def queue():
 @role_required(*STAFF_ROLES)
 def bulk():
     form = BulkForm()
-    form.assignee_id.choices = [(None, "— choose —"), *choices.staff()]
+    form.assignee_id.choices = [(None, _("— choose —")), *choices.staff()]
     ids = [n for n in map(strict_int, request.form.getlist("conflict_ids")) if n is not None]
     operation = request.form.get("operation")
     if not ids:
-        flash("Select at least one conflict.", "error")
+        flash(_("Select at least one conflict."), "error")
     elif not form.validate_on_submit() or operation not in ("assign", "triage"):
-        flash("The form expired or was not complete: reload the queue and try again.", "error")
+        flash(_("The form expired or was not complete: reload the queue and try again."), "error")
     elif form.assignee_id.data is None:
-        flash("Choose who the selected conflicts go to.", "error")
+        flash(_("Choose who the selected conflicts go to."), "error")
     else:
         triage = (
             {
@@ -102,9 +104,16 @@ def bulk():
             current_user, ids, assignee_id=form.assignee_id.data, triage=triage, now=utcnow()
         )
         if done:
-            flash(f"{operation.capitalize()}: {', '.join(done)}.", "success")
+            refs = ", ".join(done)
+            flash(
+                _("Triaged: %(refs)s.", refs=refs)
+                if operation == "triage"
+                else _("Assigned: %(refs)s.", refs=refs),
+                "success",
+            )
         for message in failed:
-            flash(message, "error")
+            ref, _sep, reason = message.partition(": ")  # "TR-…: the service's reason"
+            flash(f"{ref}: {_(reason)}", "error")
     return redirect(safe_target(request.form.get("back"), "console.queue"))
 
 
@@ -126,7 +135,7 @@ def conflict(conflict_id: int):
             form.severity.data, form.category.data = item.severity, item.category
         action_forms[transition.action] = form
     assign_form = AssignForm(assignee_id=item.assignee_id)
-    assign_form.assignee_id.choices = [("", "— nobody —"), *staff]
+    assign_form.assignee_id.choices = [("", _("— nobody —")), *staff]
     return render_template(
         "console/conflict.html",
         conflict=item,
@@ -159,7 +168,7 @@ def message(conflict_id: int):
     conflict_or_404(conflict_id)
     form = StaffMessageForm()
     if not form.validate_on_submit():
-        flash("Please write a message and choose who sees it.", "error")
+        flash(_("Please write a message and choose who sees it."), "error")
         return _back(conflict_id, "#reply")
     internal = form.visibility.data == "internal"
     try:
@@ -172,9 +181,9 @@ def message(conflict_id: int):
             now=utcnow(),
         )
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
     else:
-        flash("Internal note added." if internal else "Reply sent to the partner.", "success")
+        flash(_("Internal note added.") if internal else _("Reply sent to the partner."), "success")
     return _back(conflict_id, "#timeline")
 
 
@@ -194,7 +203,7 @@ def _submit(form, call, *, done: str, invalid: str) -> bool:  # type: ignore[no-
     try:
         call()
     except ServiceError as exc:
-        flash(exc.message, "error")
+        flash(_(exc.message), "error")
         return False
     flash(done, "success")
     return True
@@ -205,12 +214,12 @@ def _submit(form, call, *, done: str, invalid: str) -> bool:  # type: ignore[no-
 def assign(conflict_id: int):
     conflict_or_404(conflict_id)
     form = AssignForm()
-    form.assignee_id.choices = [(None, "nobody"), *choices.staff()]
+    form.assignee_id.choices = [(None, _("nobody")), *choices.staff()]
     _submit(
         form,
         lambda: conflicts.assign(current_user, conflict_id, form.assignee_id.data, now=utcnow()),
-        done="Assignment saved.",
-        invalid="Choose an active alliance manager.",
+        done=_("Assignment saved."),
+        invalid=_("Choose an active alliance manager."),
     )
     return _back(conflict_id)
 
@@ -229,8 +238,8 @@ def fields(conflict_id: int):
             category=form.category.data,
             now=utcnow(),
         ),
-        done="Details saved.",
-        invalid="Choose a valid severity and category.",
+        done=_("Details saved."),
+        invalid=_("Choose a valid severity and category."),
     )
     return _back(conflict_id)
 
@@ -245,8 +254,8 @@ def link(conflict_id: int):
         lambda: conflicts.link_repeat(
             current_user, conflict_id, form.earlier_ref.data, now=utcnow()
         ),
-        done="Linked as a repeat incident.",
-        invalid="Give the reference of the earlier conflict, e.g. TR-2026-00042.",
+        done=_("Linked as a repeat incident."),
+        invalid=_("Give the reference of the earlier conflict, e.g. TR-2026-00042."),
     )
     return _back(conflict_id)
 
@@ -274,7 +283,7 @@ def escalations_page():
 def acknowledge(escalation_id: int):
     form = AcknowledgeForm()
     if not form.validate_on_submit():
-        flash("The note is too long (at most 2,000 characters).", "error")
+        flash(_("The note is too long (at most 2,000 characters)."), "error")
     else:
         try:
             item = escalations.acknowledge(
@@ -283,11 +292,19 @@ def acknowledge(escalation_id: int):
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
             flash(
-                f"Acknowledged: reminders for this {item.level} (and any lower level) stop."
-                + ("" if item.level == "critical" else " A higher level would still fire."),
+                _(
+                    "Acknowledged: reminders for this critical escalation (and any lower level)"
+                    " stop."
+                )
+                if item.level == "critical"
+                else _(
+                    "Acknowledged: reminders for this %(level)s escalation (and any lower level)"
+                    " stop. A higher level would still fire.",
+                    level=_(LEVEL_LABELS[item.level]).lower(),
+                ),
                 "success",
             )
     return redirect(safe_target(request.form.get("back"), "console.escalations_page"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -76,7 +77,10 @@ def new_conflict():
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(f"Conflict {conflict.ref} was raised. Your alliance team is on it.", "success")
+            flash(
+                _("Conflict %(ref)s was raised. Your alliance team is on it.", ref=conflict.ref),
+                "success",
+            )
             return redirect(url_for("portal.conflict", conflict_id=conflict.id))
     if request.method == "POST" and any(f.filename for f in request.files.getlist("attachments")):
         # Browsers cannot keep chosen files across a re-shown form: say so.
@@ -163,11 +167,11 @@ def comment(conflict_id: int):
                 now=utcnow(),
             )
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
-            flash("Your comment was added.", "success")
+            flash(_("Your comment was added."), "success")
     else:
-        flash("Please write a message (at most 20,000 characters).", "error")
+        flash(_("Please write a message (at most 20,000 characters)."), "error")
     return redirect(url_for("portal.conflict", conflict_id=conflict_id) + "#timeline")
 
 

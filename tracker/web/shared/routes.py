@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.clock import utcnow
@@ -80,7 +81,7 @@ def notification_preferences():
         enabled = {key for key in current if request.form.get(f"pref-{key[0]}-{key[1]}") == "on"}
         preferences.save(current_user, enabled)
         preferences.save_cadence(current_user, request.form.get("email-cadence", ""))
-        flash("Your notification preferences are saved.", "success")
+        flash(_("Your notification preferences are saved."), "success")
         return redirect(url_for("shared.notification_preferences"))
     return render_template(
         "shared/preferences.html",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -21,6 +22,7 @@ from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
 from tracker.web.csv_export import safe_cell as _csv_safe  # one rule for every CSV
 from tracker.web.paging import page_arg
+from tracker.web.templating import chart_words
 from tracker.web.trust.blueprint import bp
 from tracker.web.trust.forms import CheckInForm, RatingForm
 
@@ -57,7 +59,7 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
             Point(moment, point.score, point.low, point.high)
             for moment, point in figures.trend[side]
         )
-        series.append(Series(trust.SIDE_LABELS[side], points, SIDE_COLORS[side]))
+        series.append(Series(_(trust.SIDE_LABELS[side]), points, SIDE_COLORS[side]))
     return {
         "partner": partner,
         "scores": figures.scores,
@@ -73,15 +75,20 @@ def _trust_context(partner: Partner, now: datetime) -> dict:
         "severities": workflow.SEVERITIES,
         "chart": line_chart(
             series,
-            title=f"Trust scores of {partner.name}, last 12 months",
-            description="Expected trust (0-100) at each month end for both sides, "
-            "with the range it most likely lies in shaded.",
-            x_label="Month",
-            y_label="Trust score",
+            title=_("Trust scores of %(partner)s, last 12 months", partner=partner.name),
+            description=_(
+                "Expected trust (0-100) at each month end for both sides, "
+                "with the range it most likely lies in shaded."
+            ),
+            x_label=_("Month"),
+            y_label=_("Trust score"),
             chart_id="trust-trend",
+            words=chart_words(),
         ),
         "chart_table": data_table(
-            series, caption="Trust scores per month end (the range it most likely lies in)"
+            series,
+            caption=_("Trust scores per month end (the range it most likely lies in)"),
+            words=chart_words(),
         ),
     }
 
@@ -118,7 +125,7 @@ def own_trust():
 
 def _ledger_csv(partner: Partner) -> Response:
     now = utcnow()
-    _, since, until = _period(now)
+    _key, since, until = _period(now)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -165,11 +172,11 @@ def check_in(partner_id: int):
         try:
             trust.check_in(current_user, partner.id, form.note.data, now=utcnow())
         except ServiceError as exc:
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
-            flash(f"Check-in with {partner.name} logged.", "success")
+            flash(_("Check-in with %(name)s logged.", name=partner.name), "success")
     else:
-        flash("Say what was discussed (at most 5,000 characters).", "error")
+        flash(_("Say what was discussed (at most 5,000 characters)."), "error")
     return redirect(url_for("trust.partner_trust", partner_id=partner.id) + "#check-ins")
 
 
@@ -185,11 +192,11 @@ def rate(conflict_id: int):
         except ServiceError as exc:
             if exc.status == 404:
                 abort(404)
-            flash(exc.message, "error")
+            flash(_(exc.message), "error")
         else:
-            flash("Thank you: your rating is part of our record with you.", "success")
+            flash(_("Thank you: your rating is part of our record with you."), "success")
     else:
-        flash("Choose 1 to 5 stars (and at most 2,000 characters of comment).", "error")
+        flash(_("Choose 1 to 5 stars (and at most 2,000 characters of comment)."), "error")
     return redirect(url_for("portal.conflict", conflict_id=conflict_id))
 
 

@@ -1,0 +1,180 @@
+"""Languages: which one a request is answered in, and the compiled catalogs it reads."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, has_request_context, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from tracker.domain.accounts import DEFAULT_LOCALE, LOCALES, preferred_locale
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+class IncompleteCatalog(RuntimeError):
+    """A catalog has a message without translation, or a fuzzy one: pages would mix languages."""
+
+
+def select_locale() -> str:
+    """The Account page's choice, else the browser's Accept-Language, else the partner's, else en.
+
+    The API has no Account page in its answers' way: it follows Accept-Language only.
+    """
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    browser = request.accept_languages.best_match(tuple(LOCALES))
+    if request.path.startswith("/api/"):
+        return preferred_locale(None, browser, None)
+    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    return preferred_locale(
+        user.locale if user else None,
+        browser,
+        user.partner.default_locale if user and user.partner else None,
+    )
+
+
+def select_timezone() -> str:
+    """Dates and times format in the viewer's zone (UTC when signed out)."""
+    if has_request_context() and getattr(current_user, "is_authenticated", False):
+        return current_user.display_timezone
+    return "UTC"
+
+
+# English keeps its strftime shapes; other languages get CLDR's order and month names.
+_SKELETONS: dict[str, tuple[str, bool]] = {
+    "%a %d %b %Y %H:%M": ("yMMMEd", True),
+    "%a %d %b %Y, %H:%M": ("yMMMEd", True),
+    "%a %d %b %Y": ("yMMMEd", False),
+    "%a %d %b %H:%M": ("MMMEd", True),
+    "%a %H:%M": ("E", True),
+    "%d %b %Y": ("yMMMd", False),
+}
+
+
+def format_local(value: datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M") -> str:
+    """An aware instant on the reader's clock, in the current language, with the zone's name.
+
+    `fmt` is one of the strftime shapes the pages use; other languages get the same fields
+    in their own order and words ("Mi., 2. Dez. 2026 15:05 CET").
+    """
+    try:
+        local = value.astimezone(ZoneInfo(timezone))
+    except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
+        local = value
+    locale = str(get_locale() or DEFAULT_LOCALE)
+    if locale == DEFAULT_LOCALE or fmt not in _SKELETONS:
+        return f"{local.strftime(fmt)} {local.tzname()}"
+    date_skeleton, with_time = _SKELETONS[fmt]
+    text = format_skeleton(date_skeleton, local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    if with_time:
+        text += " " + format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    return f"{text} {local.tzname()}"
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel; the catalogs are compiled once per process when missing or stale."""
+    from tracker.extensions import babel
+
+    compile_catalogs(check=False)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def compile_catalogs(*, check: bool = True, strict: bool = False) -> list[str]:
+    """Write each messages.mo that is older than its .po; `strict` refuses incomplete catalogs.
+
+    Returns the problems found (untranslated or fuzzy messages), one line each; without
+    `check`, an up-to-date catalog is not even read (app start-up, many times in the tests).
+    """
+    problems: list[str] = []
+    for po_path in sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po")):
+        locale = po_path.parent.parent.name
+        mo_path = po_path.with_suffix(".mo")
+        stale = not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime
+        if not (check or stale):
+            continue
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        for message in catalog:
+            if not message.id:
+                continue
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.fuzzy or not all(strings):
+                problems.append(f"{locale}: {message.id!r} is untranslated or fuzzy")
+        if stale:
+            # Written aside and renamed: workers starting together never read half a file.
+            partial = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")
+            try:
+                with partial.open("wb") as handle:
+                    write_mo(handle, catalog)
+                os.replace(partial, mo_path)
+            except OSError as exc:  # a read-only install: `make i18n-compile` at build time
+                problems.append(f"{locale}: cannot write {mo_path.name} ({exc.strerror})")
+    if strict and problems:
+        raise IncompleteCatalog("\n".join(problems))
+    return problems
+
+
+class LazyText:
+    """A message translated when it is shown, in that request's language (form labels).
+
+    Unlike flask_babel's LazyString it does not claim to be markup (no __html__), so Jinja
+    and WTForms escape it like any other text.
+    """
+
+    __slots__ = ("_message", "_variables")
+
+    def __init__(self, message: str, **variables: object) -> None:
+        self._message = message
+        self._variables = variables
+
+    def __str__(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self._message, **self._variables)
+
+    def __repr__(self) -> str:
+        return f"LazyText({self._message!r})"
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(str(self), name)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, LazyText) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __lt__(self, other: object) -> bool:
+        return str(self) < str(other)
+
+    def __contains__(self, item: str) -> bool:
+        return item in str(self)
+
+    def __getitem__(self, index: int | slice) -> str:
+        return str(self)[index]
+
+    def __mod__(self, values: object) -> str:
+        return str(self) % values
+
+    def __add__(self, other: str) -> str:
+        return str(self) + str(other)
+
+    def __radd__(self, other: str) -> str:
+        return str(other) + str(self)
+
+
+def lazy_text(message: str, **variables: object) -> LazyText:
+    """Mark `message` for the catalog; it is translated each time it is turned into text."""
+    return LazyText(message, **variables)
