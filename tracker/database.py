@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, exc, text
+from sqlalchemy import event, exc, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -202,6 +202,25 @@ def is_unavailable(error: BaseException) -> bool:
     if sqlstate is None:  # psycopg: no server answered (refused, unreachable, timed out)
         return True
     return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def grouped_once(
+    session: Session, key: str, group_column: Any, ids: Iterable[int], *where: Any
+) -> dict[int, list[Any]]:
+    """The rows whose `group_column` is one of `ids` (and that meet `where`), grouped by it
+    and read at most once per transaction for each id: the ids not yet read, in one
+    statement (a sweep's batch asks for the same partners again and again)."""
+    known: dict[int, list[Any]] = transaction_memo(session, (key,), dict)
+    wanted = list(dict.fromkeys(ids))
+    missing = [i for i in wanted if i not in known]
+    if missing:
+        for group in missing:
+            known[group] = []
+        model = group_column.class_
+        query = select(model).where(group_column.in_(missing), *where).order_by(model.id)
+        for row in session.scalars(query):
+            known[getattr(row, group_column.key)].append(row)
+    return {i: known[i] for i in wanted}
 
 
 def refresh_statistics(session: Session) -> None:

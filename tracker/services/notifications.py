@@ -9,7 +9,7 @@ from datetime import datetime
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
-from tracker.database import defer_insert, transaction_memo
+from tracker.database import defer_insert, grouped_once, transaction_memo
 from tracker.domain import escalation as esc
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
@@ -75,20 +75,10 @@ def partner_people(partner_id: int) -> list[User]:
 
 
 def _partner_people(partner_ids: Iterable[int]) -> dict[int, list[User]]:
-    """The active users of these partners, the ones not yet read in one statement."""
-    known: dict[int, list[User]] = transaction_memo(db.session, ("partner_people",), dict)
-    wanted = list(dict.fromkeys(partner_ids))
-    missing = [i for i in wanted if i not in known]
-    if missing:
-        for partner_id in missing:
-            known[partner_id] = []
-        for user in db.session.scalars(
-            select(User)
-            .where(User.partner_id.in_(missing), User.active.is_(True))
-            .order_by(User.id)
-        ):
-            known[user.partner_id].append(user)
-    return {i: known[i] for i in wanted}
+    """The active users of these partners; the ones not yet read, in one statement."""
+    return grouped_once(
+        db.session, "partner_people", User.partner_id, partner_ids, User.active.is_(True)
+    )
 
 
 @messagebus.batched

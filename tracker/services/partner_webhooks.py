@@ -20,7 +20,7 @@ from tracker.channels import DeliveryError, addresses
 from tracker.channels.addresses import IPAddress
 from tracker.channels.webhook import Targets
 from tracker.clock import utcnow
-from tracker.database import lock_for_write, transaction_memo
+from tracker.database import grouped_once, lock_for_write
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
 from tracker.domain.text import N_
@@ -345,19 +345,13 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
 
 def _active_hooks(partner_ids: Iterable[int]) -> dict[int, list[PartnerWebhook]]:
     """The active hooks of these partners; the ones not yet read, in one statement."""
-    known: dict[int, list[PartnerWebhook]] = transaction_memo(db.session, ("partner_hooks",), dict)
-    wanted = list(dict.fromkeys(partner_ids))
-    missing = [i for i in wanted if i not in known]
-    if missing:
-        for partner_id in missing:
-            known[partner_id] = []
-        for hook in db.session.scalars(
-            select(PartnerWebhook)
-            .where(PartnerWebhook.partner_id.in_(missing), PartnerWebhook.active.is_(True))
-            .order_by(PartnerWebhook.id)
-        ):
-            known[hook.partner_id].append(hook)
-    return {i: known[i] for i in wanted}
+    return grouped_once(
+        db.session,
+        "partner_hooks",
+        PartnerWebhook.partner_id,
+        partner_ids,
+        PartnerWebhook.active.is_(True),
+    )
 
 
 @messagebus.batched
