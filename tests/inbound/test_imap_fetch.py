@@ -73,9 +73,9 @@ def _answer(notice: EmailMessage, text: str, message_id: str) -> bytes:
     answer["Message-ID"] = message_id
     answer["In-Reply-To"] = str(notice["Message-ID"])
     answer["References"] = f"{notice['References']} {notice['Message-ID']}"
-    answer.set_content(
-        f"{text}\n\nOn Mon, 16 Nov 2026 at 10:00, Trustomer wrote:\n> {notice.get_content()}"
-    )
+    said = notice.get_body(("plain",)).get_content()  # a plain notice, or a multipart one
+    quoted = "\n".join(f"> {line}" for line in said.splitlines())
+    answer.set_content(f"{text}\n\nOn Mon, 16 Nov 2026 at 10:00, Trustomer wrote:\n{quoted}")
     return answer.as_bytes()
 
 

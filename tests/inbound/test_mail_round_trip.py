@@ -4,34 +4,16 @@ client into the real IMAP box, becomes their comment, and the next notice joins 
 from __future__ import annotations
 
 from datetime import timedelta
-from email.message import EmailMessage
 from email.utils import parseaddr
 
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tests.inbound.test_imap_fetch import _comments
+from tests.inbound.test_imap_fetch import _answer, _comments
 from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.models import Conflict
 from tracker.services import conflicts, inbound_mail, mail_threads, outbox
-
-
-def _answer(notice: EmailMessage, text: str, message_id: str) -> bytes:
-    """What Petra's mail client sends when she presses Reply on a multipart notice."""
-    quoted = "\n".join(
-        f"> {line}" for line in notice.get_body(("plain",)).get_content().splitlines()
-    )
-    answer = EmailMessage()
-    answer["Return-Path"] = "<petra@acme.example>"
-    answer["From"] = "Petra Partner <petra@acme.example>"
-    answer["To"] = str(notice["Reply-To"])
-    answer["Subject"] = f"Re: {notice['Subject']}"
-    answer["Message-ID"] = message_id
-    answer["In-Reply-To"] = str(notice["Message-ID"])
-    answer["References"] = f"{notice['References']} {notice['Message-ID']}"
-    answer.set_content(f"{text}\n\nOn Mon, 16 Nov 2026 at 10:00, Trustomer wrote:\n{quoted}")
-    return answer.as_bytes()
 
 
 def _delivered(smtp_server, now, address: str) -> list:  # type: ignore[no-untyped-def]
