@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,13 +13,19 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations
 from flask import Flask, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale, get_translations
 from flask_login import current_user
 
 from tracker.domain.accounts import DEFAULT_LOCALE, LOCALES, preferred_locale
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+# (language, catalog) pinned by `speaking` for a run of renders in one language.
+_pinned: ContextVar[tuple[str, NullTranslations] | None] = ContextVar(
+    "pinned_catalog", default=None
+)
 
 
 class IncompleteCatalog(RuntimeError):
@@ -69,7 +78,7 @@ def format_local(value: datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M")
         local = value.astimezone(ZoneInfo(timezone))
     except OverflowError:  # far-future dates (year 9999) cannot shift into some zones
         local = value
-    locale = str(get_locale() or DEFAULT_LOCALE)
+    locale = current_locale()
     if locale == DEFAULT_LOCALE or fmt not in _SKELETONS:
         return f"{local.strftime(fmt)} {local.tzname()}"
     date_skeleton, with_time = _SKELETONS[fmt]
@@ -79,13 +88,64 @@ def format_local(value: datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M")
     return f"{text} {local.tzname()}"
 
 
+@contextmanager
+def speaking(locale: str) -> Iterator[None]:
+    """Everything inside is in `locale` (Flask-Babel's force_locale), with its catalog looked
+    up once: a sweep renders hundreds of notices, and each message id looked up through
+    Flask-Babel's context proxies cost more than the rest of the template. Use it instead
+    of force_locale, so that the pinned catalog and Flask-Babel's locale never disagree."""
+    with force_locale(locale):
+        token = _pinned.set((locale, get_translations()))
+        try:
+            yield
+        finally:
+            _pinned.reset(token)
+
+
+def current_locale() -> str:
+    """The language being spoken: the pinned one, else the request's (en outside requests)."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned[0]
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def catalog() -> NullTranslations:
+    """The catalog of the current language."""
+    pinned = _pinned.get()
+    return pinned[1] if pinned is not None else get_translations()
+
+
+def gettext(message: str, **variables: object) -> str:
+    """Flask-Babel's gettext, through the pinned catalog when there is one."""
+    text = catalog().ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
+    """Flask-Babel's ngettext (`num` is available as %(num)d), through the pinned catalog."""
+    variables.setdefault("num", num)
+    text = catalog().ungettext(singular, plural, num)
+    return text % variables
+
+
 def init_app(app: Flask) -> None:
-    """Bind Flask-Babel; the catalogs are compiled once per process when missing or stale."""
+    """Bind Flask-Babel; the catalogs are compiled once per process when missing or stale.
+
+    Templates translate through `catalog()` too, so a pinned language serves them as well.
+    """
     from tracker.extensions import babel
 
     compile_catalogs(check=False)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def compile_catalogs(*, check: bool = True, strict: bool = False) -> list[str]:
@@ -137,8 +197,6 @@ class LazyText:
         self._variables = variables
 
     def __str__(self) -> str:
-        from flask_babel import gettext
-
         return gettext(self._message, **self._variables)
 
     def __repr__(self) -> str:

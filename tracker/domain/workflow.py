@@ -372,7 +372,7 @@ def one_line(text: str) -> str:
     header injection and the notice lost, so they become single spaces here.
     """
     text = text or ""
-    if text.isascii() and text.isprintable():  # the usual case: no control or odd spaces
+    if text.isprintable():  # the usual case: no C* or Z* character but the plain space
         return " ".join(text.split())
     kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     return " ".join(kept.split())

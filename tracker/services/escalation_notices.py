@@ -11,15 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from tracker.database import transaction_memo
 from tracker.domain import escalation as esc
 from tracker.domain import workflow
-from tracker.domain.accounts import ADMIN
+from tracker.domain.accounts import ADMIN, DEFAULT_LOCALE
 from tracker.domain.events import EscalationsFired, LevelPassed, ReminderDue
 from tracker.extensions import db
+from tracker.i18n import speaking
 from tracker.models import Conflict, Escalation, User
 from tracker.services import (
     links,
@@ -110,7 +110,7 @@ def _announce(
         if preferences.EMAIL in wanted[user.id]:
             zone = (user.display_timezone, user.mail_locale)
             if zone not in by_zone:
-                with force_locale(user.mail_locale):
+                with speaking(user.mail_locale):
                     by_zone[zone] = notice_content.for_escalation(
                         escalation, levels_passed, sequence, user
                     )
@@ -167,7 +167,8 @@ def _email_list(
 ) -> None:
     """The escalation mailing list: no reader of its own, so its own message at once, in
     UTC, threaded with the conflict's other notices."""
-    notice = notice_content.for_escalation(escalation, passed, sequence, None)
+    with speaking(DEFAULT_LOCALE):
+        notice = notice_content.for_escalation(escalation, passed, sequence, None)
     root = mail_threads.thread_root_id(escalation.conflict_id)
     outbox.enqueue_email(
         dedupe_key=key,

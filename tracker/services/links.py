@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from werkzeug.routing import MapAdapter
 
 from tracker.models import Conflict
 
@@ -16,12 +17,20 @@ def external_url(endpoint: str, **values: Any) -> str:
     Never on a request's Host header: jobs and the CLI have no request, and a request's Host
     is whatever its sender wrote.
     """
-    base = urlsplit(current_app.config["BASE_URL"].rstrip("/"))
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
-    )
     current_app.inject_url_defaults(endpoint, values)
-    return adapter.build(endpoint, values, force_external=True)
+    return _adapter(current_app.config["BASE_URL"]).build(endpoint, values, force_external=True)
+
+
+def _adapter(base_url: str) -> MapAdapter:
+    """The URL map bound to BASE_URL, once per app and base (a sweep links hundreds)."""
+    adapters = current_app.extensions.setdefault("links.adapters", {})
+    adapter = adapters.get(base_url)
+    if adapter is None:
+        base = urlsplit(base_url.rstrip("/"))
+        adapter = adapters[base_url] = current_app.url_map.bind(
+            base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+        )
+    return adapter
 
 
 def conflict_url(conflict: Conflict, *, staff: bool) -> str:

@@ -30,12 +30,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import format_date
 from sqlalchemy import select, update
 
 from tracker.database import defer_insert
 from tracker.domain import workflow
 from tracker.extensions import db
+from tracker.i18n import ngettext, speaking
 from tracker.models import Conflict, MailNotice, User
 from tracker.services import mail_threads, outbox, unsubscribe
 from tracker.services.notice_content import Notice
@@ -179,7 +180,7 @@ def compose_message(
 ) -> outbox.Composed:
     """One message about one conflict for one reader, from their notices (at least one),
     in the reader's language."""
-    with force_locale(user.mail_locale):
+    with speaking(user.mail_locale):
         return _compose_message(user, conflict, notices)
 
 
@@ -319,7 +320,7 @@ def compose_digest(key: str, spec: dict[str, Any], now: datetime) -> outbox.Comp
     groups = [(conflicts.get(cid), items) for cid, items in by_conflict.items()]
     day = date.fromisoformat(spec["day"])
     count = sum(len(items) for _unused, items in groups)
-    with force_locale(user.mail_locale):
+    with speaking(user.mail_locale):
         return _digest_message(user, day, groups, count, notices)
 
 

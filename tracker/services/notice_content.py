@@ -12,16 +12,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import render_template
-from flask_babel import gettext as _
+from flask import current_app
 
 from tracker.domain import escalation as esc
 from tracker.domain import workflow
 from tracker.domain.calendar import add_business_time
 from tracker.domain.text import N_
 from tracker.i18n import format_local
+from tracker.i18n import gettext as _
 from tracker.models import Conflict, ConflictEvent, Escalation, User
 from tracker.services import links, preferences, sla
+
+
+def _mail_template(name: str, **context: object) -> str:
+    """A mail body from its template: no request, so none of the pages' context processors
+    (a sweep renders hundreds; each costs a page's worth of globals)."""
+    return current_app.jinja_env.get_template(name).render(context)
+
 
 YOUR_TEAM = N_("your alliance team")
 
@@ -88,8 +95,8 @@ def _render(
         category=category,
         headline=headline,
         subject=subject_line(headline, conflict),
-        text=render_template("email/_notice.txt", **context),
-        html=render_template("email/_notice.html", **context),
+        text=_mail_template("email/_notice.txt", **context),
+        html=_mail_template("email/_notice.html", **context),
     )
 
 
@@ -412,6 +419,6 @@ def for_escalation(
         subject=workflow.one_line(
             f"{headline}: {conflict.ref} {conflict.title} · {conflict.partner.name}"
         )[:300],
-        text=render_template("email/_escalation.txt", **context),
-        html=render_template("email/_escalation.html", **context),
+        text=_mail_template("email/_escalation.txt", **context),
+        html=_mail_template("email/_escalation.html", **context),
     )

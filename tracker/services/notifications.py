@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from tracker.database import defer_insert, grouped_once, transaction_memo
@@ -14,6 +13,7 @@ from tracker.domain import escalation as esc
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
+from tracker.i18n import speaking
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
 from tracker.services import mail_notices, messagebus, notice_content, preferences, timeline
@@ -145,7 +145,7 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            with force_locale(user.mail_locale):  # the recipient's language, not the actor's
+            with speaking(user.mail_locale):  # the recipient's language, not the actor's
                 notice = notice_content.for_entry(conflict, entry, user, now)
             mail_notices.add(
                 user,

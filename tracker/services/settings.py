@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import gettext
 from sqlalchemy.engine import make_url
 
 from tracker.domain.text import N_
 from tracker.extensions import db
+from tracker.i18n import gettext
 from tracker.services.health import current_revisions, migration_heads
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import get_month_names
 from flask import Flask
-from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
+from flask_babel import format_date, format_decimal
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -22,7 +22,7 @@ from tracker.domain.clock import (
 )
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.domain.text import N_
-from tracker.i18n import format_local
+from tracker.i18n import current_locale, format_local, gettext, ngettext
 from tracker.web.charts import ENGLISH as ENGLISH_CHART_WORDS
 from tracker.web.charts import ChartWords
 from tracker.web.markdown import render_markdown
@@ -136,14 +136,14 @@ def working_time(value: timedelta, day_length: timedelta) -> str:
 
 def month_year(day: date) -> str:
     """ "November 2026" in the reader's language."""
-    if str(get_locale() or "en") == "en":
+    if current_locale() == "en":
         return day.strftime("%B %Y")
     return format_date(day, "LLLL yyyy")
 
 
 def short_date(day: date) -> str:
     """ "Wed 02 Dec 2026" in the reader's language."""
-    if str(get_locale() or "en") == "en":
+    if current_locale() == "en":
         return day.strftime("%a %d %b %Y")
     return format_date(day, "medium")
 
@@ -213,14 +213,14 @@ def countdown_phrases() -> dict[str, str]:
 
 def longdate(day: date) -> str:
     """ "Tuesday 17 November 2026" in the reader's language (CLDR's order elsewhere)."""
-    if str(get_locale() or "en") == "en":
+    if current_locale() == "en":
         return day.strftime("%A %d %B %Y")
     return format_date(day, "full")
 
 
 def chart_words() -> ChartWords:
     """What a chart writes by itself, in the reader's language (charts.py imports no Flask)."""
-    locale = str(get_locale() or "en")
+    locale = current_locale()
     if locale == "en":
         return ENGLISH_CHART_WORDS
     months = get_month_names("abbreviated", context="stand-alone", locale=locale)
@@ -261,7 +261,7 @@ def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["csrf_token"] = generate_csrf
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
+    app.jinja_env.globals["current_locale"] = lambda: current_locale()
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_items"] = nav_items
