@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context, request
-from flask_babel import get_locale
+from flask.globals import _cv_app
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from tracker.domain.accounts import DEFAULT_LOCALE, LOCALES, preferred_locale
@@ -86,6 +88,37 @@ def init_app(app: Flask) -> None:
     compile_catalogs(check=False)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's gettext on the request's cached catalog (the label filters call it per row)."""
+    text = _translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def _translations() -> Any:
+    """The request's catalog, looked up once per locale rather than once per string: a list
+    page translates hundreds of labels, and Flask-Babel walks its context proxies each time.
+    Keyed on the locale object, so `force_locale` (a notice in its reader's language) still
+    gets its own."""
+    app_context = _cv_app.get(None)
+    space = getattr(app_context.g, "_flask_babel", None) if app_context is not None else None
+    cached = getattr(space, "tracker_translations", None)
+    if cached is not None and cached[0] is getattr(space, "babel_locale", None):
+        return cached[1]
+    translations = get_translations()
+    space = getattr(app_context.g, "_flask_babel", None) if app_context is not None else None
+    locale = getattr(space, "babel_locale", None)
+    if locale is not None:
+        space.tracker_translations = (locale, translations)
+    return translations
 
 
 def compile_catalogs(*, check: bool = True, strict: bool = False) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import get_month_names
 from flask import Flask
-from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
+from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -22,7 +22,7 @@ from tracker.domain.clock import (
 )
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.domain.text import N_
-from tracker.i18n import format_local
+from tracker.i18n import format_local, gettext
 from tracker.web.charts import ENGLISH as ENGLISH_CHART_WORDS
 from tracker.web.charts import ChartWords
 from tracker.web.markdown import render_markdown
