@@ -141,6 +141,15 @@ class TrackerSession(FlaskSession):
             return
         super().commit()
 
+    def commit_keeping_values(self) -> None:
+        """Commit without expiring the loaded objects: a use case whose caller answers with
+        the rows it has just written (a create) spares that answer a re-read of each."""
+        expire, self.expire_on_commit = self.expire_on_commit, False
+        try:
+            self.commit()
+        finally:
+            self.expire_on_commit = expire
+
     def rollback(self) -> None:
         if self.info.get(_HELD):
             self.info[_ROLLED_BACK] = True

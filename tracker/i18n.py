@@ -15,6 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import Flask, has_request_context, request
+from flask.globals import _cv_app
 from flask_babel import force_locale, get_locale, get_translations
 from flask_login import current_user
 
@@ -113,7 +114,7 @@ def current_locale() -> str:
 def catalog() -> NullTranslations:
     """The catalog of the current language."""
     pinned = _pinned.get()
-    return pinned[1] if pinned is not None else get_translations()
+    return pinned[1] if pinned is not None else _request_catalog()
 
 
 def gettext(message: str, **variables: object) -> str:
@@ -146,6 +147,24 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+def _request_catalog() -> NullTranslations:
+    """The request's catalog, looked up once per locale rather than once per string: a list
+    page translates hundreds of labels, and Flask-Babel walks its context proxies each time.
+    Keyed on the locale object, so `force_locale` (a notice in its reader's language) still
+    gets its own."""
+    app_context = _cv_app.get(None)
+    space = getattr(app_context.g, "_flask_babel", None) if app_context is not None else None
+    cached = getattr(space, "tracker_translations", None)
+    if cached is not None and cached[0] is getattr(space, "babel_locale", None):
+        return cached[1]
+    translations = get_translations()
+    space = getattr(app_context.g, "_flask_babel", None) if app_context is not None else None
+    locale = getattr(space, "babel_locale", None)
+    if locale is not None:
+        space.tracker_translations = (locale, translations)
+    return translations
 
 
 def compile_catalogs(*, check: bool = True, strict: bool = False) -> list[str]:

@@ -334,12 +334,7 @@ def test_the_queue_is_read_in_index_order_once_statistics_are_gathered(app) -> N
     _conflicts(30)
     refresh_statistics(db.session)
     viewer = make_manager()
-    query = (
-        conflict_search.search(viewer, conflict_search.ConflictFilters())
-        .where(Conflict.status.in_(workflow.ACTIVE_STATES))
-        .order_by(*conflict_search.URGENCY)
-        .limit(25)
-    )
+    query = conflict_search.queue_query(viewer, conflict_search.ConflictFilters()).limit(25)
     sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
     plan = " ".join(str(row[-1]) for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
     assert "ix_conflicts_queue_order" in plan and "TEMP B-TREE" not in plan, plan

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from zxcvbn import zxcvbn
-
 from tracker.domain.accounts import AccountRuleError
 from tracker.domain.text import N_
 
@@ -36,6 +34,10 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
             "This password is too easy to guess: it repeats characters or follows a sequence "
             "(like aaaa or 1234). Use a few uncommon words instead."
         )
+    # Imported here, not at the top: its word lists are ~13 MiB in every web worker, and
+    # only a password being set needs them (tests/test_worker_memory.py keeps it so).
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=sorted(personal))
     if result["score"] < MIN_SCORE:
         raise AccountRuleError(

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 PUBLIC = "public"
 INTERNAL = "internal"
+# The queue's predicate, as SQL text: a partial index is used only for this very term, with
+# the constant written out (a bound parameter would not match it).
+NOT_CLOSED = "status != 'closed'"
 
 
 class Conflict(db.Model):
@@ -28,13 +31,16 @@ class Conflict(db.Model):
         Index("ix_conflicts_status_sla_due", "status", "sla_due_at"),
         Index("ix_conflicts_partner_public_updated", "partner_id", "public_updated_at"),
         Index("ix_conflicts_sla_due_at", "sla_due_at"),
-        # The queue's order (services/conflict_search.URGENCY), read in index order.
+        # The queue's order (services/conflict_search.URGENCY), read in index order; only the
+        # conflicts the queue lists (not closed), so a page and its count read nothing else.
         Index(
             "ix_conflicts_queue_order",
             text("(sla_due_at IS NULL)"),
             "sla_due_at",
             "created_at",
             "id",
+            sqlite_where=text(NOT_CLOSED),
+            postgresql_where=text(NOT_CLOSED),
         ),
     )
 

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from tracker.database import lock_for_write
 from tracker.domain.text import N_
@@ -107,7 +108,12 @@ def authenticate(raw: str, now: datetime) -> ApiToken | None:
     """The usable token for this bearer string (recording its use), or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    # The owner and their partner come with the token (one statement): every request reads them.
+    token = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == hash_token(raw))
+        .options(joinedload(ApiToken.user).joinedload(User.partner))
+    )
     if token is None or not token.usable_at(now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

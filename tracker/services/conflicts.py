@@ -165,7 +165,7 @@ def submit(
         )
     _attach(conflict, entry, actor, checked, now)
     messagebus.publish([timeline.announced(entry)], now)
-    db.session.commit()
+    db.session().commit_keeping_values()  # the answer shows the conflict as just written
     return conflict
 
 

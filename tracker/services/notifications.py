@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from tracker.database import defer_insert, grouped_once, transaction_memo
 from tracker.domain import escalation as esc
@@ -49,12 +49,45 @@ def recipients(conflict: Conflict, event: ConflictEvent) -> list[User]:
     The partner's line "escalated within the alliance team" is for the partner: staff hear
     of the same escalation from its own notice, which names the clock and the levels.
     """
-    staff_ids = [conflict.assignee_id, conflict.partner.owner_id]
-    people = [] if event.kind == "escalated" else users_by_id(i for i in staff_ids if i)
-    if event.visibility == PUBLIC:
+    staff_ids = (
+        [] if event.kind == "escalated" else [conflict.assignee_id, conflict.partner.owner_id]
+    )
+    staff_ids = [i for i in staff_ids if i]
+    partner_ids = [conflict.partner_id] if event.visibility == PUBLIC else []
+    _read_people_once(staff_ids, partner_ids)
+    people = users_by_id(staff_ids)
+    if partner_ids:
         people = [*people, *partner_people(conflict.partner_id)]
     # is_active, not the column: invites never accepted and users of inactive partners hear nothing.
     return [p for p in dict.fromkeys(people) if p.id != event.actor_id and p.is_active]
+
+
+def _read_people_once(staff_ids: list[int], partner_ids: list[int]) -> None:
+    """The staff and the partners' active people not yet read this transaction, in one
+    statement (each fan-out needs both), into the memos users_by_id and partner_people read."""
+    known: dict[int, User] = transaction_memo(db.session, ("users",), dict)
+    groups: dict[int, list[User]] = transaction_memo(db.session, ("partner_people",), dict)
+    staff = [i for i in dict.fromkeys(staff_ids) if i not in known]
+    partners = [i for i in dict.fromkeys(partner_ids) if i not in groups]
+    if not (staff and partners):
+        return  # one kind or none missing: their own reader takes it in one statement
+    query = (
+        select(User)
+        .where(
+            or_(
+                User.id.in_(staff),
+                and_(User.partner_id.in_(partners), User.active.is_(True)),
+            )
+        )
+        .order_by(User.id)
+    )
+    for partner_id in partners:
+        groups[partner_id] = []
+    for user in db.session.scalars(query):
+        if user.id in staff:
+            known[user.id] = user
+        if user.partner_id in groups and user.partner_id in partners and user.active:
+            groups[user.partner_id].append(user)
 
 
 def users_by_id(ids: Iterable[int]) -> list[User]:

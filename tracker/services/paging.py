@@ -4,15 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
+import sqlalchemy as sa
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, inspect
 
 from tracker.extensions import db
 
+# A numbered list counts at most this many rows past the page shown: counting every open
+# conflict of a large history costs more than the page itself ("more than 1,000" is as useful).
+COUNT_AHEAD = 1000
 
-def numbered(statement: Select, page: int, per_page: int) -> Pagination:
+
+class CappedPagination(SelectPagination):
+    """A page whose total is exact up to COUNT_AHEAD rows past it; `capped` says it was cut."""
+
+    capped = False
+
+    def _query_count(self) -> int:
+        if len(self.items) < self.per_page and (self.items or self.page == 1):
+            return self._query_offset + len(self.items)  # the last page: nothing to count
+        statement = self._query_args["select"]
+        cap = self._query_offset + COUNT_AHEAD
+        keys = inspect(statement.column_descriptions[0]["entity"]).primary_key
+        rows = (
+            # In the list's own order: the index that serves the page serves the count.
+            statement.with_only_columns(*keys, maintain_column_froms=True).limit(cap + 1).subquery()
+        )
+        found = self._query_args["session"].scalar(sa.select(sa.func.count()).select_from(rows))
+        self.capped = found > cap
+        return min(found, cap)
+
+
+def numbered(statement: Select, page: int, per_page: int) -> CappedPagination:
     """Page `page` (from 1) of `statement` in its own order; past the end is an empty page."""
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+    return CappedPagination(
+        select=statement,
+        session=db.session(),
+        page=max(1, page),
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        count=True,
+    )
 
 
 def after(statement: Select, after_id: int | None, limit: int, *, descending: bool) -> list[Any]:

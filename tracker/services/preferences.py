@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from tracker.database import transaction_memo
 from tracker.domain.text import N_
@@ -49,20 +49,34 @@ def channels_for(users: list[User], kind: str) -> dict[int, set[str]]:
     known: dict[int, set[str]] = transaction_memo(db.session, ("channels", kind), dict)
     missing = [u.id for u in users if kind in allowed_kinds(u) and u.id not in known]
     if missing:
+        # The same statement reads their digest choice, which the fan-out asks next.
+        digest: dict[int, bool] = transaction_memo(db.session, ("digest",), dict)
+        digest_missing = {i for i in missing if i not in digest}
         for user_id in missing:
             known[user_id] = set(CHANNELS)
+        for user_id in digest_missing:
+            digest[user_id] = False
+        wanted = NotificationPreference.kind == kind
+        if digest_missing:
+            wanted = or_(
+                wanted,
+                and_(
+                    NotificationPreference.kind == DIGEST, NotificationPreference.channel == EMAIL
+                ),
+            )
         rows = db.session.execute(
             select(
                 NotificationPreference.user_id,
+                NotificationPreference.kind,
                 NotificationPreference.channel,
                 NotificationPreference.enabled,
-            ).where(
-                NotificationPreference.user_id.in_(missing), NotificationPreference.kind == kind
-            )
+            ).where(NotificationPreference.user_id.in_(missing), wanted)
         )
-        for user_id, channel, enabled in rows:
-            if not enabled:
+        for user_id, row_kind, channel, enabled in rows:
+            if row_kind == kind and not enabled:
                 known[user_id].discard(channel)
+            if row_kind == DIGEST and channel == EMAIL and user_id in digest_missing:
+                digest[user_id] = bool(enabled)
     return {u.id: known.get(u.id, set()) if kind in allowed_kinds(u) else set() for u in users}
 
 

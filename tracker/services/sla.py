@@ -477,10 +477,17 @@ def pauses(conflict: Conflict) -> list[SlaPause]:
 
 
 def live_state(conflict: Conflict, now: datetime) -> str:
-    """The state as of `now` without writing (the stored one may lag until the sweep)."""
-    policy = snapshot_policy(conflict)
+    """The state as of `now` without writing (the stored one may lag until the sweep).
+
+    Before the conflict's `next_check_at` nothing can change by time alone (its state
+    changes coincide with the escalation levels `refresh` schedules), so the stored state
+    is the live one and a list page need not replay each row's business calendar.
+    """
     if conflict.close_reason == "withdrawn":
         return clock.MET
+    if conflict.sla_state and (conflict.next_check_at is None or now < conflict.next_check_at):
+        return conflict.sla_state
+    policy = snapshot_policy(conflict)
     states = [
         clock.state(triage_clock(conflict, policy), now, policy.calendar, policy.warning_percent),
         clock.state(resolution_clock(conflict), now, policy.calendar, policy.warning_percent),
