@@ -80,6 +80,7 @@ def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
     """
     rows_by_conflict = sla.escalations_by_conflict([c.id for c in batch])
     policies: dict[int, clock.Policy] = {}
+    known: dict[int, sla.Moments] = {}
     reached: list[_Reached] = []
     reminders: list[Event] = []
     for conflict in batch:
@@ -87,13 +88,14 @@ def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
         policy = policies[conflict.id] = sla.snapshot_policy(conflict)
         rows = rows_by_conflict[conflict.id]
         fired = {(e.clock, e.level, e.cycle) for e in rows}
+        known[conflict.id] = {}
         for name, value in _clocks(conflict, policy).items():
             if not value.running:
                 continue
             cycle = _cycle(conflict, name)
             moments = [
                 moment
-                for moment in esc.level_moments(value, policy, policy.calendar)
+                for moment in sla.level_moments(name, value, policy, known[conflict.id])
                 if moment.at <= now and (name, moment.level, cycle) not in fired
             ]
             if moments:
@@ -111,7 +113,13 @@ def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
     with db.session.no_autoflush:
         messagebus.publish([*fired_events, *reminders], now)
         for conflict in batch:
-            sla.refresh(conflict, now, rows_by_conflict[conflict.id], policies[conflict.id])
+            sla.refresh(
+                conflict,
+                now,
+                rows_by_conflict[conflict.id],
+                policies[conflict.id],
+                known[conflict.id],
+            )
     db.session.flush()
 
 
