@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.database import insert_if_absent, lock_for_write
@@ -96,20 +96,10 @@ def record(
     **facts: object,
 ) -> TrustEvent:
     """Append one event; evidence (if any) updates the side's tally and today's history."""
-    weight = evidence.weight if evidence else 0.0
-    values = {
-        "conflict_id": conflict.id if conflict else None,
-        "side": side,
-        "kind": kind,
-        "severity": conflict.severity if conflict else None,
-        "weight": weight,
-        "rule": evidence.rule if evidence else kind,
-        "explanation": (explanation or (evidence.explanation if evidence else kind))[:300],
-        **facts,
-    }
-    link = audit_chain.link_trust_event(partner_id, at, values)
-    event = TrustEvent(partner_id=partner_id, at=at, **values, **link)
+    values = _entry(partner_id, side, kind, at, evidence, conflict, explanation, facts)
+    event = TrustEvent(**values)
     db.session.add(event)
+    weight = values["weight"]
     if weight:
         row = _score_row(partner_id, side)
         before = _tally(row).decayed_to(at, weights().half_life).score()
@@ -119,6 +109,31 @@ def record(
         _remember_day(partner_id, side, tally)
         _alert_if_falling(partner_id, side, at, before, tally)
     return event
+
+
+def _entry(
+    partner_id: int,
+    side: str,
+    kind: str,
+    at: datetime,
+    evidence: model.Evidence | None,
+    conflict: Conflict | None,
+    explanation: str | None,
+    facts: dict[str, object],
+) -> dict[str, object]:
+    """A ledger row's columns, linked into the partner's chain (its head is locked)."""
+    values = {
+        "conflict_id": conflict.id if conflict else None,
+        "side": side,
+        "kind": kind,
+        "severity": conflict.severity if conflict else None,
+        "weight": evidence.weight if evidence else 0.0,
+        "rule": evidence.rule if evidence else kind,
+        "explanation": (explanation or (evidence.explanation if evidence else kind))[:300],
+        **facts,
+    }
+    link = audit_chain.link_trust_event(partner_id, at, values)
+    return {"partner_id": partner_id, "at": at, **values, **link}
 
 
 def _tally(row: TrustScore | TrustHistory | None) -> model.TrustTally:
@@ -263,11 +278,21 @@ def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> None:
     breached = [e for e in events if any(p.level == BREACH for p in e.passed)]
     conflicts = [db.session.get(Conflict, e.conflict_id) for e in breached]
     audit_chain.lock_trust_heads(c.partner_id for c in conflicts)
-    for event, conflict in zip(breached, conflicts, strict=True):
-        record(
-            conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
-            explanation=model.breach_fact(event.clock),
-        )  # fmt: skip
+    rows = [
+        _entry(
+            conflict.partner_id, model.SIDE_DELIVERY, "breached", now, None, conflict,
+            model.breach_fact(event.clock), {},
+        )
+        for event, conflict in zip(breached, conflicts, strict=True)
+    ]  # fmt: skip
+    if rows:  # facts without weight: no tally moves, so the rows go out in one statement
+        db.session.execute(insert(TrustEvent), _same_keys(rows))
+
+
+def _same_keys(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """One executemany wants one set of columns: a key some rows lack is None in them."""
+    keys = sorted({key for row in rows for key in row})
+    return [{key: row.get(key) for key in keys} for row in rows]
 
 
 def on_partner_contact(event: PartnerContact, now: datetime) -> None:
