@@ -180,6 +180,25 @@ def age(since: datetime, now: datetime) -> str:
     return short_span(int((now - since).total_seconds() // 60))
 
 
+def lateness(due: datetime | None, now: datetime) -> str:
+    """How late something is, in plain words: "overdue by 3 days", "due in 2 hours"."""
+    if due is None:
+        return gettext("no deadline")
+    minutes = max(1, int(abs(now - due).total_seconds() // 60))
+    days, hours = minutes // (24 * 60), minutes // 60
+    if now >= due:
+        if days:
+            return ngettext("overdue by %(num)d day", "overdue by %(num)d days", days)
+        if hours:
+            return ngettext("overdue by %(num)d hour", "overdue by %(num)d hours", hours)
+        return ngettext("overdue by %(num)d minute", "overdue by %(num)d minutes", minutes)
+    if days:
+        return ngettext("due in %(num)d day", "due in %(num)d days", days)
+    if hours:
+        return ngettext("due in %(num)d hour", "due in %(num)d hours", hours)
+    return ngettext("due in %(num)d minute", "due in %(num)d minutes", minutes)
+
+
 def business_duration(value: timedelta) -> str:
     """Compact business durations: 1h, 3h 20m (8h days are not assumed, so no days)."""
     minutes = int(abs(value).total_seconds() // 60)
@@ -273,6 +292,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["shortdate"] = short_date
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
+    app.jinja_env.globals["lateness"] = lateness
     app.jinja_env.globals["live_sla_state"] = live_sla_state
     app.jinja_env.globals["tier_names"] = TranslatedLabels(TIER_NAMES)
     app.jinja_env.globals["role_names"] = TranslatedLabels(ROLE_NAMES)
