@@ -6,7 +6,7 @@ who sees which conflict (a partner's people: their own organisation's) is decide
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,12 +74,22 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
     return query
 
 
-def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
-    """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
+def _queue(viewer: User, filters: ConflictFilters) -> Select:
     query = search(viewer, filters)
     if filters.status not in workflow.STATES:
         query = query.where(Conflict.status.in_(workflow.ACTIVE_STATES))
-    return paging.numbered(_with_people(query).order_by(*URGENCY), page, per_page)
+    return _with_people(query).order_by(*URGENCY)
+
+
+def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
+    """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
+    return paging.numbered(_queue(viewer, filters), page, per_page)
+
+
+def queue_export(viewer: User, filters: ConflictFilters) -> Iterator[Conflict]:
+    """Every conflict of the queue with these filters, in the queue's order, streamed (the
+    CSV export: all matching rows, not one page)."""
+    return iter(db.session.scalars(_queue(viewer, filters).execution_options(yield_per=500)))
 
 
 def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:

@@ -35,6 +35,7 @@ from tracker.web.conflict_forms import (
     uploads_from_request,
 )
 from tracker.web.console.blueprint import bp
+from tracker.web.csv_export import download
 from tracker.web.paging import page_arg, strict_int
 from tracker.web.redirects import safe_target
 
@@ -75,6 +76,26 @@ def queue():
         triage_form=triage_form,
         now=utcnow(),
     )
+
+
+QUEUE_CSV_HEADER = (
+    "reference", "title", "partner", "severity", "status", "sla_state", "sla_due_utc",
+    "raised_utc", "assignee",
+)  # fmt: skip
+
+
+@bp.route("/queue.csv")
+@role_required(*STAFF_ROLES)
+def queue_csv():
+    """The queue with the page's filters and search: every matching conflict, not page 1."""
+    now = utcnow()
+    rows = (
+        [c.ref or "", c.title, c.partner.name, c.severity, c.status, c.sla_state,
+         c.sla_due_at.isoformat() if c.sla_due_at else "", c.created_at.isoformat(),
+         c.assignee.name if c.assignee else ""]
+        for c in conflict_search.queue_export(current_user, _filters())
+    )  # fmt: skip
+    return download("trustomer-queue", now.date(), QUEUE_CSV_HEADER, rows)
 
 
 @bp.route("/queue/bulk", methods=["POST"])
