@@ -10,6 +10,8 @@ from flask import Flask
 from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from wtforms.widgets import HiddenInput
 
 from tracker.domain import workflow
 from tracker.domain.accounts import LOCALES
@@ -64,6 +66,13 @@ _LABEL_TABLES = frozenset(
         "WITHDRAW_REASONS",
     }
 )
+
+
+def hidden_fields(form) -> Markup:  # type: ignore[no-untyped-def]
+    """A form's hidden inputs (the CSRF token first of all) without ids: a page with several
+    forms would otherwise repeat id="csrf_token", which is invalid and confuses assistive
+    technology. Nothing points at a hidden input by id."""
+    return Markup("\n").join(f(id=False) for f in form if isinstance(f.widget, HiddenInput))
 
 
 def viewer_timezone() -> str:
@@ -280,6 +289,7 @@ def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals["hidden_fields"] = hidden_fields
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale() or "en")
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
