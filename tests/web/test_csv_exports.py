@@ -157,3 +157,25 @@ def test_download_neutralises_every_text_cell_and_writes_numbers_as_they_are(app
     parsed = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert len(parsed) == 1201
     assert parsed[1] == ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "plain", "-2.5", "3"]
+
+
+def test_the_queue_export_reads_the_same_number_of_statements_for_5_and_25_rows(
+    new_browser,
+) -> None:
+    from tests.web.test_query_counts import SLACK, _conflicts, counting_statements
+
+    browser = new_browser()
+    browser.login(make_manager().email)
+
+    def statements() -> int:
+        browser.get("/console/queue.csv")  # warm up
+        with counting_statements() as seen:
+            response = browser.get("/console/queue.csv")
+        assert response.status_code == 200
+        return len(seen)
+
+    _conflicts(5)
+    few = statements()
+    _conflicts(20)
+    many = statements()
+    assert many - few <= SLACK, (few, many)
