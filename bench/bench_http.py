@@ -98,6 +98,7 @@ def endpoints(context: dict) -> list[Endpoint]:
         Endpoint("GET /console/conflicts/<id>", f"/console/conflicts/{context['busy']}", "manager"),
         Endpoint("GET /portal/conflicts", "/portal/conflicts", "partner"),
         Endpoint("GET /partners/<id>/trust", f"/partners/{context['partner']}/trust", "manager"),
+        Endpoint("GET /console/reports", "/console/reports", "manager"),
         Endpoint("GET /console/queue?q=", "/console/queue?q=pallets", "manager"),
         Endpoint("GET /api/v1/conflicts", "/api/v1/conflicts", "api"),
         Endpoint("POST /api/v1/conflicts", "/api/v1/conflicts", "api", "POST"),
