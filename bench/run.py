@@ -77,7 +77,8 @@ SEED = 20261202
 BUILD_VERSION = 1  # raise when build() changes what it adds to the history
 NOW = bench_sweep.NOW  # a Monday, 15:00 in the partners' offices
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MIN_DURATION = 2
+MIN_DURATION = 2  # at 1,000 conflicts; from 100,000 up at least TARGET_MIN_DURATION
+TARGET_MIN_DURATION = 5
 SETUP_SECONDS = 25  # per scale and engine: the server, sign-ins, checks, statements
 SWEEP_SECONDS = 40  # per sweep: three rounds of 500 conflicts raised and swept
 
@@ -261,8 +262,8 @@ class Plan:
         left = self.deadline - time.monotonic() - overhead
         per_run = left / max(1.0, weights * self.runs_per_scale)
         if size < TARGET_SIZE:
-            per_run *= 0.25
-        return max(MIN_DURATION, min(self.max_duration, int(per_run)))
+            return max(MIN_DURATION, min(self.max_duration, int(per_run * 0.25)))
+        return max(TARGET_MIN_DURATION, min(self.max_duration, int(per_run)))
 
 
 def statements_per_request(url: str, context: dict, endpoints: list) -> dict[str, int]:
@@ -346,6 +347,19 @@ def run_scale(
         return result
 
 
+def drain(server: bench_http.Gunicorn, limit: float = 60.0) -> None:
+    """Wait until the workers are idle: requests wrk left queued when it stopped would
+    otherwise be served in the next endpoint's time (a slow page starved /healthz)."""
+    deadline = time.monotonic() + limit
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = server.cpu_seconds()
+        if now - before < 0.02:
+            return
+        before = now
+
+
 def load(url: str, context: dict, options: SimpleNamespace) -> dict:
     """bench_http's repetitions against gunicorn on this database."""
     with tempfile.TemporaryDirectory(prefix="trustomer-bench-http-") as instance:
@@ -376,6 +390,7 @@ def load(url: str, context: dict, options: SimpleNamespace) -> dict:
                         options.connections,
                     )  # fmt: skip
                     report["worker_cpu_seconds"] = server.cpu_seconds() - before
+                    drain(server)
                     runs[endpoint.label].append(report)
                     log(f"    {endpoint.label}: {report['served'] / report['seconds']:.0f} req/s, "
                         f"{report['requests'] - report['served']} not 200/201")  # fmt: skip
