@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import bench_http, bench_sweep  # noqa: E402
 from bench._fixtures import (  # noqa: E402
@@ -208,17 +210,51 @@ def database(engine: str, n: int, server: str | None) -> Iterator[tuple[str, dic
         if engine == "sqlite":
             yield cached_sqlite(n, Path(work))
             return
-        with throwaway_database(server) as url:
-            log(f"PostgreSQL N={n:,}: generating into {url.rsplit('/', 1)[-1]}")
-            started = time.monotonic()
-            app = migrated_app(url, work)
-            with app.app_context():
-                context = build(n)
-                db.session.remove()
-                db.engine.dispose()
-            seconds = time.monotonic() - started
-            log(f"PostgreSQL N={n:,}: generated in {seconds:.0f}s")
+        template, context, seconds = cached_postgresql(n, server, work)
+        with throwaway_database(server, template=template) as url:
             yield url, context, seconds
+
+
+def cached_postgresql(n: int, server: str, work: str) -> tuple[str, dict, float]:
+    """The name of a database of size n kept on the server as a template (generated first
+    when missing; later runs copy it with CREATE DATABASE … TEMPLATE, a file copy), its
+    context and the seconds generation took (0 when cached). Stale ones are dropped."""
+    key = f"{n}_{schema_head()}_{generator_fingerprint()}"
+    name = "trustomer_bench_cache_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
+    sidecar = CACHE / f"postgresql-{key}.json"
+    base = make_url(server.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            present = {
+                row[0]
+                for row in conn.execute(
+                    text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                    {"p": f"trustomer_bench_cache_{n}_%"},
+                )
+            }
+            for stale in present - {name}:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{stale}" WITH (FORCE)'))
+            if name in present and sidecar.exists():
+                return name, json.loads(sidecar.read_text()), 0.0
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        log(f"PostgreSQL N={n:,}: generating into {name} (kept for the next run)")
+        started = time.monotonic()
+        url = base.set(database=name).render_as_string(hide_password=False)
+        app = migrated_app(url, work)
+        with app.app_context():
+            context = build(n)
+            db.session.remove()
+            db.engine.dispose()
+        seconds = time.monotonic() - started
+        context["generated_seconds"] = round(seconds, 1)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        sidecar.write_text(json.dumps(context, indent=2) + "\n")
+        log(f"PostgreSQL N={n:,}: generated in {seconds:.0f}s")
+        return name, context, seconds
+    finally:
+        admin.dispose()
 
 
 def postgresql_server() -> str | None:
