@@ -11,9 +11,11 @@ and ledger entry is linked into its audit chain with tracker.domain.audit_chain.
 
 from __future__ import annotations
 
+import hmac
 import multiprocessing
 import os
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -226,8 +228,8 @@ CONTACT_KINDS = ("submitted", "comment", "reply")  # what services.trust.touch_c
 class _Trail:
     """One conflict's rows besides its own: events, pauses, rating and trust events."""
 
-    def __init__(self, row: dict[str, Any], p: PartnerInfo) -> None:
-        self.row, self.p = row, p
+    def __init__(self, row: dict[str, Any], p: PartnerInfo, salt_key: str) -> None:
+        self.row, self.p, self.salt_key = row, p, salt_key
         self.id, self.severity = row["id"], row["severity"]
         self.events: list[dict[str, Any]] = []
         self.pauses: list[dict[str, Any]] = []
@@ -258,8 +260,10 @@ class _Trail:
         }
         seq = self.row.get("chain_seq", 0)
         head = chain.Link(seq, chain.GENESIS, self.row.get("chain_hash") or chain.GENESIS)
+        salt = self._salt(seq + 1) if chain.is_salted(visibility) else None
         link = chain.append(
-            head, chain.conflict_event_content(conflict_id=self.id, seq=seq + 1, **values)
+            head,
+            chain.conflict_event_content(conflict_id=self.id, seq=seq + 1, salt=salt, **values),
         )
         self.row["chain_seq"], self.row["chain_hash"] = link.seq, link.hash
         self.events.append(
@@ -269,8 +273,16 @@ class _Trail:
                 "chain_seq": link.seq,
                 "prev_hash": link.prev_hash,
                 "hash": link.hash,
+                "chain_salt": salt,
             }
         )
+
+    def _salt(self, seq: int) -> str:
+        """An internal event's salt: random (the chunk's secret key) yet the same in any
+        builder process, so the rows do not depend on the number of workers."""
+        message = f"{self.id}:{seq}".encode()
+        digest = hmac.new(bytes.fromhex(self.salt_key), message, "sha256").hexdigest()
+        return digest[: chain.SALT_BYTES * 2]
 
     def step(
         self,
@@ -419,9 +431,11 @@ class _HistoryBuilder:
         trust_events_per_closed: int,
         rng: random.Random,
         weights: trust_model.TrustWeights,
+        salt_key: str,
     ) -> None:
         self.now = now
         self.rng = rng
+        self.salt_key = salt_key
         # A closed loop has about three trust events of its own; waits on the partner add one.
         self.extra_waits = trust_events_per_closed - 3
         self.weights = weights
@@ -433,7 +447,8 @@ class _HistoryBuilder:
         names, weights = zip(*SEVERITY_MIX, strict=True)
         severity = self.rng.choices(names, weights)[0]
         category = self.rng.choice(list(workflow.CATEGORIES))
-        return _Trail(_conflict_row(conflict_id, p, created, severity, category), p)
+        row = _conflict_row(conflict_id, p, created, severity, category)
+        return _Trail(row, p, self.salt_key)
 
     def _waits(self) -> int:
         if self.extra_waits <= 0:
@@ -739,13 +754,17 @@ class _Chunk:
     trust_events_per_closed: int
     half_life: timedelta  # the weights are rebuilt from it (they hold read-only mappings)
     seed: int
+    # Internal events' salts derive from it: secret (not from the seed), one per chunk.
+    salt_key: str = field(default_factory=lambda: secrets.token_hex(chain.SALT_BYTES))
 
 
 def _build(chunk: _Chunk) -> tuple[_Rows, dict[int, datetime]]:
     """The rows of one chunk (in a builder process, or in this one): pure computation."""
     rng = random.Random(chunk.seed * 1_000_003 + chunk.number)
     weights = trust_model.TrustWeights(half_life=chunk.half_life)
-    builder = _HistoryBuilder(chunk.now, chunk.trust_events_per_closed, rng, weights)
+    builder = _HistoryBuilder(
+        chunk.now, chunk.trust_events_per_closed, rng, weights, chunk.salt_key
+    )
     for offset, (created, kind, index) in enumerate(chunk.specs):
         p = chunk.partners[index]
         if kind == "closed":
