@@ -982,6 +982,7 @@ def generate(
     # index, and the report rollups and ETA counts from the ledger.
     search_index.index_missing()
     count_rebuild.rebuild(db.session.connection())
+    count_rebuild.rebuild_trust_days(db.session.connection())
     db.session.commit()
     refresh_statistics(db.session)  # a bulk load: the planners need to know its shape now
     return Generated(cast, counts, GENERATED_DOMAIN)
