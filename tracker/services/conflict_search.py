@@ -6,7 +6,7 @@ who sees which conflict (a partner's people: their own organisation's) is decide
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +40,9 @@ class ConflictFilters:
     updated_since: datetime | None = None  # for partners: changed in ways they can see
 
 
-def search(viewer: User, filters: ConflictFilters) -> Select:
-    """Conflicts matching `filters` that `viewer` may see, in no particular order."""
+def search(viewer: User, filters: ConflictFilters, *, ranked: bool = True) -> Select:
+    """Conflicts matching `filters` that `viewer` may see, in no particular order (a search
+    best match first; `ranked=False`: the same conflicts unranked, for counting them)."""
     query = select(Conflict)
     if not viewer.is_staff:
         query = query.where(Conflict.partner_id == viewer.partner_id)
@@ -64,7 +65,7 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
                 Conflict.assignee_id == (viewer.id if filters.mine else filters.assignee_id)
             )
     if filters.search and filters.search.strip():
-        query = _matching(query, viewer, search_text.terms(filters.search))
+        query = _matching(query, viewer, search_text.terms(filters.search), ranked)
     if filters.sla_state in SLA_STATES:
         query = query.where(Conflict.sla_state == filters.sla_state)
     if filters.updated_since is not None:
@@ -76,16 +77,30 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
 
 def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
     """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
-    query = search(viewer, filters)
-    if filters.status not in workflow.STATES:
-        query = query.where(Conflict.status.in_(workflow.ACTIVE_STATES))
-    return paging.numbered(_with_people(query).order_by(*URGENCY), page, per_page)
+
+    def active(query: Select) -> Select:
+        if filters.status not in workflow.STATES:
+            return query.where(Conflict.status.in_(workflow.ACTIVE_STATES))
+        return query
+
+    query = _with_people(active(search(viewer, filters))).order_by(*URGENCY)
+    return paging.numbered(query, page, per_page, counted=_counted(viewer, filters, active))
 
 
 def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
     """The partner's list: their conflicts, most recently changed (in ways they see) first."""
     query = search(viewer, filters).order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
-    return paging.numbered(_with_people(query), page, per_page)
+    return paging.numbered(_with_people(query), page, per_page, counted=_counted(viewer, filters))
+
+
+def _counted(
+    viewer: User, filters: ConflictFilters, scoped: Callable[[Select], Select] | None = None
+) -> Select | None:
+    """The list's conflicts for its total: a search's matches without their ranks."""
+    if not (filters.search and filters.search.strip()):
+        return None
+    query = search(viewer, filters, ranked=False).with_only_columns(Conflict.id)
+    return scoped(query) if scoped else query
 
 
 def snippets(
@@ -126,7 +141,7 @@ def _with_people(query: Select) -> Select:
     return query.options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
 
 
-def _matching(query: Select, viewer: User, words: list[str]) -> Select:
+def _matching(query: Select, viewer: User, words: list[str], ranked: bool = True) -> Select:
     """Only conflicts with every word, best match first (each list's order breaks ties).
 
     Words only: what was typed never reaches the index as syntax, and text without a word
@@ -134,8 +149,9 @@ def _matching(query: Select, viewer: User, words: list[str]) -> Select:
     """
     if not words:
         return query.where(false())
-    found = search_index.matches(viewer, words)
-    return query.join(found, found.c.conflict_id == Conflict.id).order_by(found.c.score)
+    found = search_index.matches(viewer, words, ranked=ranked)
+    query = query.join(found, found.c.conflict_id == Conflict.id)
+    return query.order_by(found.c.score) if ranked else query
 
 
 def similar(
