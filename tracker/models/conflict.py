@@ -136,6 +136,9 @@ class ConflictEvent(db.Model):
     chain_seq: Mapped[int] = mapped_column(server_default="0")
     prev_hash: Mapped[str] = mapped_column(String(64), server_default="")
     hash: Mapped[str] = mapped_column(String(64), server_default="")
+    # An internal event's random salt, hashed with its content (domain.audit_chain.salt_for)
+    # and never exported: what a partner sees of it is a commitment it cannot guess at.
+    chain_salt: Mapped[str | None] = mapped_column(String(32))
 
     conflict: Mapped[Conflict] = relationship()
     actor: Mapped[User | None] = relationship()

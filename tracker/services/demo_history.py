@@ -12,11 +12,13 @@ and ledger entry is linked into its audit chain with tracker.domain.audit_chain.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import multiprocessing
 import operator
 import os
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -253,8 +255,8 @@ CONTACT_KINDS = ("submitted", "comment", "reply")  # what services.trust.touch_c
 class _Trail:
     """One conflict's rows besides its own: events, pauses, rating and trust events."""
 
-    def __init__(self, row: dict[str, Any], p: PartnerInfo) -> None:
-        self.row, self.p = row, p
+    def __init__(self, row: dict[str, Any], p: PartnerInfo, salt_key: str) -> None:
+        self.row, self.p, self.salt_key = row, p, salt_key
         self.id, self.severity = row["id"], row["severity"]
         self.events: list[dict[str, Any]] = []
         self.pauses: list[dict[str, Any]] = []
@@ -283,18 +285,13 @@ class _Trail:
             "body": body,
             "data": data,
         }
-        seq = self.row.get("chain_seq", 0) + 1
-        content = {
-            "chain": f"conflict:{self.id}",
-            "seq": seq,
-            "created_at": _rfc3339(at),
-            "actor_id": actor_id,
-            "kind": kind,
-            "visibility": visibility,
-            "body": body,
-            "data": data or None,
-        }
-        link = _link(self.row.get("chain_hash") or chain.GENESIS, seq, content)
+        seq = self.row.get("chain_seq", 0)
+        head = chain.Link(seq, chain.GENESIS, self.row.get("chain_hash") or chain.GENESIS)
+        salt = self._salt(seq + 1) if chain.is_salted(visibility) else None
+        link = chain.append(
+            head,
+            chain.conflict_event_content(conflict_id=self.id, seq=seq + 1, salt=salt, **values),
+        )
         self.row["chain_seq"], self.row["chain_hash"] = link.seq, link.hash
         self.events.append(
             {
@@ -303,8 +300,16 @@ class _Trail:
                 "chain_seq": link.seq,
                 "prev_hash": link.prev_hash,
                 "hash": link.hash,
+                "chain_salt": salt,
             }
         )
+
+    def _salt(self, seq: int) -> str:
+        """An internal event's salt: random (the chunk's secret key) yet the same in any
+        builder process, so the rows do not depend on the number of workers."""
+        message = f"{self.id}:{seq}".encode()
+        digest = hmac.new(bytes.fromhex(self.salt_key), message, "sha256").hexdigest()
+        return digest[: chain.SALT_BYTES * 2]
 
     def step(
         self,
@@ -453,9 +458,11 @@ class _HistoryBuilder:
         trust_events_per_closed: int,
         rng: random.Random,
         weights: trust_model.TrustWeights,
+        salt_key: str,
     ) -> None:
         self.now = now
         self.rng = rng
+        self.salt_key = salt_key
         # A closed loop has about three trust events of its own; waits on the partner add one.
         self.extra_waits = trust_events_per_closed - 3
         self.weights = weights
@@ -467,7 +474,8 @@ class _HistoryBuilder:
         names, weights = zip(*SEVERITY_MIX, strict=True)
         severity = self.rng.choices(names, weights)[0]
         category = self.rng.choice(list(workflow.CATEGORIES))
-        return _Trail(_conflict_row(conflict_id, p, created, severity, category), p)
+        row = _conflict_row(conflict_id, p, created, severity, category)
+        return _Trail(row, p, self.salt_key)
 
     def _waits(self) -> int:
         if self.extra_waits <= 0:
@@ -776,13 +784,17 @@ class _Chunk:
     half_life: timedelta  # the weights are rebuilt from it (they hold read-only mappings)
     seed: int
     encode_for: str | None = None  # "sqlite": rows leave the builder as the driver takes them
+    # Internal events' salts derive from it: secret (not from the seed), one per chunk.
+    salt_key: str = field(default_factory=lambda: secrets.token_hex(chain.SALT_BYTES))
 
 
 def _build(chunk: _Chunk) -> tuple[_Rows, dict[int, datetime]]:
     """The rows of one chunk (in a builder process, or in this one): pure computation."""
     rng = random.Random(chunk.seed * 1_000_003 + chunk.number)
     weights = trust_model.TrustWeights(half_life=chunk.half_life)
-    builder = _HistoryBuilder(chunk.now, chunk.trust_events_per_closed, rng, weights)
+    builder = _HistoryBuilder(
+        chunk.now, chunk.trust_events_per_closed, rng, weights, chunk.salt_key
+    )
     for offset, (created, kind, index) in enumerate(chunk.specs):
         p = chunk.partners[index]
         if kind == "closed":
@@ -1125,6 +1137,7 @@ def generate(
     # index, and the report rollups and ETA counts from the ledger.
     search_index.index_missing()
     count_rebuild.rebuild(db.session.connection())
+    count_rebuild.rebuild_trust_days(db.session.connection())
     db.session.commit()
     refresh_statistics(db.session)  # a bulk load: the planners need to know its shape now
     return Generated(cast, counts, GENERATED_DOMAIN)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain import trust as model
+from tracker.domain import trust_period as period
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER, STAFF_ROLES
 from tracker.services import partners, trust, trust_record
@@ -36,9 +37,7 @@ def _period(now: datetime) -> tuple[str, datetime, datetime]:
     key = request.args.get("period", "365d")
     if key not in PERIODS:
         key = "365d"
-    days = PERIODS[key]
-    since = now - timedelta(days=days) if days else datetime(2000, 1, 1, tzinfo=UTC)
-    return key, since, now
+    return key, period.period_start(now, PERIODS[key]), now  # whole UTC days
 
 
 def _partner_or_404(partner_id: int) -> Partner:
