@@ -53,9 +53,12 @@ format: $(VENV)/.dev-deps
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## bench: the benchmarks under bench/, a table each and JSON under bench/results/
-bench: $(VENV)/.dev-deps
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+## bench: the HTTP benchmark and the sweep at 1,000 and 100,000 conflicts (BENCH_SCALE=large:
+##        also 1,000,000) on SQLite and PostgreSQL in about 10 minutes (BENCH_BUDGET seconds);
+##        one table with the targets checked, JSON under bench/results/ (bench/run.py)
+bench: $(VENV)/.dev-deps i18n-compile
+	bash scripts/ensure-wrk.sh
+	$(BIN)/python bench/run.py
 
 ## soak: a bounded reliability run (gunicorn on PostgreSQL and SQLite, 32 API clients, sweeps,
 ##       deliveries and SIGKILLs for SOAK_SECONDS=60); a table per engine, JSON under soak/results/

@@ -64,8 +64,9 @@ def _normalise(url: str) -> str:
 
 
 @contextmanager
-def throwaway_database(server_url: str | None) -> Iterator[str]:
-    """A private, empty database: a temp SQLite file, or a new database on that server."""
+def throwaway_database(server_url: str | None, template: str | None = None) -> Iterator[str]:
+    """A private, empty database: a temp SQLite file, or a new database on that server
+    (a copy of `template` when given)."""
     if not server_url:
         with tempfile.TemporaryDirectory(prefix="trustomer-bench-") as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -76,7 +77,8 @@ def throwaway_database(server_url: str | None) -> Iterator[str]:
     name = f"trustomer_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:

@@ -98,6 +98,7 @@ def endpoints(context: dict) -> list[Endpoint]:
         Endpoint("GET /console/conflicts/<id>", f"/console/conflicts/{context['busy']}", "manager"),
         Endpoint("GET /portal/conflicts", "/portal/conflicts", "partner"),
         Endpoint("GET /partners/<id>/trust", f"/partners/{context['partner']}/trust", "manager"),
+        Endpoint("GET /console/reports", "/console/reports", "manager"),
         Endpoint("GET /console/queue?q=", "/console/queue?q=pallets", "manager"),
         Endpoint("GET /api/v1/conflicts", "/api/v1/conflicts", "api"),
         Endpoint("POST /api/v1/conflicts", "/api/v1/conflicts", "api", "POST"),
@@ -385,7 +386,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
     summary = {}
     for label, reports in runs.items():
         rps = [r["served"] / r["seconds"] for r in reports]  # 200/201 only
-        ratios = [x / h for x, h in zip(rps, limit, strict=True)]
+        ratios = [x / h if h else 0.0 for x, h in zip(rps, limit, strict=True)]
         cpu = [1000 * r["worker_cpu_seconds"] / max(1, r["requests"]) for r in reports]
         summary[label] = {
             "rps": round(statistics.median(rps), 1),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import bindparam, func, insert, select, update  # noqa: E402
 
 from bench._fixtures import (  # noqa: E402
     analyze_if_postgresql,
@@ -42,6 +42,7 @@ from bench._fixtures import (  # noqa: E402
     requested_database_url,
 )
 from tracker.clock import utcnow  # noqa: E402
+from tracker.domain import audit_chain as chain  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import Conflict, ConflictEvent, SearchEntry, User  # noqa: E402
 from tracker.models.conflict import INTERNAL, PUBLIC  # noqa: E402
@@ -148,35 +149,69 @@ def _sentence(rng: random.Random) -> str:
 
 
 def insert_comments(rng: random.Random, chunk: int = 5_000) -> int:
-    """Two to four comments per conflict after it was raised, one in four internal."""
+    """Two to four comments per conflict after it was raised, one in four internal, linked
+    into each conflict's audit chain as services.timeline.record() links them."""
     rows: list[dict] = []
+    heads: list[dict] = []
     total = 0
     conflicts = db.session.execute(
-        select(Conflict.id, Conflict.created_at, Conflict.created_by_id).order_by(Conflict.id)
+        select(
+            Conflict.id,
+            Conflict.created_at,
+            Conflict.created_by_id,
+            Conflict.chain_seq,
+            Conflict.chain_hash,
+        ).order_by(Conflict.id)
     ).all()
-    for conflict_id, created_at, author_id in conflicts:
+    for conflict_id, created_at, author_id, seq, head_hash in conflicts:
+        head = chain.Link(seq, chain.GENESIS, head_hash or chain.GENESIS)
         for n in range(rng.randint(2, 4)):
             internal = rng.random() < 0.25
+            values = {
+                "actor_id": author_id,
+                "created_at": created_at + timedelta(hours=n + 1),
+                "kind": "internal_note" if internal else "comment",
+                "visibility": INTERNAL if internal else PUBLIC,
+                "body": " ".join(_sentence(rng) for _ in range(rng.randint(1, 3))),
+                "data": None,
+            }
+            salt = chain.salt_for(values["visibility"])
+            content = chain.conflict_event_content(
+                conflict_id=conflict_id, seq=head.seq + 1, salt=salt, **values
+            )
+            head = chain.append(head, content)
             rows.append(
                 {
                     "conflict_id": conflict_id,
-                    "actor_id": author_id,
-                    "created_at": created_at + timedelta(hours=n + 1),
-                    "kind": "internal_note" if internal else "comment",
-                    "visibility": INTERNAL if internal else PUBLIC,
-                    "body": " ".join(_sentence(rng) for _ in range(rng.randint(1, 3))),
-                    "data": None,
+                    **values,
+                    "chain_seq": head.seq,
+                    "prev_hash": head.prev_hash,
+                    "hash": head.hash,
+                    "chain_salt": salt,
                 }
             )
+        heads.append({"row_id": conflict_id, "seq": head.seq, "digest": head.hash})
         if len(rows) >= chunk:
-            db.session.execute(insert(ConflictEvent.__table__), rows)
-            total += len(rows)
-            rows = []
-    if rows:
-        db.session.execute(insert(ConflictEvent.__table__), rows)
-        total += len(rows)
+            total += _flush_comments(rows, heads)
+    total += _flush_comments(rows, heads)
     db.session.commit()
     return total
+
+
+def _flush_comments(rows: list[dict], heads: list[dict]) -> int:
+    written = len(rows)
+    if rows:
+        db.session.execute(insert(ConflictEvent.__table__), rows)
+        conflicts = Conflict.__table__
+        db.session.execute(
+            update(conflicts)
+            .where(conflicts.c.id == bindparam("row_id"))
+            .values(chain_seq=bindparam("seq"), chain_hash=bindparam("digest")),
+            heads,
+        )
+    rows.clear()
+    heads.clear()
+    return written
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:

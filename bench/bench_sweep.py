@@ -140,40 +140,44 @@ def measure(
         )
         analyze_if_postgresql()
         log(f"history N={n:,}: loaded in {load_seconds:.1f}s; {rounds} rounds of {due} due")
-        runs = [sweep_round(cast, rng, due) for _ in range(rounds)]
-        plan = query_plan(runs[0]["selection"])
-        levels = [sum(r["escalated"].values()) for r in runs]
-        per_level = [
-            r["first_seconds"] * 1000 / max(1, k) for r, k in zip(runs, levels, strict=True)
-        ]
-        cpu_per_level = [
-            r["first_cpu_seconds"] * 1000 / max(1, k) for r, k in zip(runs, levels, strict=True)
-        ]
         return {
             "history": n,
             "open": round(n * open_share),
-            "due": due,
-            "ms_per_level": round(statistics.median(per_level), 3),
-            "ms_per_level_runs": [round(x, 3) for x in per_level],
-            "cpu_ms_per_level": round(statistics.median(cpu_per_level), 3),
-            "statements_per_conflict": round(
-                statistics.median(r["statements"] for r in runs) / due, 2
-            ),
-            "first_sweep_seconds": round(statistics.median(r["first_seconds"] for r in runs), 4),
-            "second_sweep_seconds": round(statistics.median(r["second_seconds"] for r in runs), 4),
-            "first_sweep_runs": [round(r["first_seconds"], 4) for r in runs],
-            "second_sweep_runs": [round(r["second_seconds"], 4) for r in runs],
-            "evaluated": runs[0]["evaluated"],
-            "second_evaluated": runs[0]["second_evaluated"],
-            "escalated": runs[0]["escalated"],
-            "statements_first_sweep": [r["statements"] for r in runs],
-            "plan_uses_index": any(INDEX in line for line in plan),
-            "plan": plan,
-            "due_selection_sql": " ".join(runs[0]["selection"].sql.split()),
+            **figures(cast, rng, rounds, due),
             "load_seconds": round(load_seconds, 2),
             "rows": counts.as_dict(),
-            "database": dialect(),
         }
+
+
+def figures(cast: Cast, rng: random.Random, rounds: int, due: int = DUE) -> dict:
+    """`rounds` pairs of sweeps at NOW over the history already in the database (none of it
+    due at NOW): medians, spread, statements and the due selection's plan."""
+    runs = [sweep_round(cast, rng, due) for _ in range(rounds)]
+    plan = query_plan(runs[0]["selection"])
+    levels = [sum(r["escalated"].values()) for r in runs]
+    per_level = [r["first_seconds"] * 1000 / max(1, k) for r, k in zip(runs, levels, strict=True)]
+    cpu_per_level = [
+        r["first_cpu_seconds"] * 1000 / max(1, k) for r, k in zip(runs, levels, strict=True)
+    ]
+    return {
+        "due": due,
+        "ms_per_level": round(statistics.median(per_level), 3),
+        "ms_per_level_runs": [round(x, 3) for x in per_level],
+        "cpu_ms_per_level": round(statistics.median(cpu_per_level), 3),
+        "statements_per_conflict": round(statistics.median(r["statements"] for r in runs) / due, 2),
+        "first_sweep_seconds": round(statistics.median(r["first_seconds"] for r in runs), 4),
+        "second_sweep_seconds": round(statistics.median(r["second_seconds"] for r in runs), 4),
+        "first_sweep_runs": [round(r["first_seconds"], 4) for r in runs],
+        "second_sweep_runs": [round(r["second_seconds"], 4) for r in runs],
+        "evaluated": runs[0]["evaluated"],
+        "second_evaluated": runs[0]["second_evaluated"],
+        "escalated": runs[0]["escalated"],
+        "statements_first_sweep": [r["statements"] for r in runs],
+        "plan_uses_index": any(INDEX in line for line in plan),
+        "plan": plan,
+        "due_selection_sql": " ".join(runs[0]["selection"].sql.split()),
+        "database": dialect(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

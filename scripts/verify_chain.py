@@ -16,6 +16,11 @@ the last hash is the chain's head and its place the chain's length. With --known
 chain of an earlier export must still begin with the same entries (its old head is still
 there, at the same place): history was only appended to.
 
+An internal event's content_hash is a salted commitment: its content includes a random salt
+that never leaves the server, so the links through it can be checked here, its text cannot
+(nor guessed: hashing a candidate text gives another hash). The server's `flask audit
+verify` checks those contents too.
+
 Exit status 0 when everything holds, 1 with the first broken link of each chain otherwise,
 2 when a file cannot be read as an export.
 """
@@ -26,7 +31,8 @@ import hashlib
 import json
 import sys
 
-FORMAT = "trustomer-audit-chain/1"
+FORMAT = "trustomer-audit-chain/2"
+UNSALTED = "trustomer-audit-chain/1"  # before internal events were salted (migration 0016)
 GENESIS = "0" * 64
 
 
@@ -52,6 +58,12 @@ def load(paths: list[str]) -> dict[str, dict]:
     for path in paths:
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
+        if isinstance(document, dict) and document.get("format") == UNSALTED:
+            raise ValueError(
+                f"{path}: a {UNSALTED} export, from before internal events were salted; "
+                "the server relinked every chain with an internal event then, so compare "
+                f"only {FORMAT} exports"
+            )
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(f"{path}: not a {FORMAT} export")
         for item in document.get("chains", []):

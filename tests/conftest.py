@@ -100,6 +100,9 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Buffered: a streamed body (the CSV exports) is read while its request is live, as a
+        # WSGI server reads it, not after this wrapper's app context has ended.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         db.session.expire_all()  # the test's own session sees what the request committed

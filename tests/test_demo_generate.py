@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import multiprocessing
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from tracker.domain import workflow
 from tracker.extensions import db
-from tracker.models import Conflict, MonthlyRollup, ResolutionTimeCount, SearchEntry
+from tracker.models import (
+    Conflict,
+    ConflictEvent,
+    MonthlyRollup,
+    ResolutionTimeCount,
+    SearchEntry,
+    TrustEvent,
+)
 from tracker.services import audit_chain, demo_history
 
 
@@ -59,3 +66,38 @@ def _specs(cast):  # type: ignore[no-untyped-def]
     now = demo_history.datetime(2026, 11, 16, 14, tzinfo=demo_history.UTC)
     specs = demo_history.plan(20, 20, len(cast.partners), now, 365, demo_history.random.Random(3))
     return [specs[:20], specs[20:]]
+
+
+def test_rows_encoded_for_sqlite_are_what_sqlalchemy_would_have_stored(app) -> None:
+    """The builders' shortcut (driver values made in the builder process) writes the same
+    column text as SQLAlchemy's own bind processing: times, JSON (None as 'null'), flags."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    cast = demo_history.create_cast(2, demo_history.datetime(2024, 1, 1, tzinfo=demo_history.UTC))
+    now = demo_history.datetime(2026, 11, 16, 14, tzinfo=demo_history.UTC)
+    specs = demo_history.plan(15, 15, 2, now, 365, demo_history.random.Random(5))
+    chunk = demo_history._Chunk(0, 1, specs, cast.partners, now, 3, demo_history.timedelta(90), 9)
+    rows, _ = demo_history._build(chunk)
+    demo_history._link_trust(rows.trust, {})
+    tables = [
+        (Conflict.__table__, rows.conflicts),
+        (ConflictEvent.__table__, rows.events),
+        (TrustEvent.__table__, rows.trust),
+    ]
+    stored = []
+    for table, batch in tables:
+        db.session.execute(insert(table), batch)
+        stored.append(_raw(table.name))
+    for table, _ in reversed(tables):
+        db.session.execute(delete(table))
+    for table, batch in tables:
+        demo_history._Encoded.of(table, batch).write()
+    for (table, _), before in zip(tables, stored, strict=True):
+        after = _raw(table.name)
+        assert after == before and len(after) > 0
+    db.session.rollback()
+
+
+def _raw(name: str) -> list:
+    """The stored text, past every result processor (JSON 'null' and NULL stay apart)."""
+    return db.session.connection().exec_driver_sql(f"SELECT * FROM {name}").all()  # noqa: S608

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -72,6 +72,28 @@ def add_to_counts(
         set_={name: table.c[name] + statement.excluded[name] for name in increments},
     )
     session.execute(statement)
+
+
+def add_to_counts_many(
+    session: Session,
+    model: type,
+    keys: Sequence[str],
+    increments: Sequence[str],
+    rows: list[dict[str, Any]],
+) -> None:
+    """`add_to_counts` for many rows in one executemany; the rows' keys must differ (one
+    statement may not update a row twice on PostgreSQL)."""
+    if not rows:
+        return
+    dialect = session.connection().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in increments},
+    )
+    session.execute(statement, rows)
 
 
 _DEFERRED = "tracker.deferred_inserts"

@@ -1,6 +1,7 @@
 """A partner downloads its conflicts' chain (API and page) and checks it with the shipped,
 stdlib-only verifier: a tampered, deleted or reordered event fails it; other partners'
-conflicts and internal text never appear in it."""
+conflicts, internal text and internal salts never appear in it, and a guessed internal
+text cannot be confirmed against its commitment."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.factories import (
     WHEN,
@@ -23,6 +24,7 @@ from tests.factories import (
 )
 from tracker.domain import audit_chain as chain
 from tracker.extensions import db
+from tracker.models import ConflictEvent
 from tracker.services import conflicts
 
 VERIFIER = Path(__file__).resolve().parents[2] / "scripts" / "verify_chain.py"
@@ -197,3 +199,42 @@ def test_the_audit_chain_pages_are_for_partners(browser) -> None:
     browser.login("maya@trustomer.example")
     assert browser.get("/organisation/audit-chain").status_code in (403, 404)
     assert browser.get("/organisation/audit-chain.json").status_code in (403, 404)
+
+
+def test_a_guessed_internal_text_does_not_match_its_commitment(browser, tmp_path) -> None:
+    """Knowing everything of an internal note but its salt, even its exact text, a partner
+    hashing candidates finds nothing: the export's hash commits to a salt it never holds."""
+    user, first, *_ = _history()
+    document = _download(browser, user)
+    note = db.session.scalars(
+        select(ConflictEvent).where(
+            ConflictEvent.conflict_id == first.id, ConflictEvent.kind == "internal_note"
+        )
+    ).one()
+    (exported,) = [e for e in _public(document, first.id) if e["seq"] == note.chain_seq]
+    assert note.chain_salt and note.chain_salt not in json.dumps(document)
+    assert "salt" not in json.dumps(document)
+
+    def guess(body: str, salt: str | None = None) -> str:
+        return chain.content_hash(
+            chain.conflict_event_content(
+                conflict_id=note.conflict_id, seq=note.chain_seq, created_at=note.created_at,
+                actor_id=note.actor_id, kind=note.kind, visibility=note.visibility,
+                body=body, data=note.data, salt=salt,
+            )
+        )  # fmt: skip
+
+    for candidate in (SECRET, "escalated to level 2", "Looking into it."):
+        assert guess(candidate) != exported["content_hash"]
+    # The commitment binds the real text under the real salt (which only the server holds).
+    assert guess(SECRET, note.chain_salt) == exported["content_hash"]
+    assert guess("escalated to level 2", note.chain_salt) != exported["content_hash"]
+    assert _verify(tmp_path, document).returncode == 0
+
+
+def test_an_export_from_before_the_salts_is_refused_as_a_known_copy(browser, tmp_path) -> None:
+    user, *_ = _history()
+    document = _download(browser, user)
+    old = {**copy.deepcopy(document), "format": "trustomer-audit-chain/1"}
+    result = _verify(tmp_path, document, known=old)
+    assert result.returncode == 2 and "before internal events were salted" in result.stderr

@@ -28,6 +28,7 @@ from tracker.models import (
     OutboxMessage,
     TrustEvent,
 )
+from tracker.models.conflict import PUBLIC
 from tracker.services import audit_chain, conflicts
 
 
@@ -85,6 +86,65 @@ def test_every_append_links_to_its_predecessor_and_the_heads_follow(app) -> None
     report = audit_chain.verify_all()
     assert report.intact and report.chains == 4  # two conflicts, a trust ledger, the admin log
     assert report.entries == len(events) + 1 + len(ledger) + len(admin)
+
+
+def test_every_internal_event_has_its_own_salt_and_no_public_one_has_any(app) -> None:
+    assert chain.PUBLIC_VISIBILITY == PUBLIC  # the domain's spelling is the rows'
+    conflict = _story()
+    events = _events(conflict.id)
+    internal = [e for e in events if e.visibility != PUBLIC]
+    assert len(internal) >= 2  # the sweep's internal escalation entries and the note
+    salts = [e.chain_salt for e in internal]
+    assert all(len(s) == 32 and int(s, 16) >= 0 for s in salts) and len(set(salts)) == len(salts)
+    assert all(e.chain_salt is None for e in events if e.visibility == PUBLIC)
+    for event in internal:  # the salt is hashed: without it the link does not hold
+        unsalted = chain.content_hash(
+            chain.conflict_event_content(
+                conflict_id=event.conflict_id, seq=event.chain_seq, created_at=event.created_at,
+                actor_id=event.actor_id, kind=event.kind, visibility=event.visibility,
+                body=event.body, data=event.data,
+            )
+        )  # fmt: skip
+        assert chain.link_hash(event.prev_hash, unsalted) != event.hash
+
+
+def test_a_changed_or_dropped_salt_is_detected(runner) -> None:
+    conflict = _story()
+    note = next(e for e in _events(conflict.id) if e.kind == "internal_note")
+    _raw("UPDATE conflict_events SET chain_salt = :s WHERE id = :id", s="0" * 32, id=note.id)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"entry {note.id} (place {note.chain_seq}): content changed" in result.output
+    _raw("UPDATE conflict_events SET chain_salt = NULL WHERE id = :id", id=note.id)
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 1
+
+
+def test_an_internal_event_linked_without_a_salt_is_a_break(app) -> None:
+    """A writer that forgot the salt links correctly, but its commitment could be guessed."""
+    conflict = _story()
+    note = next(e for e in _events(conflict.id) if e.kind == "internal_note")
+    later = [e for e in _events(conflict.id) if e.chain_seq >= note.chain_seq]
+    prev = note.prev_hash
+    for event in later:  # relink from the note on, as such a writer would have linked it
+        salt = None if event.id == note.id else event.chain_salt
+        digest = chain.content_hash(
+            chain.conflict_event_content(
+                conflict_id=event.conflict_id, seq=event.chain_seq, created_at=event.created_at,
+                actor_id=event.actor_id, kind=event.kind, visibility=event.visibility,
+                body=event.body, data=event.data, salt=salt,
+            )
+        )  # fmt: skip
+        new = chain.link_hash(prev, digest)
+        _raw(
+            "UPDATE conflict_events SET chain_salt = :s, prev_hash = :p, hash = :h WHERE id = :id",
+            s=salt, p=prev, h=new, id=event.id,
+        )  # fmt: skip
+        prev = new
+    _raw("UPDATE conflicts SET chain_hash = :h WHERE id = :id", h=prev, id=conflict.id)
+    report = audit_chain.verify_all()
+    assert [(b.chain, b.entry_id, b.problem) for b in report.breaks] == [
+        (chain.conflict_chain(conflict.id), note.id, "internal event without its salt")
+    ]
 
 
 def test_verify_command_reports_an_intact_record(runner) -> None:

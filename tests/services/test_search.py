@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from tests.factories import make_conflict, make_manager, make_partner, make_partner_user
 from tracker.domain import search_text
@@ -143,3 +144,32 @@ def test_entries_written_around_the_services_are_indexed_by_index_missing(app) -
     assert search_index.index_missing() == 2
     assert _found(user, "customs") == [conflict.id] == _found(user, "forwarder")
     assert search_index.index_missing() == 0
+
+
+def test_a_search_page_counts_its_matches_without_ranking_them(app) -> None:
+    """The total is the number of matching conflicts the viewer may see, from a count that
+    asks the engine for no rank (FTS5's bm25 / ts_rank cost as much as the match)."""
+    north = make_partner_user(partner=make_partner(name="Northwind"))
+    blue = make_partner_user(partner=make_partner(name="Bluefin"))
+    manager = make_manager()
+    ours = [make_conflict(north, title=f"Pallet {n} damaged", description="Wet.") for n in range(4)]
+    make_conflict(blue, title="Pallet of theirs damaged", description="Wet.")
+    conflicts.comment(manager, ours[0].id, "pallet again", now=ours[0].created_at, internal=True)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = conflict_search.portal_page(north, ConflictFilters(search="pallet"), 1, 2)
+        queue = conflict_search.queue_page(
+            manager, ConflictFilters(search="pallet", status="open"), 1, 2
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert (page.total, len(page.items)) == (4, 2)
+    assert (queue.total, len(queue.items)) == (5, 2)
+    counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT")]
+    assert len(counts) == 2
+    assert not any("rank" in s.lower() for s in counts)

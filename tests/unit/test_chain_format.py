@@ -84,3 +84,20 @@ def test_a_deleted_last_entry_is_caught_by_the_head() -> None:
     entries, head = _chain(4)
     broken = chain.verify("conflict:7", entries[:3], head)
     assert broken.entry_id is None and broken.problem.startswith("head")
+
+
+PUBLIC, INTERNAL = "public", "internal"
+
+
+def test_internal_events_get_a_fresh_salt_that_is_hashed_and_public_ones_none() -> None:
+    assert chain.salt_for(PUBLIC) is None and not chain.is_salted(PUBLIC)
+    first, second = chain.salt_for(INTERNAL), chain.salt_for(INTERNAL)
+    assert first != second and len(first) == 32 and int(first, 16) >= 0
+    content = {**_content(1), "visibility": INTERNAL}
+    assert "salt" not in _content(1)
+    salted = chain.conflict_event_content(
+        conflict_id=7, seq=1, created_at=WHEN + timedelta(minutes=1), actor_id=3,
+        kind="comment", visibility=INTERNAL, body="hello", data={"b": 1, "a": "ü"}, salt=first,
+    )  # fmt: skip
+    assert salted == {**content, "salt": first}
+    assert chain.content_hash(salted) != chain.content_hash(content)

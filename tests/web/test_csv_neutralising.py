@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.web.trust.routes import _csv_safe
+from tracker.web.csv_export import safe_cell as _csv_safe
 
 
 @pytest.mark.parametrize(

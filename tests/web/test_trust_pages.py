@@ -106,7 +106,8 @@ def test_portfolio_shows_falling_partners_first_and_exports(browser) -> None:
     by_name = browser.get("/console/portfolio?sort=name").get_data(as_text=True)
     assert by_name.index("Falling Co") < by_name.index("Steady Co")
     exported = browser.get("/console/portfolio.csv").get_data(as_text=True)
-    assert exported.splitlines()[0].startswith("partner,tier,delivery_score")
+    assert exported.startswith("\ufeff")  # UTF-8 with a BOM, like every CSV
+    assert exported.splitlines()[0].startswith("\ufeffpartner,tier,delivery_score")
     assert "Falling Co" in exported and "Steady Co" in exported
 
 
@@ -143,7 +144,7 @@ def test_manager_logs_a_check_in(browser) -> None:
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
-    from tracker.web.trust.routes import _csv_safe
+    from tracker.web.csv_export import safe_cell as _csv_safe
 
     for risky in ("=1+1", "+SUM(A1)", "-2", "@cmd", "\t=1", "\r=1", "  =HYPERLINK(x)"):
         assert _csv_safe(risky).startswith("'"), risky

@@ -469,7 +469,9 @@ class AuditChainEntry(BaseModel):
         default=None, description="Public events: exactly what was hashed (canonical JSON)."
     )
     content_hash: str | None = Field(
-        default=None, description="Internal events: SHA-256 of their canonical content."
+        default=None,
+        description="Internal events: SHA-256 of their canonical content with a secret "
+        "random salt (a commitment: a guessed text cannot be checked against it).",
     )
 
 

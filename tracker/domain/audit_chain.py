@@ -6,13 +6,17 @@ predecessor's hash, so editing, deleting or reordering an entry breaks every lin
 
     content_hash = SHA-256 hex of canonical(content)
     hash         = SHA-256 hex of the ASCII text  prev_hash + content_hash
+    salt         = an internal event's content also holds 32 random hex digits, stored
+                   in its row and never exported: its content_hash is then a commitment
+                   a partner can check the links with but cannot test a guessed text on
     canonical    = JSON, keys sorted, no whitespace, UTF-8 (not \\u-escaped), times as
                    RFC 3339 UTC with microseconds ("2026-11-16T09:00:00.000000Z")
     prev_hash    = the previous entry's hash; GENESIS (64 zeros) for the first entry
 
 The content names its chain and its sequence number (1, 2, ...), so an entry cannot be moved
 to another chain or place. Two levels let a partner check the links through internal events
-it may not read: the export gives their content_hash only. `scripts/verify_chain.py` is the
+it may not read: the export gives their content_hash only, salted so that hashing candidate
+texts ("escalated to level 2") finds nothing. `scripts/verify_chain.py` is the
 same algorithm for partners, standard library only; the README states it. Changing anything
 here invalidates every stored hash: this is a format, not an implementation detail.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +34,9 @@ from typing import Any
 from tracker.domain.text import N_
 
 GENESIS = "0" * 64
-FORMAT = "trustomer-audit-chain/1"
+FORMAT = "trustomer-audit-chain/2"  # /2: internal events salted (migration 0016)
+PUBLIC_VISIBILITY = "public"
+SALT_BYTES = 16
 
 
 def rfc3339(moment: datetime) -> str:
@@ -98,6 +105,20 @@ def append(head: Link | None, content: Mapping[str, Any]) -> Link:
 # --- what each kind of entry hashes -------------------------------------------------------
 
 
+def is_salted(visibility: str) -> bool:
+    """Whether an event of this visibility carries a salt: every one a partner may not read."""
+    return visibility != PUBLIC_VISIBILITY
+
+
+def salt_for(visibility: str) -> str | None:
+    """A fresh random salt for an event a partner may not read; None for a public one.
+
+    Random per event and kept in its row (not an HMAC under a server key): the database
+    alone verifies, there is no key to rotate or lose, and one salt found tells nothing of
+    another event. A public event needs none: its content is exported in full."""
+    return secrets.token_hex(SALT_BYTES) if is_salted(visibility) else None
+
+
 def conflict_chain(conflict_id: int) -> str:
     return f"conflict:{conflict_id}"
 
@@ -119,9 +140,13 @@ def conflict_event_content(
     visibility: str,
     body: str | None,
     data: Mapping[str, Any] | None,
+    salt: str | None = None,
 ) -> dict[str, Any]:
-    """Every column of a conflict event but its id (unknown until it is inserted)."""
-    return {
+    """Every column of a conflict event but its id (unknown until it is inserted).
+
+    `salt` (an internal event's, see salt_for) is hashed with the rest; without one the
+    content has no "salt" key at all, so a public event hashes as it always did."""
+    content = {
         "chain": conflict_chain(conflict_id),
         "seq": seq,
         "created_at": rfc3339(created_at),
@@ -131,6 +156,9 @@ def conflict_event_content(
         "body": body,
         "data": plain(data) if data else None,
     }
+    if salt is not None:
+        content["salt"] = salt
+    return content
 
 
 TRUST_FACTS = (

@@ -16,7 +16,14 @@ from tracker.models.report import MonthlyRollup, MonthlyTimeCount
 from tracker.models.search import SearchEntry
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
-from tracker.models.trust import CheckIn, Rating, TrustEvent, TrustHistory, TrustScore
+from tracker.models.trust import (
+    CheckIn,
+    Rating,
+    TrustDayCount,
+    TrustEvent,
+    TrustHistory,
+    TrustScore,
+)
 from tracker.models.user import User
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "SlaCalendar",
     "SlaPause",
     "SlaPolicy",
+    "TrustDayCount",
     "TrustEvent",
     "TrustHistory",
     "TrustScore",

@@ -29,9 +29,9 @@ class Conflict(db.Model):
         Index("ix_conflicts_partner_updated", "partner_id", "updated_at"),
         Index("ix_conflicts_status_created", "status", "created_at"),
         Index("ix_conflicts_status_sla_due", "status", "sla_due_at"),
-        # The partner's list order, id last: a page is one backward index scan (0017).
+        # The partner's list order, id last: a page is one backward index scan (0020).
         Index("ix_conflicts_partner_public_updated", "partner_id", "public_updated_at", "id"),
-        # The API's list of a partner's conflicts, newest first (0017).
+        # The API's list of a partner's conflicts, newest first (0020).
         Index("ix_conflicts_partner_newest", "partner_id", "id"),
         Index("ix_conflicts_sla_due_at", "sla_due_at"),
         # The queue's order (services/conflict_search.URGENCY), read in index order; only the
@@ -139,6 +139,9 @@ class ConflictEvent(db.Model):
     chain_seq: Mapped[int] = mapped_column(server_default="0")
     prev_hash: Mapped[str] = mapped_column(String(64), server_default="")
     hash: Mapped[str] = mapped_column(String(64), server_default="")
+    # An internal event's random salt, hashed with its content (domain.audit_chain.salt_for)
+    # and never exported: what a partner sees of it is a commitment it cannot guess at.
+    chain_salt: Mapped[str | None] = mapped_column(String(32))
 
     conflict: Mapped[Conflict] = relationship()
     actor: Mapped[User | None] = relationship()

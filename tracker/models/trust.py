@@ -80,6 +80,30 @@ class TrustHistory(db.Model):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TrustDayCount(db.Model):
+    """What the ledger says of one partner on one UTC day, counted: the trust page's period
+    figures sum these (services/trust_counts.py) instead of reading the period's ledger.
+
+    `measure` names the fact; `severity` ("" when it does not matter) and `value` (whole
+    business hours to resolution, or a rating's stars; else 0) split it where the figures
+    need a distribution. A key cannot hold NULL, hence "" and 0."""
+
+    __tablename__ = "trust_day_counts"
+    __table_args__ = (
+        UniqueConstraint(
+            "partner_id", "day", "measure", "severity", "value", name="uq_trust_day_counts"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    day: Mapped[date] = mapped_column(Date)
+    measure: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16), default="")
+    value: Mapped[int] = mapped_column(default=0)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class Rating(db.Model):
     """A partner user's verdict on a closed conflict's resolution: once per conflict and user."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,6 +29,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # True once the person (or an admin for them) picked a zone, even "my organisation's":
+    # the browser's zone, adopted at sign-in, only ever fills a zone nobody chose.
+    timezone_chosen: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The language chosen on the Account page; None: the browser's, else the partner's.
     locale: Mapped[str | None] = mapped_column(String(8))
     # Bumped on password change or deactivation (also of the partner): every session and

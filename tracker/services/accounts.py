@@ -86,6 +86,7 @@ def create_user(
         role=role,
         partner_id=partner_id,
         timezone=timezone or None,
+        timezone_chosen=bool(timezone),
         created_at=now,
         active=True,
     )
@@ -325,8 +326,34 @@ def set_timezone(user: User, timezone: str | None) -> User:
     if timezone:
         _rule(rules.check_timezone, timezone, field="timezone")
     user.timezone = timezone or None
+    user.timezone_chosen = True
     db.session.commit()
     return user
+
+
+def adopt_browser_timezone(user: User, zone: str | None) -> bool:
+    """At sign-in, read times in the browser's zone, unless a zone was ever chosen.
+
+    Staff would otherwise read deadlines in UTC until they find the Account page. One
+    conditional UPDATE: an explicit choice (even "my organisation's") is never overridden,
+    also when it is saved at the same instant. An unknown or missing zone changes nothing.
+    True when the zone was adopted."""
+    zone = (zone or "").strip()
+    try:
+        rules.check_timezone(zone)
+    except rules.AccountRuleError:
+        return False
+    adopted = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.timezone.is_(None), User.timezone_chosen.is_(False))
+        .values(timezone=zone)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if adopted.rowcount != 1:
+        return False
+    db.session.refresh(user)
+    return True
 
 
 def set_reading_preferences(user: User, *, timezone: str | None, locale: str | None) -> User:
@@ -338,6 +365,7 @@ def set_reading_preferences(user: User, *, timezone: str | None, locale: str | N
         _rule(rules.check_timezone, timezone, field="timezone")
     user.locale = _rule(rules.check_locale, locale, field="locale")
     user.timezone = timezone or None
+    user.timezone_chosen = True
     db.session.commit()
     return user
 

@@ -7,9 +7,7 @@ writer of the log, on the global chain. The application never updates or deletes
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -196,27 +194,20 @@ def _shown(value: Any) -> str:
 CSV_HEADER = ("at_utc", "actor", "kind", "subject", "before", "after", "seq", "hash")
 
 
-def csv_text(entries: Iterable[AdminAuditEntry], safe: Any) -> str:
-    """The entries as CSV, UTF-8 with a byte-order mark (spreadsheets then read the
-    accents right); `safe` neutralises cells that a spreadsheet would run as a formula."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
+def csv_rows(entries: Iterable[AdminAuditEntry]) -> Iterator[list[Any]]:
+    """The entries as CSV rows under CSV_HEADER (the web's csv_export writes and neutralises
+    them: UTF-8 with a BOM, no cell a spreadsheet would run as a formula)."""
     for entry in entries:
-        writer.writerow(
-            [
-                chain.rfc3339(entry.at),
-                safe(entry.actor_label),
-                entry.kind,
-                safe(entry.subject),
-                safe(describe(entry.before)),
-                safe(describe(entry.after)),
-                entry.chain_seq,
-                entry.hash,
-            ]
-        )
-    return buffer.getvalue()
+        yield [
+            chain.rfc3339(entry.at),
+            entry.actor_label,
+            entry.kind,
+            entry.subject,
+            describe(entry.before),
+            describe(entry.after),
+            entry.chain_seq,
+            entry.hash,
+        ]
 
 
 def all_entries(filters: AuditFilters) -> Iterable[AdminAuditEntry]:

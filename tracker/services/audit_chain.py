@@ -52,19 +52,26 @@ def link_conflict_event(
     body: str | None,
     data: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """The chain columns of the conflict's next event; moves the head on the conflict row.
+    """The chain columns of the conflict's next event (an internal one's salt among them);
+    moves the head on the conflict row.
 
     The caller holds the conflict's row lock (every timeline writer does); a unique
     (conflict_id, chain_seq) refuses a fork even if one did not."""
     seq = conflict.chain_seq or 0
     head = chain.Link(seq, chain.GENESIS, conflict.chain_hash or chain.GENESIS)
+    salt = chain.salt_for(visibility)
     content = chain.conflict_event_content(
         conflict_id=conflict.id, seq=seq + 1, created_at=created_at, actor_id=actor_id,
-        kind=kind, visibility=visibility, body=body, data=data,
+        kind=kind, visibility=visibility, body=body, data=data, salt=salt,
     )  # fmt: skip
     link = chain.append(head, content)
     conflict.chain_seq, conflict.chain_hash = link.seq, link.hash
-    return {"chain_seq": link.seq, "prev_hash": link.prev_hash, "hash": link.hash}
+    return {
+        "chain_seq": link.seq,
+        "prev_hash": link.prev_hash,
+        "hash": link.hash,
+        "chain_salt": salt,
+    }
 
 
 def _head(name: str) -> ChainHead:
@@ -154,7 +161,7 @@ def conflict_event_hash(event: ConflictEvent) -> str:
         chain.conflict_event_content(
             conflict_id=event.conflict_id, seq=event.chain_seq, created_at=event.created_at,
             actor_id=event.actor_id, kind=event.kind, visibility=event.visibility,
-            body=event.body, data=event.data,
+            body=event.body, data=event.data, salt=event.chain_salt,
         )
     )  # fmt: skip
 
@@ -243,6 +250,9 @@ def verify_all() -> VerifyReport:
     for conflict_id, rows in _grouped(iter(events), "conflict_id"):
         head = heads.pop(conflict_id, None)
         _walk(report, chain.conflict_chain(conflict_id), rows, head, conflict_event_hash)
+        unsalted = _unsalted(chain.conflict_chain(conflict_id), rows)
+        if unsalted is not None and not any(b.chain == unsalted.chain for b in report.breaks):
+            report.breaks.append(unsalted)
     for conflict_id, head in heads.items():  # conflicts whose head names events that are gone
         _walk(report, chain.conflict_chain(conflict_id), [], head, conflict_event_hash)
 
@@ -264,6 +274,18 @@ def verify_all() -> VerifyReport:
     for name, head in named.items():  # a head whose entries are all gone
         _walk(report, name, [], head, trust_event_hash)
     return report
+
+
+def _unsalted(name: str, rows: list[ConflictEvent]) -> chain.Break | None:
+    """An internal event written without a salt links, but its commitment can be guessed
+    at: a writer that forgot it is a break too."""
+    for row in rows:
+        if chain.is_salted(row.visibility) and not row.chain_salt:
+            return chain.Break(
+                name, row.id, row.chain_seq, "internal event without its salt",
+                f"{chain.SALT_BYTES * 2} hex digits", "none",
+            )  # fmt: skip
+    return None
 
 
 def _heads() -> list[ChainHead]:

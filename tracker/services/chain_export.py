@@ -2,7 +2,9 @@
 
 Public events carry their full hashed content; internal events carry only their place, their
 links and their content hash, so a partner can check that nothing is missing or reordered
-without reading internal text (no kind, body, data or actor of an internal event leaves).
+without reading internal text (no kind, body, data, actor or salt of an internal event
+leaves). That hash covers a random salt kept in the row, so it is a commitment: hashing a
+guessed text cannot confirm it.
 `scripts/verify_chain.py` checks a download with the standard library alone.
 """
 

@@ -6,7 +6,7 @@ who sees which conflict (a partner's people: their own organisation's) is decide
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +40,9 @@ class ConflictFilters:
     updated_since: datetime | None = None  # for partners: changed in ways they can see
 
 
-def search(viewer: User, filters: ConflictFilters) -> Select:
-    """Conflicts matching `filters` that `viewer` may see, in no particular order."""
+def search(viewer: User, filters: ConflictFilters, *, ranked: bool = True) -> Select:
+    """Conflicts matching `filters` that `viewer` may see, in no particular order (a search
+    best match first; `ranked=False`: the same conflicts unranked, for counting them)."""
     query = select(Conflict)
     if not viewer.is_staff:
         query = query.where(Conflict.partner_id == viewer.partner_id)
@@ -64,7 +65,7 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
                 Conflict.assignee_id == (viewer.id if filters.mine else filters.assignee_id)
             )
     if filters.search and filters.search.strip():
-        query = _matching(query, viewer, search_text.terms(filters.search))
+        query = _matching(query, viewer, search_text.terms(filters.search), ranked)
     if filters.sla_state in SLA_STATES:
         query = query.where(Conflict.sla_state == filters.sla_state)
     if filters.updated_since is not None:
@@ -76,25 +77,50 @@ def search(viewer: User, filters: ConflictFilters) -> Select:
 
 def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
     """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
-    return paging.numbered(queue_query(viewer, filters), page, per_page)
+    return paging.numbered(
+        queue_query(viewer, filters),
+        page,
+        per_page,
+        counted=_counted(viewer, filters, lambda query: _open_unless_chosen(query, filters)),
+    )
 
 
 def queue_query(viewer: User, filters: ConflictFilters) -> Select:
     """The queue's statement, in its order (what queue_page reads a page of)."""
-    query = search(viewer, filters)
+    query = _open_unless_chosen(search(viewer, filters), filters)
+    return _with_people(query).order_by(*URGENCY)
+
+
+def _open_unless_chosen(query: Select, filters: ConflictFilters) -> Select:
     if filters.status not in workflow.STATES:
         # "Not closed" in the very words of the partial index ix_conflicts_queue_order
         # (models.conflict.NOT_CLOSED): both planners then read the queue's order from it and
         # stop after a page, whatever their statistics say (`status IN (...)` tempted them
         # into the status index and a sort of every open conflict).
         query = query.where(Conflict.status != literal_column(f"'{workflow.CLOSED}'"))
-    return _with_people(query).order_by(*URGENCY)
+    return query
+
+
+def queue_export(viewer: User, filters: ConflictFilters) -> Iterator[Conflict]:
+    """Every conflict of the queue with these filters, in the queue's order, streamed (the
+    CSV export: all matching rows, not one page)."""
+    return iter(db.session.scalars(queue_query(viewer, filters).execution_options(yield_per=500)))
 
 
 def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
     """The partner's list: their conflicts, most recently changed (in ways they see) first."""
     query = search(viewer, filters).order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
-    return paging.numbered(_with_people(query), page, per_page)
+    return paging.numbered(_with_people(query), page, per_page, counted=_counted(viewer, filters))
+
+
+def _counted(
+    viewer: User, filters: ConflictFilters, scoped: Callable[[Select], Select] | None = None
+) -> Select | None:
+    """The list's conflicts for its total: a search's matches without their ranks."""
+    if not (filters.search and filters.search.strip()):
+        return None
+    query = search(viewer, filters, ranked=False).with_only_columns(Conflict.id)
+    return scoped(query) if scoped else query
 
 
 def snippets(
@@ -135,7 +161,7 @@ def _with_people(query: Select) -> Select:
     return query.options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
 
 
-def _matching(query: Select, viewer: User, words: list[str]) -> Select:
+def _matching(query: Select, viewer: User, words: list[str], ranked: bool = True) -> Select:
     """Only conflicts with every word, best match first (each list's order breaks ties).
 
     Words only: what was typed never reaches the index as syntax, and text without a word
@@ -143,8 +169,9 @@ def _matching(query: Select, viewer: User, words: list[str]) -> Select:
     """
     if not words:
         return query.where(false())
-    found = search_index.matches(viewer, words)
-    return query.join(found, found.c.conflict_id == Conflict.id).order_by(found.c.score)
+    found = search_index.matches(viewer, words, ranked=ranked)
+    query = query.join(found, found.c.conflict_id == Conflict.id)
+    return query.order_by(found.c.score) if ranked else query
 
 
 def similar(

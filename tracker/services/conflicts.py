@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from tracker.database import lock_for_write
+from tracker.domain import trust_period as period
 from tracker.domain import workflow
 from tracker.domain.accounts import STAFF_ROLES
 from tracker.domain.events import (
@@ -23,7 +24,7 @@ from tracker.extensions import db
 from tracker.models import Attachment, Conflict, ConflictEvent, Partner, User
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.services import attachments as files
-from tracker.services import messagebus, timeline
+from tracker.services import messagebus, timeline, trust_counts
 from tracker.services.conflict_access import may_see
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
 
@@ -409,6 +410,8 @@ def link_repeat(actor: User, conflict_id: int, earlier_ref: str, *, now: datetim
         problem = "The repeated conflict must be the earlier one."
     if problem:
         raise InvalidInput(problem, field_errors={"earlier_ref": problem})
+    if conflict.repeat_of_id is None:  # a repeat counts once, on the day it was raised
+        trust_counts.add(conflict.partner_id, conflict.created_at, period.REPEAT)
     conflict.repeat_of_id = earlier.id
     repeat = {"repeat_of": earlier.ref, "repeat_of_id": earlier.id}
     _note(conflict, actor, "linked", now, visibility=INTERNAL, data=repeat, announce=False)

@@ -1,4 +1,5 @@
-"""The monthly rollups and the ETA counts, rebuilt from the ledger in one pass.
+"""The monthly rollups, the ETA counts and the trust page's day counts, rebuilt from the
+ledger in one pass.
 
 The counts are kept incrementally as conflicts move (services/reports.py and
 services/estimates.py); history that did not move through the services (the migration that
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tracker.domain import clock
+from tracker.domain import trust_period as period
 from tracker.domain.calendar import business_time_between
 
 COUNT_TABLES = ("monthly_rollups", "monthly_time_counts", "resolution_time_counts")
@@ -28,6 +30,60 @@ def rebuild(bind: Connection) -> None:
         bind.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
     _first_resolutions(bind)
     _rollups(bind)
+
+
+def rebuild_trust_days(bind: Connection) -> None:
+    """Replace the trust page's day counts by what the ledger, the ratings and the repeat
+    links say, counted as services/trust_counts.py counts them as they happen."""
+    bind.execute(sa.text("DELETE FROM trust_day_counts"))
+    counts: dict[tuple, int] = {}
+
+    def add(partner: int, at: Any, measure: str, severity: str = "", value: int = 0) -> None:
+        key = (partner, _aware(at).astimezone(UTC).date(), measure, severity or "", value)
+        counts[key] = counts.get(key, 0) + 1
+
+    breached: set[int] = set()
+    for partner, cid, kind, at, severity, spent, met in bind.execute(
+        sa.text(
+            "SELECT partner_id, conflict_id, kind, at, severity, resolution_business_seconds, "
+            "sla_met FROM trust_events WHERE kind IN "
+            "('accepted', 'auto_accepted', 'breached', 'disputed', 'reopened') ORDER BY id"
+        )
+    ):
+        if kind in period.CLOSING_KINDS:
+            add(partner, at, period.CLOSED, severity, -(-int(spent or 0) // 3600))
+            if met:
+                add(partner, at, period.MET)
+        elif kind == "breached":
+            if cid not in breached:
+                breached.add(cid)
+                add(partner, at, period.FIRST_BREACH)
+        else:
+            add(partner, at, kind)  # disputed, reopened: the measure is the kind
+    for partner, at, stars in bind.execute(
+        sa.text(
+            "SELECT c.partner_id, r.created_at, r.stars FROM ratings r "
+            "JOIN conflicts c ON c.id = r.conflict_id"
+        )
+    ):
+        add(partner, at, period.RATED, value=int(stars))
+    for partner, created in bind.execute(
+        sa.text("SELECT partner_id, created_at FROM conflicts WHERE repeat_of_id IS NOT NULL")
+    ):
+        add(partner, created, period.REPEAT)
+    columns = ("partner_id", "day", "measure", "severity", "value")
+    table = sa.table(
+        "trust_day_counts",
+        sa.column("partner_id"),
+        sa.column("day", sa.Date()),
+        sa.column("measure"),
+        sa.column("severity"),
+        sa.column("value"),
+        sa.column("count"),
+    )
+    values = [dict(zip(columns, k, strict=True), count=n) for k, n in counts.items()]
+    if values:
+        bind.execute(table.insert(), values)
 
 
 def _month(value) -> date:  # type: ignore[no-untyped-def]

@@ -11,9 +11,14 @@ and ledger entry is linked into its audit chain with tracker.domain.audit_chain.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import multiprocessing
+import operator
 import os
 import random
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from tracker.database import refresh_statistics
 from tracker.domain import audit_chain as chain
@@ -44,6 +50,7 @@ from tracker.models import (
     TrustScore,
 )
 from tracker.models.conflict import INTERNAL, PUBLIC
+from tracker.models.types import UTCDateTime
 from tracker.services import accounts, count_rebuild, search_index, sla
 from tracker.services import partners as partner_service
 from tracker.services import trust as trust_service
@@ -196,15 +203,37 @@ class HistoryCounts:
 
 @dataclass
 class _Rows:
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    pauses: list[dict[str, Any]] = field(default_factory=list)
-    ratings: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] | _Encoded = field(default_factory=list)
+    events: list[dict[str, Any]] | _Encoded = field(default_factory=list)
+    pauses: list[dict[str, Any]] | _Encoded = field(default_factory=list)
+    ratings: list[dict[str, Any]] | _Encoded = field(default_factory=list)
     trust: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _hours(low: float, high: float, rng: random.Random) -> timedelta:
     return timedelta(hours=rng.uniform(low, high))
+
+
+# The chain's canonical form (tracker.domain.audit_chain.canonical) for content that is
+# already plain (text, numbers, flat dicts, times spelled by _rfc3339): the same bytes
+# without its generic walk over every value, which was a quarter of the build.
+# tests/test_demo_generate.py checks both agree and that every generated chain verifies.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def _rfc3339(moment: datetime) -> str:
+    """chain.rfc3339, by isoformat (the strftime it uses costs three times as much)."""
+    if moment.tzinfo is not UTC:
+        return chain.rfc3339(moment)  # another zone (or naive: refused there)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _link(prev_hash: str, seq: int, content: dict[str, Any]) -> chain.Link:
+    """chain.append for plain content whose place is `seq`."""
+    digest = hashlib.sha256(_CANONICAL(content).encode("utf-8")).hexdigest()
+    return chain.Link(seq, prev_hash, chain.link_hash(prev_hash, digest))
 
 
 def _business_seconds(start: datetime, end: datetime, policy: clock.Policy) -> int:
@@ -226,8 +255,8 @@ CONTACT_KINDS = ("submitted", "comment", "reply")  # what services.trust.touch_c
 class _Trail:
     """One conflict's rows besides its own: events, pauses, rating and trust events."""
 
-    def __init__(self, row: dict[str, Any], p: PartnerInfo) -> None:
-        self.row, self.p = row, p
+    def __init__(self, row: dict[str, Any], p: PartnerInfo, salt_key: str) -> None:
+        self.row, self.p, self.salt_key = row, p, salt_key
         self.id, self.severity = row["id"], row["severity"]
         self.events: list[dict[str, Any]] = []
         self.pauses: list[dict[str, Any]] = []
@@ -258,8 +287,10 @@ class _Trail:
         }
         seq = self.row.get("chain_seq", 0)
         head = chain.Link(seq, chain.GENESIS, self.row.get("chain_hash") or chain.GENESIS)
+        salt = self._salt(seq + 1) if chain.is_salted(visibility) else None
         link = chain.append(
-            head, chain.conflict_event_content(conflict_id=self.id, seq=seq + 1, **values)
+            head,
+            chain.conflict_event_content(conflict_id=self.id, seq=seq + 1, salt=salt, **values),
         )
         self.row["chain_seq"], self.row["chain_hash"] = link.seq, link.hash
         self.events.append(
@@ -269,8 +300,16 @@ class _Trail:
                 "chain_seq": link.seq,
                 "prev_hash": link.prev_hash,
                 "hash": link.hash,
+                "chain_salt": salt,
             }
         )
+
+    def _salt(self, seq: int) -> str:
+        """An internal event's salt: random (the chunk's secret key) yet the same in any
+        builder process, so the rows do not depend on the number of workers."""
+        message = f"{self.id}:{seq}".encode()
+        digest = hmac.new(bytes.fromhex(self.salt_key), message, "sha256").hexdigest()
+        return digest[: chain.SALT_BYTES * 2]
 
     def step(
         self,
@@ -419,9 +458,11 @@ class _HistoryBuilder:
         trust_events_per_closed: int,
         rng: random.Random,
         weights: trust_model.TrustWeights,
+        salt_key: str,
     ) -> None:
         self.now = now
         self.rng = rng
+        self.salt_key = salt_key
         # A closed loop has about three trust events of its own; waits on the partner add one.
         self.extra_waits = trust_events_per_closed - 3
         self.weights = weights
@@ -433,7 +474,8 @@ class _HistoryBuilder:
         names, weights = zip(*SEVERITY_MIX, strict=True)
         severity = self.rng.choices(names, weights)[0]
         category = self.rng.choice(list(workflow.CATEGORIES))
-        return _Trail(_conflict_row(conflict_id, p, created, severity, category), p)
+        row = _conflict_row(conflict_id, p, created, severity, category)
+        return _Trail(row, p, self.salt_key)
 
     def _waits(self) -> int:
         if self.extra_waits <= 0:
@@ -688,10 +730,12 @@ def _link_trust(rows: list[dict[str, Any]], heads: dict[int, chain.Link]) -> Non
     """Chain the ledger rows in insertion order, as services.audit_chain links them."""
     for row in rows:
         head = heads.get(row["partner_id"], chain.Link(0, chain.GENESIS, chain.GENESIS))
-        content = chain.trust_event_content(
-            partner_id=row["partner_id"], seq=head.seq + 1, at=row["at"], facts=row
-        )
-        link = chain.append(head, content)
+        content = {name: row.get(name) for name in chain.TRUST_FACTS}
+        if content["weight"] is not None:
+            content["weight"] = float(content["weight"])
+        seq = head.seq + 1
+        content.update(chain=f"trust:{row['partner_id']}", seq=seq, at=_rfc3339(row["at"]))
+        link = _link(head.hash, seq, content)
         heads[row["partner_id"]] = link
         row.update(chain_seq=link.seq, prev_hash=link.prev_hash, hash=link.hash)
 
@@ -739,13 +783,18 @@ class _Chunk:
     trust_events_per_closed: int
     half_life: timedelta  # the weights are rebuilt from it (they hold read-only mappings)
     seed: int
+    encode_for: str | None = None  # "sqlite": rows leave the builder as the driver takes them
+    # Internal events' salts derive from it: secret (not from the seed), one per chunk.
+    salt_key: str = field(default_factory=lambda: secrets.token_hex(chain.SALT_BYTES))
 
 
 def _build(chunk: _Chunk) -> tuple[_Rows, dict[int, datetime]]:
     """The rows of one chunk (in a builder process, or in this one): pure computation."""
     rng = random.Random(chunk.seed * 1_000_003 + chunk.number)
     weights = trust_model.TrustWeights(half_life=chunk.half_life)
-    builder = _HistoryBuilder(chunk.now, chunk.trust_events_per_closed, rng, weights)
+    builder = _HistoryBuilder(
+        chunk.now, chunk.trust_events_per_closed, rng, weights, chunk.salt_key
+    )
     for offset, (created, kind, index) in enumerate(chunk.specs):
         p = chunk.partners[index]
         if kind == "closed":
@@ -753,6 +802,82 @@ def _build(chunk: _Chunk) -> tuple[_Rows, dict[int, datetime]]:
         else:
             builder.active(chunk.first_id + offset, p, created, kind)
     return builder.rows, builder.last_contact
+
+
+def _build_for_writer(chunk: _Chunk) -> tuple[_Rows, dict[int, datetime]]:
+    """_build, and on SQLite the rows turned into driver values here, in the builder
+    process: SQLAlchemy's per-value processing in the writer was its largest cost. The
+    trust ledger stays as dicts: the writer links its chains, which run across chunks."""
+    rows, contacts = _build(chunk)
+    if chunk.encode_for == "sqlite":
+        rows.conflicts = _Encoded.of(Conflict.__table__, rows.conflicts)
+        rows.events = _Encoded.of(ConflictEvent.__table__, rows.events)
+        rows.pauses = _Encoded.of(SlaPause.__table__, rows.pauses)
+        rows.ratings = _Encoded.of(Rating.__table__, rows.ratings)
+    return rows, contacts
+
+
+@dataclass
+class _Encoded:
+    """A table's rows as the SQLite driver takes them: the column names, a tuple a row."""
+
+    table: str
+    columns: tuple[str, ...]
+    values: list[tuple[Any, ...]]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @classmethod
+    def of(cls, table: Table, rows: list[dict[str, Any]]) -> _Encoded:
+        columns = tuple(rows[0]) if rows else ()
+        encoders = list(enumerate(_sqlite_encoders(table, columns)))
+        encoded = [i for i, e in encoders if e is not None]
+        pick = operator.itemgetter(*columns) if len(columns) > 1 else None
+        values = []
+        for row in rows:
+            if len(row) != len(columns):
+                raise ValueError(f"{table.name}: rows with different columns in one batch")
+            value = list(pick(row)) if pick else [row[columns[0]]]
+            for i in encoded:
+                value[i] = encoders[i][1](value[i])  # a JSON None is stored as 'null'
+            values.append(tuple(value))
+        return cls(table.name, columns, values)
+
+    def write(self) -> None:
+        if not self.values:
+            return
+        marks = ", ".join("?" * len(self.columns))
+        names = ", ".join(self.columns)
+        db.session.connection().exec_driver_sql(
+            f"INSERT INTO {self.table} ({names}) VALUES ({marks})",  # noqa: S608 - model names
+            self.values,
+        )
+
+
+def _sqlite_time(moment: datetime | None) -> str | None:
+    """What UTCDateTime and SQLite's DATETIME store: naive UTC, always with microseconds."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; pass an aware datetime")
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_encoders(table: Table, columns: tuple[str, ...]) -> list[Callable | None]:
+    """Each column's bind processing as SQLAlchemy does it on SQLite (UTC times by the
+    shortcut above, which the tests compare with it); None where values go as they are."""
+    dialect = sqlite_dialect.dialect()
+    encoders: list[Callable | None] = []
+    for name in columns:
+        column_type = table.c[name].type
+        if isinstance(column_type, UTCDateTime):
+            encoders.append(_sqlite_time)
+        else:
+            encoders.append(column_type.dialect_impl(dialect).bind_processor(dialect))
+    return encoders
 
 
 def insert_history(
@@ -782,9 +907,10 @@ def insert_history(
     specs = plan(closed, active, len(cast.partners), now, history_days, random.Random(seed))
     first_id = (db.session.scalar(select(func.max(Conflict.id))) or 0) + 1
     half_life = trust_service.weights().half_life
+    encode_for = "sqlite" if db.engine.dialect.name == "sqlite" else None
     chunks = [
         _Chunk(number, first_id + start, specs[start : start + chunk], cast.partners, now,
-               trust_events_per_closed, half_life, seed)
+               trust_events_per_closed, half_life, seed, encode_for)
         for number, start in enumerate(range(0, len(specs), chunk))
     ]  # fmt: skip
     if workers is None:
@@ -794,7 +920,7 @@ def insert_history(
     trust_heads: dict[int, chain.Link] = {}
     last_contact: dict[int, datetime] = {}
     done = 0
-    with _builders(workers) as build:
+    with _bulk_load(), _builders(workers) as build:
         for rows, contacts in build(chunks):
             _write(rows, trust_heads)
             counts.conflict_events += len(rows.events)
@@ -831,28 +957,76 @@ def insert_history(
     return counts
 
 
+BULK_TABLES = ("conflicts", "conflict_events", "trust_events")
+
+
+@contextmanager
+def _bulk_load() -> Iterator[None]:
+    """On SQLite, while the history goes in: the big tables' secondary indexes dropped and
+    built again at the end (one sort each instead of a random B-tree insert per row and
+    index), no fsync per commit and a large page cache. A crash mid-load leaves a database
+    to generate again anyway; the indexes come back even when the load fails."""
+    if db.engine.dialect.name != "sqlite":
+        yield
+        return
+
+    def run(sql: str) -> Any:
+        return db.session.connection().exec_driver_sql(sql)
+
+    indexes = db.session.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN (:a, :b, :c)"
+        ),
+        dict(zip("abc", BULK_TABLES, strict=True)),
+    ).all()
+    synchronous = run("PRAGMA synchronous").scalar()
+    cache_size = run("PRAGMA cache_size").scalar()
+    run("PRAGMA synchronous = OFF")
+    run("PRAGMA cache_size = -262144")  # 256 MiB
+    for name, _ in indexes:
+        run(f'DROP INDEX "{name}"')
+    db.session.commit()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        for _, sql in indexes:
+            run(sql)
+        run(f"PRAGMA synchronous = {int(synchronous)}")
+        run(f"PRAGMA cache_size = {int(cache_size)}")
+        db.session.commit()
+
+
 @contextmanager
 def _builders(workers: int) -> Iterator[Callable[[list[_Chunk]], Iterator[tuple]]]:
     """Build chunks here, or in spawned processes (never forked: a forked child would hold
     this process's database connections), in order, a few chunks ahead of the writer."""
     if workers <= 1:
-        yield lambda chunks: map(_build, chunks)
+        yield lambda chunks: map(_build_for_writer, chunks)
         return
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        yield lambda chunks: pool.imap(_build, chunks, chunksize=1)
+        yield lambda chunks: pool.imap(_build_for_writer, chunks, chunksize=1)
 
 
 def _write(rows: _Rows, trust_heads: dict[int, chain.Link]) -> None:
     """One chunk's rows, a statement per table, committed."""
-    db.session.execute(insert(Conflict.__table__), rows.conflicts)
-    db.session.execute(insert(ConflictEvent.__table__), rows.events)
-    if rows.pauses:
-        db.session.execute(insert(SlaPause.__table__), rows.pauses)
-    if rows.ratings:
-        db.session.execute(insert(Rating.__table__), rows.ratings)
+    for model, batch in (
+        (Conflict, rows.conflicts),
+        (ConflictEvent, rows.events),
+        (SlaPause, rows.pauses),
+        (Rating, rows.ratings),
+    ):
+        if isinstance(batch, _Encoded):
+            batch.write()
+        elif batch:
+            db.session.execute(insert(model.__table__), batch)
     if rows.trust:
         _link_trust(rows.trust, trust_heads)
-        db.session.execute(insert(TrustEvent.__table__), rows.trust)
+        if isinstance(rows.conflicts, _Encoded):
+            _Encoded.of(TrustEvent.__table__, rows.trust).write()
+        else:
+            db.session.execute(insert(TrustEvent.__table__), rows.trust)
     db.session.commit()
 
 
@@ -963,6 +1137,7 @@ def generate(
     # index, and the report rollups and ETA counts from the ledger.
     search_index.index_missing()
     count_rebuild.rebuild(db.session.connection())
+    count_rebuild.rebuild_trust_days(db.session.connection())
     db.session.commit()
     refresh_statistics(db.session)  # a bulk load: the planners need to know its shape now
     return Generated(cast, counts, GENERATED_DOMAIN)

@@ -125,7 +125,13 @@ def _announce(
             )
     mailing_list = current_app.config.get("ESCALATION_EMAIL")
     if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
-        _email_list(mailing_list, escalation, levels_passed, sequence, f"{key}:email:list", now)
+        zone = ("UTC", DEFAULT_LOCALE)  # the list has no reader: UTC, in English
+        if zone not in by_zone:
+            with speaking(DEFAULT_LOCALE):
+                by_zone[zone] = notice_content.for_escalation(
+                    escalation, levels_passed, sequence, None
+                )
+        _email_list(mailing_list, escalation, by_zone[zone], f"{key}:email:list", now)
     webhook = current_app.config.get("WEBHOOK_URL")
     if webhook:
         outbox.enqueue_webhook(
@@ -158,17 +164,10 @@ def _slack(text: str) -> str:
 
 
 def _email_list(
-    address: str,
-    escalation: Escalation,
-    passed: list[tuple[str, datetime]],
-    sequence: int,
-    key: str,
-    now: datetime,
+    address: str, escalation: Escalation, notice: notice_content.Notice, key: str, now: datetime
 ) -> None:
-    """The escalation mailing list: no reader of its own, so its own message at once, in
-    UTC, threaded with the conflict's other notices."""
-    with speaking(DEFAULT_LOCALE):
-        notice = notice_content.for_escalation(escalation, passed, sequence, None)
+    """The escalation mailing list: no reader of its own, so its own message at once (the
+    words a UTC reader gets), threaded with the conflict's other notices."""
     root = mail_threads.thread_root_id(escalation.conflict_id)
     outbox.enqueue_email(
         dedupe_key=key,

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, insert, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from tracker.database import lock_for_write
@@ -23,7 +24,7 @@ from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, Escalation, EscalationReminder, User
 from tracker.models.conflict import INTERNAL
-from tracker.services import conflicts, messagebus, sla, timeline
+from tracker.services import conflicts, messagebus, paging, sla, timeline
 from tracker.services.errors import NotFound, PermissionDenied, StateConflict
 
 
@@ -80,6 +81,7 @@ def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
     """
     rows_by_conflict = sla.escalations_by_conflict([c.id for c in batch])
     policies: dict[int, clock.Policy] = {}
+    known: dict[int, sla.Moments] = {}
     reached: list[_Reached] = []
     reminders: list[Event] = []
     for conflict in batch:
@@ -87,13 +89,14 @@ def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
         policy = policies[conflict.id] = sla.snapshot_policy(conflict)
         rows = rows_by_conflict[conflict.id]
         fired = {(e.clock, e.level, e.cycle) for e in rows}
+        known[conflict.id] = {}
         for name, value in _clocks(conflict, policy).items():
             if not value.running:
                 continue
             cycle = _cycle(conflict, name)
             moments = [
                 moment
-                for moment in esc.level_moments(value, policy, policy.calendar)
+                for moment in sla.level_moments(name, value, policy, known[conflict.id])
                 if moment.at <= now and (name, moment.level, cycle) not in fired
             ]
             if moments:
@@ -111,7 +114,13 @@ def evaluate(batch: list[Conflict], now: datetime, counts: SweepCounts) -> None:
     with db.session.no_autoflush:
         messagebus.publish([*fired_events, *reminders], now)
         for conflict in batch:
-            sla.refresh(conflict, now, rows_by_conflict[conflict.id], policies[conflict.id])
+            sla.refresh(
+                conflict,
+                now,
+                rows_by_conflict[conflict.id],
+                policies[conflict.id],
+                known[conflict.id],
+            )
     db.session.flush()
 
 
@@ -240,21 +249,147 @@ def acknowledge(actor: User, escalation_id: int, note: str, *, now: datetime) ->
     return escalation
 
 
+def acknowledge_all(actor: User, conflict_id: int, note: str, *, now: datetime) -> list[Escalation]:
+    """A manager takes every open level of one conflict at once (every clock, every level).
+
+    Each level is claimed by a conditional UPDATE (`acknowledged_at IS NULL`), so of two
+    managers pressing at the same instant, each level is acknowledged once, with one timeline
+    entry, and the later press finds nothing left: an empty list, not an error."""
+    if not actor.is_staff:
+        raise PermissionDenied(N_("Only alliance managers can acknowledge escalations."))
+    text = (note or "").strip()
+    if len(text) > 2000:
+        raise StateConflict(N_("The note is too long (at most 2,000 characters)."))
+    # The conflict's row lock first (the write lock on SQLite), as the sweep and acknowledge()
+    # take it: the timeline's chain and sla.refresh write that row.
+    lock_for_write(db.session)
+    conflict = db.session.scalar(
+        select(Conflict)
+        .where(Conflict.id == conflict_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if conflict is None:
+        raise NotFound(N_("No such conflict."))
+    claimed = db.session.execute(
+        update(Escalation)
+        .where(
+            Escalation.conflict_id == conflict_id,
+            Escalation.closed_at.is_(None),
+            Escalation.acknowledged_at.is_(None),
+        )
+        .values(
+            acknowledged_at=now,
+            acknowledged_by_id=actor.id,
+            acknowledgement_note=text or None,
+            next_reminder_at=None,
+        )
+        .returning(Escalation.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(claimed.scalars())
+    if not ids:
+        db.session.rollback()
+        return []
+    rows = sorted(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.id.in_(ids))
+            .execution_options(populate_existing=True)
+        ),
+        key=lambda e: (-esc.LEVEL_RANK[e.level], e.clock, e.id),
+    )
+    for index, item in enumerate(rows):
+        timeline.record(
+            conflict,
+            actor.id,
+            "escalation_acknowledged",
+            now,
+            visibility=INTERNAL,
+            body=(text or None) if index == 0 else None,  # the note once, on the highest
+            data={"level": item.level, "clock": item.clock},
+        )
+    sla.refresh(conflict, now)
+    db.session.commit()
+    return rows
+
+
+def _open_filtered(statement, level: str | None, acknowledged: str | None):  # type: ignore[no-untyped-def]
+    statement = statement.where(Escalation.closed_at.is_(None))
+    if level in esc.LEVELS:
+        statement = statement.where(Escalation.level == level)
+    if acknowledged == "no":
+        statement = statement.where(Escalation.acknowledged_at.is_(None))
+    elif acknowledged == "yes":
+        statement = statement.where(Escalation.acknowledged_at.is_not(None))
+    return statement
+
+
+_LEVEL_RANK = case(esc.LEVEL_RANK, value=Escalation.level, else_=0)
+
+
 def active_query(level: str | None = None, acknowledged: str | None = None):  # type: ignore[no-untyped-def]
     """Open escalations, highest level first, oldest first within a level."""
-    query = (
-        select(Escalation)
-        .where(Escalation.closed_at.is_(None))
+    query = _open_filtered(select(Escalation), level, acknowledged).options(
+        selectinload(Escalation.conflict).selectinload(Conflict.partner),
+        selectinload(Escalation.acknowledged_by),
+    )
+    return query.order_by(_LEVEL_RANK.desc(), Escalation.fired_at.asc(), Escalation.id.asc())
+
+
+@dataclass(frozen=True)
+class ConflictEscalations:
+    """One conflict's open levels (those the filters kept), highest first."""
+
+    conflict: Conflict
+    levels: list[Escalation]
+
+    @property
+    def unacknowledged(self) -> list[Escalation]:
+        return [e for e in self.levels if e.acknowledged_at is None]
+
+    @property
+    def by_clock(self) -> list[tuple[str, list[Escalation]]]:
+        """The levels per clock (and cycle), the clock with the highest level first."""
+        clocks: dict[tuple[str, int], list[Escalation]] = {}
+        for item in self.levels:
+            clocks.setdefault((item.clock, item.cycle), []).append(item)
+        return [(key[0], items) for key, items in clocks.items()]
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The earliest deadline among the levels: how late the conflict is."""
+        return min((e.due_at for e in self.levels if e.due_at), default=None)
+
+
+def grouped_page(
+    level: str | None, acknowledged: str | None, page: int, per_page: int
+) -> Pagination:
+    """A page of conflicts with open escalations, one item per conflict: the highest level
+    reached first, then the longest escalated. Three reads, however many rows are shown."""
+    statement = _open_filtered(select(Escalation.conflict_id), level, acknowledged).group_by(
+        Escalation.conflict_id
+    )
+    statement = statement.order_by(
+        func.max(_LEVEL_RANK).desc(), func.min(Escalation.fired_at).asc(), Escalation.conflict_id
+    )
+    result = paging.numbered(statement, page, per_page)
+    ids = list(result.items)
+    rows = db.session.scalars(
+        _open_filtered(select(Escalation), level, acknowledged)
+        .where(Escalation.conflict_id.in_(ids))
         .options(
             selectinload(Escalation.conflict).selectinload(Conflict.partner),
             selectinload(Escalation.acknowledged_by),
         )
-    )
-    if level in esc.LEVELS:
-        query = query.where(Escalation.level == level)
-    if acknowledged == "no":
-        query = query.where(Escalation.acknowledged_at.is_(None))
-    elif acknowledged == "yes":
-        query = query.where(Escalation.acknowledged_at.is_not(None))
-    level_rank = case(esc.LEVEL_RANK, value=Escalation.level, else_=0)
-    return query.order_by(level_rank.desc(), Escalation.fired_at.asc(), Escalation.id.asc())
+        .order_by(_LEVEL_RANK.desc(), Escalation.fired_at.asc(), Escalation.id.asc())
+    ).all()
+    by_conflict: dict[int, list[Escalation]] = {}
+    for row in rows:
+        by_conflict.setdefault(row.conflict_id, []).append(row)
+    result.items = [
+        ConflictEscalations(by_conflict[i][0].conflict, by_conflict[i])
+        for i in ids
+        if i in by_conflict
+    ]
+    return result

@@ -110,9 +110,10 @@ def partner_people(partner_id: int) -> list[User]:
 
 def _partner_people(partner_ids: Iterable[int]) -> dict[int, list[User]]:
     """The active users of these partners; the ones not yet read, in one statement."""
-    return grouped_once(
-        db.session, "partner_people", User.partner_id, partner_ids, User.active.is_(True)
-    )
+    return grouped_once(db.session, "partner_people", User.partner_id, partner_ids, _ACTIVE)
+
+
+_ACTIVE = User.active.is_(True)  # built once: a sweep asks for partners' people per entry
 
 
 @messagebus.batched

@@ -23,22 +23,35 @@ class CappedPagination(SelectPagination):
     def _query_count(self) -> int:
         if len(self.items) < self.per_page and (self.items or self.page == 1):
             return self._query_offset + len(self.items)  # the last page: nothing to count
-        statement = self._query_args["select"]
         cap = self._query_offset + COUNT_AHEAD
-        keys = inspect(statement.column_descriptions[0]["entity"]).primary_key
-        rows = (
+        counted = self._query_args.get("counted")
+        if counted is not None:
+            # The same rows selected more cheaply (a search's matches without their ranks).
+            rows = counted.order_by(None).limit(cap + 1).subquery()
+        else:
+            statement = self._query_args["select"]
+            keys = inspect(statement.column_descriptions[0]["entity"]).primary_key
             # In the list's own order: the index that serves the page serves the count.
-            statement.with_only_columns(*keys, maintain_column_froms=True).limit(cap + 1).subquery()
-        )
+            rows = (
+                statement.with_only_columns(*keys, maintain_column_froms=True)
+                .limit(cap + 1)
+                .subquery()
+            )
         found = self._query_args["session"].scalar(sa.select(sa.func.count()).select_from(rows))
         self.capped = found > cap
         return min(found, cap)
 
 
-def numbered(statement: Select, page: int, per_page: int) -> CappedPagination:
-    """Page `page` (from 1) of `statement` in its own order; past the end is an empty page."""
+def numbered(
+    statement: Select, page: int, per_page: int, *, counted: Select | None = None
+) -> CappedPagination:
+    """Page `page` (from 1) of `statement` in its own order; past the end is an empty page.
+
+    `counted`: the same rows selected more cheaply for the total (a ranked search counts
+    its matches without computing their ranks)."""
     return CappedPagination(
         select=statement,
+        counted=counted,
         session=db.session(),
         page=max(1, page),
         per_page=per_page,

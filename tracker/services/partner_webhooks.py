@@ -350,8 +350,11 @@ def _active_hooks(partner_ids: Iterable[int]) -> dict[int, list[PartnerWebhook]]
         "partner_hooks",
         PartnerWebhook.partner_id,
         partner_ids,
-        PartnerWebhook.active.is_(True),
+        _ACTIVE_HOOK,
     )
+
+
+_ACTIVE_HOOK = PartnerWebhook.active.is_(True)  # built once: a sweep asks per entry
 
 
 @messagebus.batched

@@ -104,20 +104,31 @@ def _matching(
 
 
 def matches(
-    viewer: User, words: list[str], *, any_word: bool = False, titles_only: bool = False
+    viewer: User,
+    words: list[str],
+    *,
+    any_word: bool = False,
+    titles_only: bool = False,
+    ranked: bool = True,
 ) -> Subquery:
     """(conflict_id, score) of every conflict with an entry `viewer` may read that has all
     (or, for similarity, any) of `words`; partners match by public entries of their own
-    organisation's conflicts only. Ranked among the newest matching entries (see above)."""
+    organisation's conflicts only. Ranked among the newest matching entries (see above).
+
+    `ranked=False`: the same conflicts (the same cut) as (conflict_id) alone, for a count:
+    neither engine then computes a rank (FTS5 computes bm25 only when it is selected)."""
     base, condition, score, newest_first = _matching(words, any_word, titles_only)
-    query = base.with_only_columns(
-        SearchEntry.conflict_id.label("conflict_id"), score.label("score")
-    ).where(condition)
+    columns = [SearchEntry.conflict_id.label("conflict_id")]
+    if ranked:
+        columns.append(score.label("score"))
+    query = base.with_only_columns(*columns).where(condition)
     if not viewer.is_staff:
         own = select(Conflict.id).where(Conflict.partner_id == viewer.partner_id)
         query = query.where(SearchEntry.visibility == PUBLIC, SearchEntry.conflict_id.in_(own))
     cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
     candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
+    if not ranked:
+        return select(candidates.c.conflict_id).distinct().subquery("search_matches")
     return (
         select(candidates.c.conflict_id, func.min(candidates.c.score).label("score"))
         .group_by(candidates.c.conflict_id)

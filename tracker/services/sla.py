@@ -333,11 +333,12 @@ def refresh(
     now: datetime,
     escalations: list[Escalation] | None = None,
     policy: clock.Policy | None = None,
+    moments: Moments | None = None,
 ) -> str:
     """Recompute the stored state, the soonest deadline and when to look again.
 
-    `escalations` and `policy`: the conflict's rows and agreement when the caller has them
-    at hand (the sweep), so they are read and parsed once per conflict.
+    `escalations`, `policy` and `moments`: the conflict's rows, agreement and level moments
+    when the caller has them at hand (the sweep), so each is worked out once per conflict.
     """
     policy = policy or snapshot_policy(conflict)
     triage = triage_clock(conflict, policy)
@@ -363,8 +364,27 @@ def refresh(
         if d is not None
     ]
     conflict.sla_due_at = min(running_dues) if running_dues else None
-    conflict.next_check_at = next_check(conflict, now, policy, triage, resolution, rows)
+    conflict.next_check_at = next_check(conflict, now, policy, triage, resolution, rows, moments)
     return conflict.sla_state
+
+
+# Per clock name: the clock value its level moments were worked out for, and the moments.
+Moments = dict[str, tuple[clock.Clock, list[escalation.LevelMoment]]]
+
+
+def level_moments(
+    name: str, value: clock.Clock, policy: clock.Policy, known: Moments | None = None
+) -> list[escalation.LevelMoment]:
+    """The clock's level moments: those already worked out for this very clock value in
+    `known` (which they then join), else computed."""
+    if known is not None:
+        seen = known.get(name)
+        if seen is not None and seen[0] == value:
+            return seen[1]
+    found = escalation.level_moments(value, policy, policy.calendar)
+    if known is not None:
+        known[name] = (value, found)
+    return found
 
 
 def _kept_if_passed(
@@ -399,6 +419,7 @@ def next_check(
     triage: clock.Clock,
     resolution: clock.Clock,
     escalations: list[Escalation],
+    moments: Moments | None = None,
 ) -> datetime | None:
     """When the sweep must look at this conflict again (None: nothing can happen by time).
 
@@ -413,7 +434,7 @@ def next_check(
     }
     candidates: list[datetime] = []
     for name, value in (("triage", triage), ("resolution", resolution)):
-        for moment in escalation.level_moments(value, policy, policy.calendar):
+        for moment in level_moments(name, value, policy, moments):
             if (name, moment.level) not in fired:
                 candidates.append(max(moment.at, now))
                 break

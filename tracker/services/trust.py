@@ -8,16 +8,16 @@ keeps the tally at the end of each day with evidence, for trends and 30-day chan
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracker.database import insert_if_absent, lock_for_write
 from tracker.domain import trust as model
+from tracker.domain import trust_period as period
 from tracker.domain import workflow
 from tracker.domain.calendar import business_time_between
 from tracker.domain.escalation import BREACH
@@ -43,6 +43,7 @@ from tracker.services import (
     preferences,
     ratings,
     sla,
+    trust_counts,
 )
 from tracker.services.conflict_access import visible_conflict
 from tracker.services.errors import InvalidInput, NotFound, PermissionDenied, StateConflict
@@ -96,20 +97,11 @@ def record(
     **facts: object,
 ) -> TrustEvent:
     """Append one event; evidence (if any) updates the side's tally and today's history."""
-    weight = evidence.weight if evidence else 0.0
-    values = {
-        "conflict_id": conflict.id if conflict else None,
-        "side": side,
-        "kind": kind,
-        "severity": conflict.severity if conflict else None,
-        "weight": weight,
-        "rule": evidence.rule if evidence else kind,
-        "explanation": (explanation or (evidence.explanation if evidence else kind))[:300],
-        **facts,
-    }
-    link = audit_chain.link_trust_event(partner_id, at, values)
-    event = TrustEvent(partner_id=partner_id, at=at, **values, **link)
+    values = _entry(partner_id, side, kind, at, evidence, conflict, explanation, facts)
+    event = TrustEvent(**values)
     db.session.add(event)
+    weight = values["weight"]
+    trust_counts.count_entry(event)
     if weight:
         row = _score_row(partner_id, side)
         before = _tally(row).decayed_to(at, weights().half_life).score()
@@ -119,6 +111,31 @@ def record(
         _remember_day(partner_id, side, tally)
         _alert_if_falling(partner_id, side, at, before, tally)
     return event
+
+
+def _entry(
+    partner_id: int,
+    side: str,
+    kind: str,
+    at: datetime,
+    evidence: model.Evidence | None,
+    conflict: Conflict | None,
+    explanation: str | None,
+    facts: dict[str, object],
+) -> dict[str, object]:
+    """A ledger row's columns, linked into the partner's chain (its head is locked)."""
+    values = {
+        "conflict_id": conflict.id if conflict else None,
+        "side": side,
+        "kind": kind,
+        "severity": conflict.severity if conflict else None,
+        "weight": evidence.weight if evidence else 0.0,
+        "rule": evidence.rule if evidence else kind,
+        "explanation": (explanation or (evidence.explanation if evidence else kind))[:300],
+        **facts,
+    }
+    link = audit_chain.link_trust_event(partner_id, at, values)
+    return {"partner_id": partner_id, "at": at, **values, **link}
 
 
 def _tally(row: TrustScore | TrustHistory | None) -> model.TrustTally:
@@ -263,11 +280,25 @@ def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> None:
     breached = [e for e in events if any(p.level == BREACH for p in e.passed)]
     conflicts = [db.session.get(Conflict, e.conflict_id) for e in breached]
     audit_chain.lock_trust_heads(c.partner_id for c in conflicts)
-    for event, conflict in zip(breached, conflicts, strict=True):
-        record(
-            conflict.partner_id, model.SIDE_DELIVERY, "breached", now, conflict=conflict,
-            explanation=model.breach_fact(event.clock),
-        )  # fmt: skip
+    first = trust_counts.first_breaches(c.id for c in conflicts)  # before this batch's rows
+    rows = [
+        _entry(
+            conflict.partner_id, model.SIDE_DELIVERY, "breached", now, None, conflict,
+            model.breach_fact(event.clock), {},
+        )
+        for event, conflict in zip(breached, conflicts, strict=True)
+    ]  # fmt: skip
+    if rows:  # facts without weight: no tally moves, so the rows go out in one statement
+        db.session.execute(insert(TrustEvent), _same_keys(rows))
+    # The page counts conflicts: a conflict's first breach, once (two clocks may breach).
+    firsts = [c for c in dict.fromkeys(conflicts) if c.id in first]
+    trust_counts.add_many((c.partner_id, now, period.FIRST_BREACH) for c in firsts)
+
+
+def _same_keys(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """One executemany wants one set of columns: a key some rows lack is None in them."""
+    keys = sorted({key for row in rows for key in row})
+    return [{key: row.get(key) for key in keys} for row in rows]
 
 
 def on_partner_contact(event: PartnerContact, now: datetime) -> None:
@@ -305,6 +336,7 @@ def rate(user: User, conflict_id: int, stars: int, comment: str, *, now: datetim
         conflict.partner_id, model.SIDE_DELIVERY, "rated", now,
         evidence=model.rating_evidence(stars, weights()), conflict=conflict,
     )  # fmt: skip
+    trust_counts.add(conflict.partner_id, now, period.RATED, value=stars)
     touch_contact(conflict.partner, now)
     db.session.commit()
     return rating
@@ -485,89 +517,13 @@ def ledger(partner_id: int, since: datetime | None = None, until: datetime | Non
     return query.order_by(TrustEvent.at.desc(), TrustEvent.id.desc())
 
 
-@dataclass(frozen=True)
-class PeriodStats:
-    resolution_p50: dict[str, float | None]
-    resolution_p90: dict[str, float | None]
-    closed: int
-    met: int
-    breaches: int
-    disputes: int
-    reopens: int
-    repeat_incidents: int
-    ratings: int
-    average_rating: float | None
-
-    @property
-    def compliance(self) -> float | None:
-        return 100 * self.met / self.closed if self.closed else None
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+PeriodStats = period.PeriodStats
 
 
 def period_stats(partner_id: int, since: datetime, until: datetime) -> PeriodStats:
-    """Figures for the trust page over one period: SQL counts, and narrow rows for percentiles."""
-    in_period = (
-        TrustEvent.partner_id == partner_id,
-        TrustEvent.at >= since,
-        TrustEvent.at < until,
-    )
-    counts = {
-        kind: (events, conflicts_)
-        for kind, events, conflicts_ in db.session.execute(
-            select(
-                TrustEvent.kind,
-                func.count(TrustEvent.id),
-                func.count(func.distinct(TrustEvent.conflict_id)),
-            )
-            .where(*in_period)
-            .group_by(TrustEvent.kind)
-        )
-    }
-    closed = db.session.execute(
-        select(
-            TrustEvent.severity, TrustEvent.resolution_business_seconds, TrustEvent.sla_met
-        ).where(*in_period, TrustEvent.kind.in_(("accepted", "auto_accepted")))
-    ).all()
-    by_severity: dict[str, list[float]] = {s: [] for s in model.SEVERITIES}
-    for severity, seconds, _ in closed:
-        if severity in by_severity and seconds is not None:
-            by_severity[severity].append(seconds / 3600)
-    repeats = db.session.scalar(
-        select(func.count(Conflict.id)).where(
-            Conflict.partner_id == partner_id,
-            Conflict.repeat_of_id.is_not(None),
-            Conflict.created_at >= since,
-            Conflict.created_at < until,
-        )
-    )
-    average = db.session.scalar(
-        select(func.avg(Rating.stars))
-        .join(Conflict, Conflict.id == Rating.conflict_id)
-        .where(
-            Conflict.partner_id == partner_id,
-            Rating.created_at >= since,
-            Rating.created_at < until,
-        )
-    )
-    return PeriodStats(
-        resolution_p50={s: _percentile(v, 50) for s, v in by_severity.items()},
-        resolution_p90={s: _percentile(v, 90) for s, v in by_severity.items()},
-        closed=len(closed),
-        met=sum(1 for _, _, met in closed if met),
-        breaches=counts.get("breached", (0, 0))[1],  # conflicts that breached, not levels
-        disputes=counts.get("disputed", (0, 0))[0],
-        reopens=counts.get("reopened", (0, 0))[0],
-        repeat_incidents=repeats or 0,
-        ratings=counts.get("rated", (0, 0))[0],
-        average_rating=float(average) if average is not None else None,
-    )
+    """Figures for the trust page over the whole UTC days of [since, until]: summed from
+    the day counts (services/trust_counts.py), never from the period's ledger rows."""
+    return trust_counts.stats(partner_id, since, until)
 
 
 def explain(event: TrustEvent) -> str:

@@ -10,6 +10,8 @@ from flask import Flask
 from flask_babel import format_date, format_decimal
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from wtforms.widgets import HiddenInput
 
 from tracker.domain import workflow
 from tracker.domain.accounts import LOCALES
@@ -64,6 +66,13 @@ _LABEL_TABLES = frozenset(
         "WITHDRAW_REASONS",
     }
 )
+
+
+def hidden_fields(form) -> Markup:  # type: ignore[no-untyped-def]
+    """A form's hidden inputs (the CSRF token first of all) without ids: a page with several
+    forms would otherwise repeat id="csrf_token", which is invalid and confuses assistive
+    technology. Nothing points at a hidden input by id."""
+    return Markup("\n").join(f(id=False) for f in form if isinstance(f.widget, HiddenInput))
 
 
 def viewer_timezone() -> str:
@@ -180,6 +189,25 @@ def age(since: datetime, now: datetime) -> str:
     return short_span(int((now - since).total_seconds() // 60))
 
 
+def lateness(due: datetime | None, now: datetime) -> str:
+    """How late something is, in plain words: "overdue by 3 days", "due in 2 hours"."""
+    if due is None:
+        return gettext("no deadline")
+    minutes = max(1, int(abs(now - due).total_seconds() // 60))
+    days, hours = minutes // (24 * 60), minutes // 60
+    if now >= due:
+        if days:
+            return ngettext("overdue by %(num)d day", "overdue by %(num)d days", days)
+        if hours:
+            return ngettext("overdue by %(num)d hour", "overdue by %(num)d hours", hours)
+        return ngettext("overdue by %(num)d minute", "overdue by %(num)d minutes", minutes)
+    if days:
+        return ngettext("due in %(num)d day", "due in %(num)d days", days)
+    if hours:
+        return ngettext("due in %(num)d hour", "due in %(num)d hours", hours)
+    return ngettext("due in %(num)d minute", "due in %(num)d minutes", minutes)
+
+
 def business_duration(value: timedelta) -> str:
     """Compact business durations: 1h, 3h 20m (8h days are not assumed, so no days)."""
     minutes = int(abs(value).total_seconds() // 60)
@@ -261,6 +289,7 @@ def localtime(value: datetime | None, fmt: str = "%a %d %b %Y %H:%M", tz: str | 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals["hidden_fields"] = hidden_fields
     app.jinja_env.globals["current_locale"] = lambda: current_locale()
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
@@ -273,6 +302,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["shortdate"] = short_date
     app.jinja_env.globals["age"] = age
     app.jinja_env.globals["countdown"] = countdown
+    app.jinja_env.globals["lateness"] = lateness
     app.jinja_env.globals["live_sla_state"] = live_sla_state
     app.jinja_env.globals["tier_names"] = TranslatedLabels(TIER_NAMES)
     app.jinja_env.globals["role_names"] = TranslatedLabels(ROLE_NAMES)

@@ -11,7 +11,7 @@ from tracker.services import admin_audit
 from tracker.services.errors import InvalidInput
 from tracker.web.access import role_required
 from tracker.web.admin.blueprint import bp
-from tracker.web.csv_export import safe_cell as csv_safe
+from tracker.web.csv_export import download
 from tracker.web.paging import page_arg
 
 
@@ -52,10 +52,5 @@ def audit_log_csv():
     filters, errors = _filters()
     if errors:
         return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), status=400)
-    body = admin_audit.csv_text(admin_audit.all_entries(filters), csv_safe)
-    filename = f"admin-audit-{utcnow().date().isoformat()}.csv"
-    return Response(
-        body.encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    rows = admin_audit.csv_rows(admin_audit.all_entries(filters))
+    return download("admin-audit", utcnow().date(), admin_audit.CSV_HEADER, rows)

@@ -1,7 +1,7 @@
 """Forms for signing in, changing passwords and accepting invitations."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SubmitField
+from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from tracker.domain.accounts import MIN_PASSWORD_LENGTH
@@ -24,6 +24,8 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
     )
+    # Filled by static/timezone.js with the browser's zone; checked, never trusted.
+    browser_timezone = HiddenField()
     submit = SubmitField(_l("Sign in"))
 
 
@@ -56,4 +58,5 @@ class AcceptInviteForm(FlaskForm):
             EqualTo("password", message=_l("The passwords differ.")),
         ],
     )
+    browser_timezone = HiddenField()
     submit = SubmitField(_l("Set password and sign in"))

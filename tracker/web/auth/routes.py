@@ -17,9 +17,13 @@ from tracker.web.forms_util import apply_field_errors
 from tracker.web.redirects import safe_target
 
 
-def _start_session(user) -> None:  # type: ignore[no-untyped-def]
-    """Drop anything from before sign-in and open a fresh server-side session."""
+def _start_session(user, browser_timezone: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Drop anything from before sign-in and open a fresh server-side session.
+
+    The browser's zone (from the sign-in form) becomes the user's while they chose none."""
     session.clear()
+    if browser_timezone:
+        accounts.adopt_browser_timezone(user, browser_timezone)
     accounts.open_session(user, now=utcnow())  # the cookie will carry its token (get_id)
     login_user(user)
 
@@ -44,7 +48,7 @@ def login():
             flash(_("Email or password is not correct, or the account is deactivated."), "error")
             return render_template("auth/login.html", form=form), 401
         throttle.record_success(form.email.data, address)
-        _start_session(user)
+        _start_session(user, form.browser_timezone.data)
         return redirect(safe_target(request.args.get("next"), "main.index"))
     return render_template("auth/login.html", form=form)
 
@@ -115,7 +119,7 @@ def accept_invite(token: str):
         except ServiceError as exc:
             apply_field_errors(form, exc)
         else:
-            _start_session(user)
+            _start_session(user, form.browser_timezone.data)
             flash(_("Welcome to Trustomer, %(name)s.", name=user.name), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/accept_invite.html", form=form, invited=invited)

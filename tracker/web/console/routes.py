@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker.clock import utcnow
@@ -17,7 +18,6 @@ from tracker.services import (
     conflicts,
     escalations,
     estimates,
-    paging,
     sla,
 )
 from tracker.services.errors import NotFound, ServiceError
@@ -35,6 +35,7 @@ from tracker.web.conflict_forms import (
     uploads_from_request,
 )
 from tracker.web.console.blueprint import bp
+from tracker.web.csv_export import download
 from tracker.web.paging import page_arg, strict_int
 from tracker.web.redirects import safe_target
 
@@ -75,6 +76,26 @@ def queue():
         triage_form=triage_form,
         now=utcnow(),
     )
+
+
+QUEUE_CSV_HEADER = (
+    "reference", "title", "partner", "severity", "status", "sla_state", "sla_due_utc",
+    "raised_utc", "assignee",
+)  # fmt: skip
+
+
+@bp.route("/queue.csv")
+@role_required(*STAFF_ROLES)
+def queue_csv():
+    """The queue with the page's filters and search: every matching conflict, not page 1."""
+    now = utcnow()
+    rows = (
+        [c.ref or "", c.title, c.partner.name, c.severity, c.status, c.sla_state,
+         c.sla_due_at.isoformat() if c.sla_due_at else "", c.created_at.isoformat(),
+         c.assignee.name if c.assignee else ""]
+        for c in conflict_search.queue_export(current_user, _filters())
+    )  # fmt: skip
+    return download("trustomer-queue", now.date(), QUEUE_CSV_HEADER, rows)
 
 
 @bp.route("/queue/bulk", methods=["POST"])
@@ -265,7 +286,7 @@ def link(conflict_id: int):
 def escalations_page():
     level = request.args.get("level") or None
     acknowledged = request.args.get("acknowledged") or None
-    page = paging.numbered(escalations.active_query(level, acknowledged), page_arg(), per_page=30)
+    page = escalations.grouped_page(level, acknowledged, page_arg(), per_page=30)
     return render_template(
         "console/escalations.html",
         page=page,
@@ -307,4 +328,35 @@ def acknowledge(escalation_id: int):
                 ),
                 "success",
             )
+    return redirect(safe_target(request.form.get("back"), "console.escalations_page"))
+
+
+@bp.route("/escalations/conflicts/<int:conflict_id>/acknowledge", methods=["POST"])
+@role_required(*STAFF_ROLES)
+def acknowledge_all(conflict_id: int):
+    """Every open level of one conflict at once; a second press finds nothing left."""
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        flash(_("The note is too long (at most 2,000 characters)."), "error")
+    else:
+        try:
+            taken = escalations.acknowledge_all(
+                current_user, conflict_id, form.note.data, now=utcnow()
+            )
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            flash(_(exc.message), "error")
+        else:
+            if taken:
+                flash(
+                    ngettext(
+                        "Acknowledged %(num)d level: its reminders stop.",
+                        "Acknowledged %(num)d levels: their reminders stop.",
+                        len(taken),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Nothing left to acknowledge: someone already did."), "info")
     return redirect(safe_target(request.form.get("back"), "console.escalations_page"))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -13,6 +11,7 @@ from flask_login import current_user
 
 from tracker.clock import utcnow
 from tracker.domain import trust as model
+from tracker.domain import trust_period as period
 from tracker.domain import workflow
 from tracker.domain.accounts import PARTNER, STAFF_ROLES
 from tracker.services import partners, trust, trust_record
@@ -20,7 +19,7 @@ from tracker.services import portfolio as portfolio_service
 from tracker.services.errors import NotFound, ServiceError
 from tracker.web.access import role_required
 from tracker.web.charts import Point, Series, data_table, line_chart
-from tracker.web.csv_export import safe_cell as _csv_safe  # one rule for every CSV
+from tracker.web.csv_export import download  # one rule for every CSV
 from tracker.web.paging import page_arg
 from tracker.web.templating import chart_words
 from tracker.web.trust.blueprint import bp
@@ -38,9 +37,7 @@ def _period(now: datetime) -> tuple[str, datetime, datetime]:
     key = request.args.get("period", "365d")
     if key not in PERIODS:
         key = "365d"
-    days = PERIODS[key]
-    since = now - timedelta(days=days) if days else datetime(2000, 1, 1, tzinfo=UTC)
-    return key, since, now
+    return key, period.period_start(now, PERIODS[key]), now  # whole UTC days
 
 
 def _partner_or_404(partner_id: int) -> Partner:
@@ -123,32 +120,30 @@ def own_trust():
     )
 
 
+LEDGER_HEADER = (
+    "at", "conflict", "side", "kind", "severity", "weight", "rule", "explanation",
+    "triage_business_hours", "resolution_business_hours", "resolution_wall_hours", "sla_met",
+    "overrun_hours", "accountable_side",
+)  # fmt: skip
+
+
+def _hours(seconds: int | None) -> float | str:
+    return "" if seconds is None else round(seconds / 3600, 2)
+
+
 def _ledger_csv(partner: Partner) -> Response:
     now = utcnow()
     _key, since, until = _period(now)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["at", "conflict", "side", "kind", "severity", "weight", "rule", "explanation",
-         "triage_business_hours", "resolution_business_hours", "resolution_wall_hours",
-         "sla_met", "overrun_hours", "accountable_side"]
+    rows = (
+        [event.at.isoformat(), event.conflict.ref if event.conflict else "", event.side,
+         event.kind, event.severity or "", round(event.weight, 3), event.rule,
+         event.explanation, _hours(event.triage_business_seconds),
+         _hours(event.resolution_business_seconds), _hours(event.resolution_wall_seconds),
+         "" if event.sla_met is None else str(event.sla_met).lower(),
+         _hours(event.overrun_seconds), event.accountable_side or ""]
+        for event in trust_record.ledger(partner.id, since, until)
     )  # fmt: skip
-    hours = lambda seconds: "" if seconds is None else f"{seconds / 3600:.2f}"  # noqa: E731
-    for event in trust_record.ledger(partner.id, since, until):
-        writer.writerow(
-            [event.at.isoformat(), event.conflict.ref if event.conflict else "", event.side,
-             event.kind, event.severity or "", f"{event.weight:.3f}", event.rule,
-             _csv_safe(event.explanation), hours(event.triage_business_seconds),
-             hours(event.resolution_business_seconds), hours(event.resolution_wall_seconds),
-             "" if event.sla_met is None else str(event.sla_met).lower(),
-             hours(event.overrun_seconds), event.accountable_side or ""]
-        )  # fmt: skip
-    filename = f"trust-ledger-{partner.id}-{now.date().isoformat()}.csv"
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(f"trust-ledger-{partner.id}", now.date(), LEDGER_HEADER, rows)
 
 
 @bp.route("/partners/<int:partner_id>/trust.csv")
@@ -212,25 +207,22 @@ def portfolio():
     )
 
 
+PORTFOLIO_HEADER = (
+    "partner", "tier", "delivery_score", "delivery_low", "delivery_high", "delivery_change_30d",
+    "responsiveness_score", "responsiveness_low", "responsiveness_high",
+    "responsiveness_change_30d", "open_conflicts", "breaches_this_month",
+)  # fmt: skip
+
+
 @bp.route("/console/portfolio.csv")
 @role_required(*STAFF_ROLES)
 def portfolio_csv():
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["partner", "tier", "delivery_score", "delivery_low", "delivery_high",
-         "delivery_change_30d", "responsiveness_score", "responsiveness_low", "responsiveness_high",
-         "responsiveness_change_30d", "open_conflicts", "breaches_this_month"]
+    now = utcnow()
+    rows = (
+        [row["partner"].name, row["partner"].tier, round(d.score, 1), round(d.low, 1),
+         round(d.high, 1), round(row["delivery_change"], 1), round(r.score, 1), round(r.low, 1),
+         round(r.high, 1), round(row["responsiveness_change"], 1), row["open"], row["breaches"]]
+        for row in portfolio_service.rows(now, "name")
+        for d, r in [(row["delivery"], row["responsiveness"])]
     )  # fmt: skip
-    for row in portfolio_service.rows(utcnow(), "name"):
-        d, r = row["delivery"], row["responsiveness"]
-        writer.writerow(
-            [_csv_safe(row["partner"].name), row["partner"].tier, f"{d.score:.1f}", f"{d.low:.1f}",
-             f"{d.high:.1f}", f"{row['delivery_change']:.1f}", f"{r.score:.1f}", f"{r.low:.1f}",
-             f"{r.high:.1f}", f"{row['responsiveness_change']:.1f}", row["open"], row["breaches"]]
-        )  # fmt: skip
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="trust-portfolio.csv"'},
-    )
+    return download("trust-portfolio", now.date(), PORTFOLIO_HEADER, rows)

@@ -12,14 +12,14 @@ so SQLite sorted the partner's rows in a temporary B-tree (12 ms) and PostgreSQL
 primary key backwards skipping other partners' rows. `ix_conflicts_partner_newest`
 (partner_id, id) serves it directly on both.
 
-Revision ID: 0017_partner_list_order
-Revises: 0016_queue_open_only
+Revision ID: 0020_partner_list_order
+Revises: 0019_trust_day_counts
 """
 
 from alembic import op
 
-revision = "0017_partner_list_order"
-down_revision = "0016_queue_open_only"
+revision = "0020_partner_list_order"
+down_revision = "0019_trust_day_counts"
 branch_labels = None
 depends_on = None
 
