@@ -1,5 +1,7 @@
-"""A web worker does not load what only some requests need: zxcvbn's word lists (~13 MiB
-per worker) wait for the first password being set."""
+"""A web worker does not load what only some requests or commands need: zxcvbn's word
+lists (~13 MiB per worker) wait for the first password being set, Alembic with Mako and
+Pygments (~11 MiB) for a `flask db` command, the holidays package (~4 MiB) for the first
+calendar that names a country."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+LAZY_MODULES = ("zxcvbn", "alembic", "flask_migrate", "mako", "pygments", "holidays")
 
-def test_starting_the_app_does_not_load_the_password_word_lists(tmp_path) -> None:
-    script = "import sys, wsgi; print('zxcvbn' in sys.modules)"
+
+def _loaded_after_start(tmp_path: Path, modules: tuple[str, ...]) -> list[str]:
+    script = f"import sys, wsgi; print(' '.join(m for m in {modules!r} if m in sys.modules) or '-')"
     env = {
         **os.environ,
         "TRACKER_ENV": "development",
@@ -23,4 +27,38 @@ def test_starting_the_app_does_not_load_the_password_word_lists(tmp_path) -> Non
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120, check=True,
     )  # fmt: skip
-    assert result.stdout.strip().splitlines()[-1] == "False", result.stdout + result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    return [] if last == "-" else last.split()
+
+
+def test_starting_the_app_loads_none_of_the_lazy_modules(tmp_path) -> None:
+    assert _loaded_after_start(tmp_path, LAZY_MODULES) == []
+
+
+def test_readiness_reads_the_migration_head_as_alembic_does() -> None:
+    from alembic.script import ScriptDirectory
+
+    from tracker.services.health import MIGRATIONS_DIR, migration_heads
+
+    assert migration_heads() == set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def test_a_calendar_loads_only_the_holidays_of_its_country(tmp_path) -> None:
+    script = (
+        "import sys\n"
+        "from datetime import UTC, datetime, timedelta\n"
+        "from tracker.domain.calendar import BusinessCalendar, add_business_time\n"
+        "calendar = BusinessCalendar.office_hours('Europe/Berlin', holiday_country='DE')\n"
+        "end = add_business_time(datetime(2026, 12, 23, 9, tzinfo=UTC), timedelta(hours=16),"
+        " calendar)\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('holidays.countries.'))\n"
+        "print(end.isoformat(), ' '.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=True,
+    )  # fmt: skip
+    end, loaded = result.stdout.strip().split(" ", 1)
+    # Christmas Day is a German holiday and the 26th a Saturday: 16 office hours end on the 28th.
+    assert end.startswith("2026-12-28"), result.stdout
+    assert loaded.split() == ["holidays.countries.germany"], result.stdout

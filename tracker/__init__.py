@@ -59,10 +59,10 @@ def warn_about_process_local_limits(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_babel import gettext
 
-    from tracker import i18n, models  # noqa: F401  (the models must be known to Alembic)
+    from tracker import i18n, migration_commands, models  # noqa: F401  (models: for Alembic)
     from tracker.clock import utcnow
     from tracker.database import configure_engine_events
-    from tracker.extensions import csrf, db, limiter, login_manager, migrate
+    from tracker.extensions import csrf, db, limiter, login_manager
     from tracker.services.accounts import load_session_user
     from tracker.services.login_throttle import LoginThrottle
 
@@ -70,9 +70,7 @@ def register_extensions(app: Flask) -> None:
         return load_session_user(token, now=utcnow())
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(BASE_DIR / "migrations"), compare_type=True, render_as_batch=True
-    )
+    migration_commands.init_app(app, db)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -298,7 +298,7 @@ def restore_database(path: Path, yes: bool) -> None:
 def register_commands(app: Flask) -> None:
     for group in (partners_cli, users_cli, demo_cli, notifications_cli, audit_cli, mail_cli):
         app.cli.add_command(group)
-    migrate_group = app.cli.commands.get("db")  # Flask-Migrate's, added with the extension
+    migrate_group = app.cli.commands.get("db")  # migration_commands': Flask-Migrate's, lazily
     if isinstance(migrate_group, click.Group):
         migrate_group.add_command(backup_database)
         migrate_group.add_command(restore_database)

@@ -23,7 +23,16 @@ from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.jobs.sweep import sweep
 from tracker.models import Conflict
-from tracker.services import agreements, attachments, conflicts, escalations, portfolio, sla, trust
+from tracker.services import (
+    agreements,
+    attachments,
+    conflicts,
+    escalations,
+    portfolio,
+    sla,
+    trust,
+    trust_record,
+)
 
 MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 AFTER_CRITICAL = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)  # warning, breach and critical
@@ -203,6 +212,36 @@ def test_portfolio_numbers_are_those_of_the_trust_service(app) -> None:
     assert any(abs(rows[p]["delivery_change"]) > 0.1 for p in with_evidence)
     assert any(abs(rows[p]["responsiveness_change"]) > 0.1 for p in with_evidence)
     assert rows[without]["delivery_change"] == 0
+
+
+def test_trust_page_reads_the_same_number_of_statements_for_little_and_much_history(
+    signed_in_manager,
+) -> None:
+    browser = signed_in_manager()
+    now = datetime.now(UTC)
+    partner_id = make_partner().id
+    _evidence(partner_id, now, 1)
+    few = statements_for(browser, f"/partners/{partner_id}/trust")
+    for n in range(2, 8):  # more history rows and ledger rows, each with its conflict
+        _evidence(partner_id, now, n)
+    many = statements_for(browser, f"/partners/{partner_id}/trust")
+    assert many - few <= SLACK, (few, many)
+
+
+def test_trust_figures_are_those_of_the_point_by_point_reads(app) -> None:
+    now = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    partner_id = _partners_with_evidence(1, now)[0]
+    figures = trust_record.figures(partner_id, now - timedelta(days=365), now, now)
+    for side in model.SIDES:
+        change, fading = trust.change_and_cause(partner_id, side, now)
+        assert figures.changes[side] == pytest.approx(change, abs=1e-9)
+        assert figures.fading_only[side] is fading
+        moments = [moment for moment, _ in figures.trend[side]]
+        assert moments == trust.trend_moments(now)
+        for moment, point in figures.trend[side]:
+            expected = trust.score_at(partner_id, side, moment)
+            assert point.score == pytest.approx(expected.score(), abs=1e-9)
+    assert figures.trend == {side: trust.trend(partner_id, side, now) for side in model.SIDES}
 
 
 def _policy(**overrides):  # type: ignore[no-untyped-def]

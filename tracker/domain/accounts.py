@@ -6,8 +6,6 @@ import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-import holidays
-
 from tracker.domain.text import N_
 
 ADMIN = "admin"
@@ -98,7 +96,11 @@ def check_country(code: str | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
-    """Countries with a public-holiday calendar: a partner's country decides its days off."""
+    """Countries with a public-holiday calendar: a partner's country decides its days off.
+    The holidays package (about 4 MiB) loads here, when a country is first checked, not
+    in every web worker at start-up."""
+    import holidays
+
     return frozenset(holidays.list_supported_countries())
 
 

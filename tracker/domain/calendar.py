@@ -37,11 +37,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
-
 from tracker.domain.text import N_
+
+if TYPE_CHECKING:
+    import holidays as holidays_lib
 
 __all__ = [
     "BusinessCalendar",
@@ -308,9 +310,40 @@ def _zone(name: str) -> ZoneInfo:
         ) from None
 
 
+_package_lock = threading.Lock()
+
+
+def _holidays_package():  # type: ignore[no-untyped-def]
+    """The holidays package, loaded on the first calendar that names a country (not at
+    start-up), with only the countries asked for: `holidays.countries/__init__` imports all
+    ~250 country modules (about 8 MiB a process) when only one is used. Its package is
+    registered bare, so that `country_holidays()`, which imports `holidays.countries.<name>`
+    by name, loads just that module."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    import holidays
+
+    with _package_lock:
+        if "holidays.countries" not in sys.modules:
+            folder = Path(holidays.__file__).parent / "countries"
+            spec = importlib.util.spec_from_file_location(
+                "holidays.countries",
+                folder / "__init__.py",
+                submodule_search_locations=[str(folder)],
+            )
+            if spec is not None:
+                package = importlib.util.module_from_spec(spec)
+                sys.modules["holidays.countries"] = package
+                holidays.countries = package  # type: ignore[attr-defined]
+    return holidays
+
+
 @lru_cache(maxsize=64)
 def _country_holidays(country: str) -> holidays_lib.HolidayBase:
     # Built once per country; it fills in years lazily, so reads go through a lock.
+    holidays_lib = _holidays_package()
     try:
         return holidays_lib.country_holidays(country.upper())
     except (NotImplementedError, KeyError, AttributeError):

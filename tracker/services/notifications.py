@@ -83,7 +83,8 @@ def _read_people_once(staff_ids: list[int], partner_ids: list[int]) -> None:
     )
     for partner_id in partners:
         groups[partner_id] = []
-    for user in db.session.scalars(query):
+    # Their choices of updates come in the same statement: on_timeline asks for them next.
+    for user in preferences.read_with_choices(query, preferences.UPDATES):
         if user.id in staff:
             known[user.id] = user
         if user.partner_id in groups and user.partner_id in partners and user.active:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from tracker.database import transaction_memo
 from tracker.domain.text import N_
@@ -52,32 +52,71 @@ def channels_for(users: list[User], kind: str) -> dict[int, set[str]]:
         # The same statement reads their digest choice, which the fan-out asks next.
         digest: dict[int, bool] = transaction_memo(db.session, ("digest",), dict)
         digest_missing = {i for i in missing if i not in digest}
-        for user_id in missing:
-            known[user_id] = set(CHANNELS)
-        for user_id in digest_missing:
-            digest[user_id] = False
-        wanted = NotificationPreference.kind == kind
-        if digest_missing:
-            wanted = or_(
-                wanted,
-                and_(
-                    NotificationPreference.kind == DIGEST, NotificationPreference.channel == EMAIL
-                ),
-            )
         rows = db.session.execute(
             select(
                 NotificationPreference.user_id,
                 NotificationPreference.kind,
                 NotificationPreference.channel,
                 NotificationPreference.enabled,
-            ).where(NotificationPreference.user_id.in_(missing), wanted)
+            ).where(
+                NotificationPreference.user_id.in_(missing), _wanted(kind, bool(digest_missing))
+            )
         )
-        for user_id, row_kind, channel, enabled in rows:
-            if row_kind == kind and not enabled:
-                known[user_id].discard(channel)
-            if row_kind == DIGEST and channel == EMAIL and user_id in digest_missing:
-                digest[user_id] = bool(enabled)
+        _remember(kind, missing, digest_missing, rows)
     return {u.id: known.get(u.id, set()) if kind in allowed_kinds(u) else set() for u in users}
+
+
+def read_with_choices(query: Select, kind: str) -> list[User]:
+    """The users `query` selects, each with their choices of `kind` and of the digest joined
+    in the same statement (a fan-out reads its readers, then their choices: one statement
+    where there were two), remembered for channels_for() and digest_readers()."""
+    known: dict[int, set[str]] = transaction_memo(db.session, ("channels", kind), dict)
+    digest: dict[int, bool] = transaction_memo(db.session, ("digest",), dict)
+    joined = query.outerjoin(
+        NotificationPreference,
+        and_(NotificationPreference.user_id == User.id, _wanted(kind, True)),
+    ).add_columns(
+        NotificationPreference.user_id,
+        NotificationPreference.kind,
+        NotificationPreference.channel,
+        NotificationPreference.enabled,
+    )
+    users: dict[int, User] = {}
+    rows = []
+    for user, *choice in db.session.execute(joined):
+        users.setdefault(user.id, user)
+        if choice[0] is not None:
+            rows.append(choice)
+    missing = [u.id for u in users.values() if kind in allowed_kinds(u) and u.id not in known]
+    _remember(kind, missing, {i for i in users if i not in digest}, rows)
+    return list(users.values())
+
+
+def _wanted(kind: str, with_digest: bool):  # type: ignore[no-untyped-def]
+    wanted = NotificationPreference.kind == kind
+    if with_digest:
+        wanted = or_(
+            wanted,
+            and_(NotificationPreference.kind == DIGEST, NotificationPreference.channel == EMAIL),
+        )
+    return wanted
+
+
+def _remember(kind: str, missing: list[int], digest_missing: set[int], rows) -> None:  # type: ignore[no-untyped-def]
+    """Into the transaction's memos: every channel of `kind` unless turned off, and the
+    digest off unless chosen, for the users not read yet."""
+    known: dict[int, set[str]] = transaction_memo(db.session, ("channels", kind), dict)
+    digest: dict[int, bool] = transaction_memo(db.session, ("digest",), dict)
+    waiting = set(missing)
+    for user_id in missing:
+        known[user_id] = set(CHANNELS)
+    for user_id in digest_missing:
+        digest[user_id] = False
+    for user_id, row_kind, channel, enabled in rows:
+        if row_kind == kind and not enabled and user_id in waiting:
+            known[user_id].discard(channel)
+        if row_kind == DIGEST and channel == EMAIL and user_id in digest_missing:
+            digest[user_id] = bool(enabled)
 
 
 def save(user: User, enabled: set[tuple[str, str]]) -> None:

@@ -391,6 +391,11 @@ def _side_score(side: str, tally: model.TrustTally, events: int) -> SideScore:
     return SideScore(side, tally.score(), low, high, tally.r, tally.s, events)
 
 
+def side_score(side: str, tally: model.TrustTally, events: int = 0) -> SideScore:
+    """A tally as the pages show it: the score and the range it most likely lies in."""
+    return _side_score(side, tally, events)
+
+
 def scores(partner_id: int, now: datetime) -> dict[str, SideScore]:
     """Both sides as of `now`: O(1) reads of the stored tallies, decayed on the fly."""
     rows = {
@@ -431,17 +436,65 @@ def change_and_cause(
     """The `days` change and whether only ageing moved it (no new evidence since): then a
     page shows it in a neutral colour, as fading rather than as something going wrong."""
     then = score_at(partner_id, side, now - timedelta(days=days))
-    current = scores(partner_id, now)[side]
+    return change_since(then, scores(partner_id, now)[side], now)
+
+
+def change_since(then: model.TrustTally, current: SideScore, now: datetime) -> tuple[float, bool]:
+    """`current` minus the tally `then`, and whether ageing alone explains the difference."""
     faded = then.decayed_to(now, weights().half_life)
     fading_only = abs(faded.r - current.r) < 1e-6 and abs(faded.s - current.s) < 1e-6
     return current.score - then.score(), fading_only
+
+
+def scores_at(partner_id: int, moments: list[tuple[str, datetime]]) -> list[model.TrustTally]:
+    """score_at() for many (side, moment) pairs in two statements: one correlated look-up
+    per pair (one backward step along ix_trust_history_partner_side_as_of each), then the
+    rows found. The trust page's trend and changes read 28 points this way, not 28 queries."""
+    if not moments:
+        return []
+    lookups = [
+        select(TrustHistory.id)
+        .where(
+            TrustHistory.partner_id == partner_id,
+            TrustHistory.side == side,
+            TrustHistory.as_of <= moment,
+        )
+        .order_by(TrustHistory.as_of.desc())
+        .limit(1)
+        .scalar_subquery()
+        for side, moment in moments
+    ]
+    found = db.session.execute(select(*lookups)).one()
+    ids = {history_id for history_id in found if history_id is not None}
+    rows = {}
+    if ids:
+        rows = {
+            row.id: row
+            for row in db.session.execute(
+                select(TrustHistory.id, TrustHistory.r, TrustHistory.s, TrustHistory.as_of).where(
+                    TrustHistory.id.in_(ids)
+                )
+            )
+        }
+    half_life = weights().half_life
+    return [
+        _tally(rows.get(history_id)).decayed_to(moment, half_life)  # type: ignore[arg-type]
+        for (_, moment), history_id in zip(moments, found, strict=True)
+    ]
 
 
 def trend(
     partner_id: int, side: str, now: datetime, months: int = 12
 ) -> list[tuple[datetime, SideScore]]:
     """Month-end points over the last `months` months (and now): bounded reads, no replay."""
-    points = []
+    moments = trend_moments(now, months)
+    tallies = scores_at(partner_id, [(side, moment) for moment in moments])
+    return [(m, _side_score(side, tally, 0)) for m, tally in zip(moments, tallies, strict=True)]
+
+
+def trend_moments(now: datetime, months: int = 12) -> list[datetime]:
+    """The trend's points: each of the last `months` month ends (capped at now), and now."""
+    moments = []
     first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     for back in range(months, 0, -1):
         year, month = first.year, first.month - back
@@ -450,11 +503,9 @@ def trend(
             year -= 1
         moment = datetime(year, month, 1, tzinfo=UTC) + timedelta(days=32)
         moment = datetime.combine(moment.replace(day=1).date(), time(0), tzinfo=UTC)
-        if moment > now:
-            moment = now
-        points.append((moment, _side_score(side, score_at(partner_id, side, moment), 0)))
-    points.append((now, _side_score(side, score_at(partner_id, side, now), 0)))
-    return points
+        moments.append(min(moment, now))
+    moments.append(now)
+    return moments
 
 
 def ledger(partner_id: int, since: datetime | None = None, until: datetime | None = None) -> Select:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -20,6 +22,15 @@ def render_markdown(source: str | None) -> Markup:
     """Safe HTML for a user's Markdown: no script, no event handlers, no javascript: links."""
     if not source:
         return Markup("")
+    return _rendered(source)
+
+
+@lru_cache(maxsize=2048)
+def _rendered(source: str) -> Markup:
+    # Timeline entries never change, and a busy conflict's page renders the same fifty
+    # bodies on every view (about a tenth of its CPU): each text is parsed and cleaned once
+    # per process. The output depends on the text alone, so the cache cannot leak between
+    # viewers; 2,048 entries of a few KB at most bound its memory.
     html = _md.render(source)
     clean = nh3.clean(
         html,
