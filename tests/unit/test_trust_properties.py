@@ -74,8 +74,10 @@ def test_positive_evidence_never_lowers_and_negative_never_raises_the_score(
 ) -> None:
     at = T0 + timedelta(seconds=later)
     before = tally.decayed_to(at, half_life).score()
-    assert tally.add(weight, at, half_life).score() >= before
-    assert tally.add(-weight, at, half_life).score() <= before
+    # Within float rounding (decaying then adding is not bit-identical to decaying alone:
+    # Hypothesis found a 1-ulp dip for a weight near zero); a score is shown to one decimal.
+    assert tally.add(weight, at, half_life).score() >= before - 1e-9
+    assert tally.add(-weight, at, half_life).score() <= before + 1e-9
 
 
 @settings(max_examples=200, deadline=None)
