@@ -167,9 +167,11 @@ def captured_statements(engine: Engine) -> Iterator[list[Statement]]:
         event.remove(engine, "after_cursor_execute", after)
 
 
-def query_plan(statement: Statement) -> list[str]:
-    """EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (PostgreSQL) of a captured statement."""
-    prefix = "EXPLAIN QUERY PLAN " if dialect() == "sqlite" else "EXPLAIN "
+def query_plan(statement: Statement, *, analyze: bool = False) -> list[str]:
+    """EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (PostgreSQL; `analyze`: EXPLAIN ANALYZE, the
+    rows each node really read) of a captured statement."""
+    pg_prefix = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
+    prefix = "EXPLAIN QUERY PLAN " if dialect() == "sqlite" else pg_prefix
     connection = db.session.connection()
     rows = connection.exec_driver_sql(prefix + statement.sql, statement.parameters).all()
     db.session.rollback()

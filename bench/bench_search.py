@@ -1,7 +1,7 @@
 """Benchmark search and similarity: how long one scoped, ranked query takes at 100k conflicts.
 
 Usage: python bench/bench_search.py [--json PATH] [--database-url URL] [--sizes 1000,100000]
-                                    [--runs 30]
+                                    [--runs 30] [--explain]
 
 For each size N a fresh database gets N conflicts across 50 partners (bench/_fixtures.py)
 and two to four comments each (one in four an internal note), words drawn from a fixed
@@ -13,6 +13,8 @@ search, the API's ranked page, and similar conflicts for a partner raising one a
 manager on a conflict page. Reported: p50 and
 p95 in ms per operation, the target (p95 under 50 ms), and the ratio to the smallest size.
 SQLite by default; PostgreSQL with --database-url or TRACKER_BENCH_DATABASE_URL.
+--explain: the plan of each operation's slowest statement (PostgreSQL: EXPLAIN ANALYZE),
+on stderr and in the JSON.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from sqlalchemy import bindparam, func, insert, select, update  # noqa: E402
 from bench._fixtures import (  # noqa: E402
     analyze_if_postgresql,
     bench_app,
+    captured_statements,
     create_cast,
     dialect,
     insert_history,
     log,
+    query_plan,
     requested_database_url,
 )
 from tracker.clock import utcnow  # noqa: E402
@@ -276,7 +280,15 @@ def operations(manager: User, partner_user: User, sample: list[Conflict]) -> dic
     }
 
 
-def run_size(server_url: str | None, size: int, runs: int) -> dict:
+def _slowest_plan(work: Callable[[int], object]) -> list[str]:
+    with captured_statements(db.engine) as seen:
+        work(1)
+    db.session.rollback()
+    slowest = max(seen, key=lambda s: s.seconds)
+    return query_plan(slowest, analyze=True)
+
+
+def run_size(server_url: str | None, size: int, runs: int, explain: bool = False) -> dict:
     now = utcnow()
     with bench_app(server_url) as app, app.app_context():
         rng = random.Random(SEED)
@@ -311,6 +323,9 @@ def run_size(server_url: str | None, size: int, runs: int) -> dict:
             p50, p95 = _measure(work, runs)
             results[name] = {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}
             log(f"  {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+            if explain:
+                results[name]["plan"] = _slowest_plan(work)
+                log("    " + "\n    ".join(results[name]["plan"]))
         entries = db.session.scalar(select(func.count()).select_from(SearchEntry))
         return {
             "engine": dialect(),
@@ -329,10 +344,11 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     server = requested_database_url(args.database_url)
-    by_size = [run_size(server, size, args.runs) for size in sizes]
+    by_size = [run_size(server, size, args.runs, args.explain) for size in sizes]
     smallest = by_size[0]
     print(f"\nSearch and similarity on {by_size[0]['engine']} (target: p95 < {TARGET_MS:.0f} ms)")
     print(f"{'operation':48} {'N':>8} {'p50 ms':>8} {'p95 ms':>8} {'x small':>8} {'target':>7}")

@@ -2,10 +2,12 @@
 
 Each row is one text a viewer may find a conflict by (the title and description as
 raised, a comment, a reply, an internal note, a reason given in a transition), with the
-entry's visibility, so a partner's query filters internal rows out in the same WHERE
-that scopes conflicts. The engine-specific index is not a model: SQLite keeps an FTS5
-table over these rows (external content, kept in step by triggers), PostgreSQL a
-generated `tsvector` column with a GIN index. Both come from migration 0013_search.
+entry's visibility and its conflict's partner, so the engine finds a partner's public
+matches directly instead of every partner's and filtering them after (0020_search_partner).
+The engine-specific index is not a model: SQLite keeps an FTS5 table over these rows
+(external content, kept in step by triggers) with a generated column of the audience
+token, PostgreSQL a generated `tsvector` column with a GIN index. Both come from migrations
+0013_search and 0020_search_partner.
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ FTS_TABLE = "search_entries_fts"  # SQLite: the FTS5 table (and its shadow table
 VECTOR_COLUMN = "search_vector"  # PostgreSQL: the generated tsvector column
 VECTOR_INDEX = "ix_search_entries_search_vector"
 TEXT_CONFIG = "english"  # PostgreSQL's text search configuration (FTS5: porter stemming)
+# SQLite: a generated column indexed by FTS5 with one token for a public entry, "p<partner
+# id>" (empty for an internal note), so a partner's match is intersected with it in FTS5.
+SCOPE_COLUMN = "partner_scope"
+PARTNER_INDEX = "ix_search_entries_partner_newest"
+
+
+def scope_token(partner_id: int) -> str:
+    """The token of SCOPE_COLUMN a partner's people may match by (migration 0020 writes
+    the same expression)."""
+    return f"p{int(partner_id)}"
 
 
 def is_engine_index(kind: str, name: str | None, table: str | None = None) -> bool:
@@ -30,7 +42,7 @@ def is_engine_index(kind: str, name: str | None, table: str | None = None) -> bo
     if kind == "table":
         return bool(name) and (name == FTS_TABLE or name.startswith(f"{FTS_TABLE}_"))
     if kind == "column":
-        return table == SearchEntry.__tablename__ and name == VECTOR_COLUMN
+        return table == SearchEntry.__tablename__ and name in (VECTOR_COLUMN, SCOPE_COLUMN)
     if kind == "index":
         return name == VECTOR_INDEX
     return False
@@ -41,10 +53,16 @@ class SearchEntry(db.Model):
     harmless) and never updated: titles, descriptions and comments are not edited."""
 
     __tablename__ = "search_entries"
-    __table_args__ = (Index("ix_search_entries_conflict_visibility", "conflict_id", "visibility"),)
+    __table_args__ = (
+        Index("ix_search_entries_conflict_visibility", "conflict_id", "visibility"),
+        # A partner's public entries newest first: PostgreSQL walks it backwards, checking
+        # each entry's tsvector, and stops at the cut (search_index.matches).
+        Index(PARTNER_INDEX, "partner_id", "visibility", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conflict_id: Mapped[int] = mapped_column(ForeignKey("conflicts.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))  # the conflict's
     event_id: Mapped[int] = mapped_column(ForeignKey("conflict_events.id"), unique=True)
     visibility: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -1,12 +1,14 @@
 """The full-text index: what goes in (a consumer of the timeline) and how it is asked.
 
-Every timeline entry with text becomes one `SearchEntry` row with the entry's visibility,
-written by `timeline.record()` as it writes the entry: the index follows the one writer of
-entries, not the news of them (an acknowledgement note is recorded but not announced).
-The engine indexes the rows itself (see models/search.py). Queries come back as a subquery
-of (conflict_id, score), lower score first, for `conflict_search` to join to its scoped
-conflicts: who sees which conflict stays decided there; which texts a viewer may match by
-(public ones only, for partners) is decided here, in the same statement.
+Every timeline entry with text becomes one `SearchEntry` row with the entry's visibility
+and its conflict's partner, written by `timeline.record()` as it writes the entry: the index
+follows the one writer of entries, not the news of them (an acknowledgement note is recorded
+but not announced). The engine indexes the rows itself (see models/search.py). Queries
+come back as a subquery of (conflict_id, score), lower score first, for `conflict_search` to
+join to its scoped conflicts: who sees which conflict stays decided there; which texts a
+viewer may match by (public ones only, for partners) is decided here, in the same statement,
+and is part of the match itself: each engine finds a partner's public entries directly,
+without reading every partner's.
 """
 
 from __future__ import annotations
@@ -20,9 +22,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from tracker.database import insert_if_absent
 from tracker.domain import search_text
 from tracker.extensions import db
-from tracker.models import Conflict, ConflictEvent, SearchEntry, User
+from tracker.models import ConflictEvent, SearchEntry, User
 from tracker.models.conflict import PUBLIC
-from tracker.models.search import FTS_TABLE, TEXT_CONFIG, VECTOR_COLUMN
+from tracker.models.search import (
+    FTS_TABLE,
+    SCOPE_COLUMN,
+    TEXT_CONFIG,
+    VECTOR_COLUMN,
+    scope_token,
+)
 
 _fts = table(FTS_TABLE, column("rowid"), column("rank"))
 _vector = literal_column(f"search_entries.{VECTOR_COLUMN}")
@@ -41,6 +49,7 @@ def index_entry(entry: ConflictEvent) -> None:
         return
     values = {
         "conflict_id": entry.conflict_id,
+        "partner_id": entry.conflict.partner_id,
         "event_id": entry.id,
         "visibility": entry.visibility,
         "title": search_text.indexable(title),
@@ -53,8 +62,8 @@ def index_entry(entry: ConflictEvent) -> None:
 # The rule of index_entry(), as one statement over entries not yet indexed.
 _MISSING = text(
     """
-INSERT INTO search_entries (conflict_id, event_id, visibility, title, body, created_at)
-SELECT e.conflict_id, e.id, e.visibility,
+INSERT INTO search_entries (conflict_id, partner_id, event_id, visibility, title, body, created_at)
+SELECT e.conflict_id, c.partner_id, e.id, e.visibility,
        CASE WHEN e.kind = 'submitted' THEN coalesce(c.ref, '') || ' ' || c.title ELSE '' END,
        CASE WHEN e.kind = 'submitted' THEN c.description ELSE e.body END,
        e.created_at
@@ -87,13 +96,14 @@ SIMILAR_CANDIDATES = 500
 
 
 def _matching(
-    words: list[str], any_word: bool, titles_only: bool = False
+    words: list[str], any_word: bool, titles_only: bool, partner_id: int | None
 ) -> tuple[Iterable, ColumnElement, ColumnElement, ColumnElement]:
     """The FROM, the match condition, the score (lower is better) and the newest-first
-    order of entries for this engine."""
+    order of entries for this engine; with `partner_id`, of that partner's public entries
+    only, found as such by the engine (see matches())."""
     shape = {"any_word": any_word, "titles_only": titles_only}
     if _is_sqlite():
-        condition = literal_column(FTS_TABLE).op("MATCH")(search_text.fts5_query(words, **shape))
+        condition = literal_column(FTS_TABLE).op("MATCH")(_fts5_match(words, shape, partner_id))
         joined = select(SearchEntry).join(_fts, _fts.c.rowid == SearchEntry.id)
         # FTS5 yields matches in rowid order: newest first, stopping at the cut, and it
         # computes the rank of the rows it yields only.
@@ -101,6 +111,18 @@ def _matching(
     query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     condition = _vector.op("@@")(query)
     return select(SearchEntry), condition, -func.ts_rank(_vector, query), SearchEntry.id.desc()
+
+
+def _fts5_match(words: list[str], shape: dict, partner_id: int | None) -> str:
+    """The words in the texts' columns only (so a typed "p42" never matches the scope
+    column), and for a partner the token of their public entries: FTS5 intersects the
+    two doclists itself, so a partner's newest matches come first without another's."""
+    words_query = search_text.fts5_query(words, **shape)
+    if not shape["titles_only"]:
+        words_query = f"{{title body}} : ({words_query})"
+    if partner_id is None:
+        return words_query
+    return f'({words_query}) AND {SCOPE_COLUMN} : "{scope_token(partner_id)}"'
 
 
 def matches(
@@ -117,14 +139,17 @@ def matches(
 
     `ranked=False`: the same conflicts (the same cut) as (conflict_id) alone, for a count:
     neither engine then computes a rank (FTS5 computes bm25 only when it is selected)."""
-    base, condition, score, newest_first = _matching(words, any_word, titles_only)
+    # A partner's person without a partner (none should exist) matches nothing: no id is 0.
+    partner_id = None if viewer.is_staff else (viewer.partner_id or 0)
+    base, condition, score, newest_first = _matching(words, any_word, titles_only, partner_id)
     columns = [SearchEntry.conflict_id.label("conflict_id")]
     if ranked:
         columns.append(score.label("score"))
     query = base.with_only_columns(*columns).where(condition)
-    if not viewer.is_staff:
-        own = select(Conflict.id).where(Conflict.partner_id == viewer.partner_id)
-        query = query.where(SearchEntry.visibility == PUBLIC, SearchEntry.conflict_id.in_(own))
+    if partner_id is not None:
+        # Also as columns: PostgreSQL walks ix_search_entries_partner_newest backwards by
+        # them; on SQLite FTS5 has already kept only these rows (the scope token).
+        query = query.where(SearchEntry.partner_id == partner_id, SearchEntry.visibility == PUBLIC)
     cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
     candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
     if not ranked:
