@@ -1,5 +1,5 @@
 """Each search entry carries its conflict's partner: written so by every writer and by the
-migration's backfill, and a partner's match is scoped by it (0020_search_partner)."""
+migration's backfill, and a partner's match is scoped by it (0021_search_partner)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_the_migration_backfills_each_entrys_partner_and_the_index_finds_them(tm
             north_id, blue_id = north.partner_id, blue.partner_id
             db.session.commit()
             db.session.remove()
-            downgrade(revision="0019_trust_day_counts")
+            downgrade(revision="0020_partner_list_order")
             upgrade()
             assert _mismatched_partners() == 0
             partners = set(db.session.scalars(select(SearchEntry.partner_id)))

@@ -3,11 +3,11 @@
 Each row is one text a viewer may find a conflict by (the title and description as
 raised, a comment, a reply, an internal note, a reason given in a transition), with the
 entry's visibility and its conflict's partner, so the engine finds a partner's public
-matches directly instead of every partner's and filtering them after (0020_search_partner).
+matches directly instead of every partner's and filtering them after (0021_search_partner).
 The engine-specific index is not a model: SQLite keeps an FTS5 table over these rows
 (external content, kept in step by triggers) with a generated column of the audience
 token, PostgreSQL a generated `tsvector` column with a GIN index. Both come from migrations
-0013_search and 0020_search_partner.
+0013_search and 0021_search_partner.
 """
 
 from __future__ import annotations

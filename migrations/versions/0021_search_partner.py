@@ -8,15 +8,15 @@ first and checks each tsvector until the cut. SQLite: a generated column `partne
 the FTS5 table, so a partner's MATCH adds `AND partner_scope : "p42"` and FTS5 intersects
 the doclists itself; the FTS table and its triggers are rebuilt for it.
 
-Revision ID: 0020_search_partner
-Revises: 0019_trust_day_counts
+Revision ID: 0021_search_partner
+Revises: 0020_partner_list_order
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_search_partner"
-down_revision = "0019_trust_day_counts"
+revision = "0021_search_partner"
+down_revision = "0020_partner_list_order"
 branch_labels = None
 depends_on = None
 
