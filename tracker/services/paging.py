@@ -30,13 +30,14 @@ class CappedPagination(SelectPagination):
             rows = counted.order_by(None).limit(cap + 1).subquery()
         else:
             statement = self._query_args["select"]
-            keys = inspect(statement.column_descriptions[0]["entity"]).primary_key
-            # In the list's own order: the index that serves the page serves the count.
-            rows = (
-                statement.with_only_columns(*keys, maintain_column_froms=True)
-                .limit(cap + 1)
-                .subquery()
-            )
+            if len(statement.selected_columns) > 1 and not statement._group_by_clauses:
+                # Only the keys: the rows' other columns are not read to be counted.
+                keys = inspect(statement.column_descriptions[0]["entity"]).primary_key
+                statement = statement.with_only_columns(*keys, maintain_column_froms=True)
+            # (A grouped or single-column statement is counted as it is: its columns are
+            # what the groups are made of.) In the list's own order: the index that serves
+            # the page serves the count.
+            rows = statement.limit(cap + 1).subquery()
         found = self._query_args["session"].scalar(sa.select(sa.func.count()).select_from(rows))
         self.capped = found > cap
         return min(found, cap)
