@@ -55,6 +55,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench import bench_http, bench_sweep  # noqa: E402
 from bench._fixtures import (  # noqa: E402
     DATABASE_URL_ENV,
+    _normalise,
     bench_config,
     captured_statements,
     log,
@@ -222,7 +223,7 @@ def cached_postgresql(n: int, server: str, work: str) -> tuple[str, dict, float]
     key = f"{n}_{schema_head()}_{generator_fingerprint()}"
     name = "trustomer_bench_cache_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
     sidecar = CACHE / f"postgresql-{key}.json"
-    base = make_url(server.replace("postgresql://", "postgresql+psycopg://", 1))
+    base = make_url(_normalise(server))
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:

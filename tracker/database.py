@@ -63,15 +63,7 @@ def add_to_counts(
 ) -> None:
     """`INSERT … ON CONFLICT (keys) DO UPDATE SET n = n + excluded.n`: a running total kept
     by one atomic statement, however many writers add to the same row at once."""
-    dialect = session.connection().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(model).values(**keys, **increments)
-    table = model.__table__
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in increments},
-    )
-    session.execute(statement)
+    add_to_counts_many(session, model, list(keys), list(increments), [{**keys, **increments}])
 
 
 def add_to_counts_many(
@@ -107,6 +99,13 @@ def defer_insert(session: Session, model: type, values: dict) -> None:
     session.info.setdefault(_DEFERRED, {}).setdefault(model, []).append(values)
 
 
+def same_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for one executemany, which wants one set of columns: a key some rows lack is
+    None in them."""
+    columns = sorted({name for row in rows for name in row})
+    return [{name: row.get(name) for name in columns} for row in rows]
+
+
 def flush_deferred(session: Session) -> None:
     """Write every queued row (see `defer_insert`), in the session's transaction."""
     pending = session.info.pop(_DEFERRED, None)
@@ -115,8 +114,7 @@ def flush_deferred(session: Session) -> None:
     dialect = session.connection().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     for model, rows in pending.items():
-        columns = sorted({name for row in rows for name in row})
-        values = [{name: row.get(name) for name in columns} for row in rows]
+        values = same_columns(rows)
         # No conflict target: a row that hits any of the table's unique keys is skipped, so
         # rows deduplicated on different keys go out together; one statement, compiled once
         # and cached, executed for all rows (executemany).

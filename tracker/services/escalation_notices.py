@@ -97,6 +97,15 @@ def _announce(
     digest = preferences.digest_readers(people)
     # The words differ only by the reader's timezone and language: rendered once per pair.
     by_zone: dict[tuple[str, str], notice_content.Notice] = {}
+
+    def words(timezone: str, locale: str, reader: User | None) -> notice_content.Notice:
+        if (timezone, locale) not in by_zone:
+            with speaking(locale):
+                by_zone[timezone, locale] = notice_content.for_escalation(
+                    escalation, levels_passed, sequence, reader
+                )
+        return by_zone[timezone, locale]
+
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             notifications.add_in_app(
@@ -108,30 +117,19 @@ def _announce(
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            zone = (user.display_timezone, user.mail_locale)
-            if zone not in by_zone:
-                with speaking(user.mail_locale):
-                    by_zone[zone] = notice_content.for_escalation(
-                        escalation, levels_passed, sequence, user
-                    )
-            notice = by_zone[zone]
             mail_notices.add(
                 user,
                 conflict,
-                notice,
+                words(user.display_timezone, user.mail_locale, user),
                 dedupe_key=f"{key}:email:{user.id}",
                 digest=user.id in digest,
                 now=now,
             )
     mailing_list = current_app.config.get("ESCALATION_EMAIL")
     if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
-        zone = ("UTC", DEFAULT_LOCALE)  # the list has no reader: UTC, in English
-        if zone not in by_zone:
-            with speaking(DEFAULT_LOCALE):
-                by_zone[zone] = notice_content.for_escalation(
-                    escalation, levels_passed, sequence, None
-                )
-        _email_list(mailing_list, escalation, by_zone[zone], f"{key}:email:list", now)
+        # The list has no reader: UTC, in English.
+        notice = words("UTC", DEFAULT_LOCALE, None)
+        _email_list(mailing_list, escalation, notice, f"{key}:email:list", now)
     webhook = current_app.config.get("WEBHOOK_URL")
     if webhook:
         outbox.enqueue_webhook(

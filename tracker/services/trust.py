@@ -15,7 +15,7 @@ from flask import current_app, render_template
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from tracker.database import insert_if_absent, lock_for_write
+from tracker.database import insert_if_absent, lock_for_write, same_columns
 from tracker.domain import trust as model
 from tracker.domain import trust_period as period
 from tracker.domain import workflow
@@ -289,16 +289,10 @@ def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> None:
         for event, conflict in zip(breached, conflicts, strict=True)
     ]  # fmt: skip
     if rows:  # facts without weight: no tally moves, so the rows go out in one statement
-        db.session.execute(insert(TrustEvent), _same_keys(rows))
+        db.session.execute(insert(TrustEvent), same_columns(rows))
     # The page counts conflicts: a conflict's first breach, once (two clocks may breach).
     firsts = [c for c in dict.fromkeys(conflicts) if c.id in first]
     trust_counts.add_many((c.partner_id, now, period.FIRST_BREACH) for c in firsts)
-
-
-def _same_keys(rows: list[dict[str, object]]) -> list[dict[str, object]]:
-    """One executemany wants one set of columns: a key some rows lack is None in them."""
-    keys = sorted({key for row in rows for key in row})
-    return [{key: row.get(key) for key in keys} for row in rows]
 
 
 def on_partner_contact(event: PartnerContact, now: datetime) -> None:

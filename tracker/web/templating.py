@@ -290,7 +290,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["hidden_fields"] = hidden_fields
-    app.jinja_env.globals["current_locale"] = lambda: current_locale()
+    app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone
     app.jinja_env.globals["nav_items"] = nav_items
