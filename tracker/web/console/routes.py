@@ -21,7 +21,7 @@ from tracker.services import (
     sla,
 )
 from tracker.services.errors import NotFound, ServiceError
-from tracker.web import choices
+from tracker.web import choices, conflict_rows
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
@@ -64,17 +64,21 @@ def queue():
     page = conflict_search.queue_page(current_user, filters, page_arg(), per_page=25)
     triage_form = BulkForm()
     triage_form.assignee_id.choices = [("", _("— choose —")), *choices.staff()]
+    now = utcnow()
+    snippets = conflict_search.snippets(current_user, filters, page.items)
     return render_template(
         "console/queue.html",
         page=page,
-        snippets=conflict_search.snippets(current_user, filters, page.items),
+        rows=conflict_rows.rows(
+            current_user, page.items, now, endpoint="console.conflict", snippets=snippets
+        ),
         args=request.args,
         partners=choices.partner_names(),
         staff=choices.staff(),
         states=workflow.STATE_LABELS,
         severities=workflow.SEVERITIES,
         triage_form=triage_form,
-        now=utcnow(),
+        now=now,
     )
 
 

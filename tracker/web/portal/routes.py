@@ -19,6 +19,7 @@ from tracker.services import (
     sla,
 )
 from tracker.services.errors import ServiceError
+from tracker.web import conflict_rows
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
@@ -40,14 +41,16 @@ def conflicts_list():
     q = request.args.get("q", "").strip()[:200]
     filters = conflict_search.ConflictFilters(status=status or None, search=q or None)
     page = conflict_search.portal_page(current_user, filters, page_arg(), 20)
+    snippets = conflict_search.snippets(current_user, filters, page.items)
     return render_template(
         "portal/conflicts.html",
         page=page,
-        snippets=conflict_search.snippets(current_user, filters, page.items),
+        rows=conflict_rows.rows(
+            current_user, page.items, utcnow(), endpoint="portal.conflict", snippets=snippets
+        ),
         status=status,
         q=q,
         states=workflow.PARTNER_STATE_LABELS,
-        now=utcnow(),
     )
 
 

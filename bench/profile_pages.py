@@ -1,0 +1,112 @@
+"""Profile the list and conflict pages in process: CPU ms per render, and where it goes.
+
+Usage: python bench/profile_pages.py [--database PATH] [--requests 50] [--only LABEL,...]
+                                     [--profile] [--top 25] [--sort tottime]
+
+Works on a COPY of bench/run.py's cached SQLite database (bench/.cache/sqlite-100000-*.db
+by default, the newest one; --database for another), which it leaves untouched. Signs in
+as the manager and the partner of the cache's sidecar, warms each page up, then times
+`--requests` requests of each with the Flask test client (process CPU time, so other work
+on a shared machine counts less), and with --profile prints cProfile's top functions.
+What a page costs per request in Python is what gunicorn's workers spend on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._fixtures import bench_config, captured_statements  # noqa: E402
+from tracker import create_app  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+
+
+def pages(context: dict) -> dict[str, tuple[str, str]]:
+    """label -> (who, path), as bench_http.endpoints names them."""
+    return {
+        "queue": ("manager", "/console/queue"),
+        "conflict": ("manager", f"/console/conflicts/{context['busy']}"),
+        "portal": ("partner", "/portal/conflicts"),
+        "portal-conflict": ("partner", f"/portal/conflicts/{context['busy']}"),
+    }
+
+
+def newest_cache() -> Path:
+    found = sorted(
+        (p for p in CACHE.glob("sqlite-100000-*.db") if ".partial." not in p.name),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not found:
+        raise SystemExit("no bench/.cache/sqlite-100000-*.db: run bench/run.py once")
+    return found[-1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", type=Path)
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--only", default="queue,conflict,portal")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--locale", default="", help="Accept-Language for every request")
+    args = parser.parse_args(argv)
+    source = args.database or newest_cache()
+    context = json.loads(source.with_suffix(".json").read_text())
+    with tempfile.TemporaryDirectory(prefix="trustomer-profile-") as work:
+        copy = Path(work) / "bench.db"
+        shutil.copyfile(source, copy)
+        app = create_app(bench_config(f"sqlite:///{copy}", work))
+        with app.app_context():
+            engine = db.engine
+        clients = {}
+        for who, email in (("manager", context["manager_email"]),
+                           ("partner", context["partner_email"])):  # fmt: skip
+            client = app.test_client()
+            client.post("/auth/login", data={"email": email, "password": context["password"]})
+            clients[who] = client
+        headers = {"Accept-Language": args.locale} if args.locale else {}
+        chosen = pages(context)
+        for label in args.only.split(","):
+            who, path = chosen[label]
+            client = clients[who]
+            for _ in range(5):
+                response = client.get(path, headers=headers)
+                if response.status_code != 200:
+                    raise SystemExit(f"{label}: {response.status_code}")
+            with captured_statements(engine) as seen:
+                client.get(path, headers=headers)
+            profiler = cProfile.Profile() if args.profile else None
+            started = time.process_time()
+            if profiler:
+                profiler.enable()
+            for _ in range(args.requests):
+                client.get(path, headers=headers)
+            if profiler:
+                profiler.disable()
+            spent = (time.process_time() - started) / args.requests * 1000
+            print(f"{label:16} {spent:6.2f} ms CPU/request  {len(seen):3d} SQL  "
+                  f"{len(response.data):7,d} bytes  {path}")  # fmt: skip
+            if profiler:
+                stats = pstats.Stats(profiler)
+                calls = stats.total_calls / args.requests  # type: ignore[attr-defined]
+                print(f"  {calls:,.0f} function calls per request")
+                stats.sort_stats(args.sort).print_stats(args.top)
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
