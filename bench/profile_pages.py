@@ -6,9 +6,10 @@ Usage: python bench/profile_pages.py [--database PATH] [--requests 50] [--only L
 Works on a COPY of bench/run.py's cached SQLite database (bench/.cache/sqlite-100000-*.db
 by default, the newest one; --database for another), which it leaves untouched. Signs in
 as the manager and the partner of the cache's sidecar, warms each page up, then times
-`--requests` requests of each with the Flask test client (process CPU time, so other work
-on a shared machine counts less), and with --profile prints cProfile's top functions.
-What a page costs per request in Python is what gunicorn's workers spend on it.
+`--requests` requests of each with the Flask test client in rounds of 10 (process CPU
+time; the best round is reported, as the least disturbed by other work on a shared
+machine), and with --profile prints cProfile's top functions. What a page costs per
+request in Python is what gunicorn's workers spend on it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import cProfile
 import json
 import pstats
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -89,15 +91,18 @@ def main(argv: list[str] | None = None) -> int:
             with captured_statements(engine) as seen:
                 client.get(path, headers=headers)
             profiler = cProfile.Profile() if args.profile else None
-            started = time.process_time()
+            rounds = []  # CPU ms per request of each round of 10: the best is the least disturbed
             if profiler:
                 profiler.enable()
-            for _ in range(args.requests):
-                client.get(path, headers=headers)
+            for _ in range(max(1, args.requests // 10)):
+                started = time.process_time()
+                for _ in range(10):
+                    client.get(path, headers=headers)
+                rounds.append((time.process_time() - started) / 10 * 1000)
             if profiler:
                 profiler.disable()
-            spent = (time.process_time() - started) / args.requests * 1000
-            print(f"{label:16} {spent:6.2f} ms CPU/request  {len(seen):3d} SQL  "
+            print(f"{label:16} {min(rounds):6.2f} ms CPU/request (best round; median "
+                  f"{statistics.median(rounds):6.2f})  {len(seen):3d} SQL  "
                   f"{len(response.data):7,d} bytes  {path}")  # fmt: skip
             if profiler:
                 stats = pstats.Stats(profiler)

@@ -80,8 +80,27 @@ def agreement_for(partner: Partner) -> clock.Policy:
 def snapshot_policy(conflict: Conflict) -> clock.Policy:
     """The agreement the conflict is measured against (its snapshot)."""
     if conflict.sla_snapshot:
-        return clock.Policy.from_json(conflict.sla_snapshot)
+        return _policy_of_snapshot(conflict.sla_snapshot)
     return agreement_for(conflict.partner)
+
+
+# Snapshots repeat: every conflict of a partner raised under one agreement has the same one.
+# A list page working out 25 live states parsed 25 calendars, and each fresh (equal but not
+# identical) calendar then missed the identity check of the day-bucket caches it keys.
+# Keyed on the JSON's repr (plain JSON values: equal repr, equal snapshot); Policy and its
+# calendar are frozen; a few hundred agreements at most, so the bound is a safety net.
+_SNAPSHOT_POLICIES: dict[str, clock.Policy] = {}
+_SNAPSHOT_POLICIES_MAX = 512
+
+
+def _policy_of_snapshot(snapshot: dict[str, Any]) -> clock.Policy:
+    key = repr(snapshot)
+    policy = _SNAPSHOT_POLICIES.get(key)
+    if policy is None:
+        if len(_SNAPSHOT_POLICIES) >= _SNAPSHOT_POLICIES_MAX:
+            _SNAPSHOT_POLICIES.clear()
+        policy = _SNAPSHOT_POLICIES[key] = clock.Policy.from_json(snapshot)
+    return policy
 
 
 # --- the clocks, as stored in columns ----------------------------------------------------

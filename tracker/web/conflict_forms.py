@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     MultipleFileField,
     RadioField,
-    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 from tracker.domain import workflow
 from tracker.i18n import lazy_text as _l
 from tracker.services.attachments import Upload
+from tracker.web.fields import SelectField
 
 BODY_MAX = workflow.MAX_TEXT
 

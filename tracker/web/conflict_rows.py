@@ -56,11 +56,11 @@ def _translated(labels: Mapping[str, str]) -> dict[str, str]:
     return {key: gettext(label) for key, label in labels.items()}
 
 
-def _link_prefix(endpoint: str) -> str:
-    """The URL of `endpoint` for conflict 1 without its id: url_for once per page, not per row."""
-    url = url_for(endpoint, conflict_id=1)
+def link_prefix(endpoint: str, key: str = "conflict_id") -> str:
+    """The URL of `endpoint` for id 1 without the id: url_for once per page, not per row."""
+    url = url_for(endpoint, **{key: 1})
     if not url.endswith("/1"):  # a rule whose id is not last would need url_for per row
-        raise ValueError(f"{endpoint}: the conflict id is not the last part of its URL")
+        raise ValueError(f"{endpoint}: the {key} is not the last part of its URL")
     return url[:-1]
 
 
@@ -82,7 +82,7 @@ def rows(
     due_title = gettext("SLA: %(state)s, due %(when)s")
     plain_title = gettext("SLA: %(state)s")
     select = gettext("Select %(ref)s")
-    prefix = _link_prefix(endpoint)
+    prefix = link_prefix(endpoint)
     found = snippets or {}
     result = []
     for c in conflicts:

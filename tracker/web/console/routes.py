@@ -21,7 +21,7 @@ from tracker.services import (
     sla,
 )
 from tracker.services.errors import NotFound, ServiceError
-from tracker.web import choices, conflict_rows
+from tracker.web import choices, conflict_rows, timeline_view
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
@@ -159,12 +159,16 @@ def conflict(conflict_id: int):
             form.assignee_id.data = item.assignee_id or item.partner.owner_id
             form.severity.data, form.category.data = item.severity, item.category
         action_forms[transition.action] = form
+    # Held for the whole render: the session keeps loaded rows only while they are referenced,
+    # and the page reads the entries' authors again (who raised it) without a statement.
+    events = conflict_access.timeline(item, current_user)
     assign_form = AssignForm(assignee_id=item.assignee_id)
     assign_form.assignee_id.choices = [("", _("— nobody —")), *staff]
     return render_template(
         "console/conflict.html",
         conflict=item,
-        events=conflict_access.timeline(item, current_user),
+        events=events,
+        entries=timeline_view.entries(events, current_user),
         clocks=sla.clock_views(item, now),
         pauses=sla.pauses(item),
         now=now,

@@ -19,7 +19,7 @@ from tracker.services import (
     sla,
 )
 from tracker.services.errors import ServiceError
-from tracker.web import conflict_rows
+from tracker.web import conflict_rows, timeline_view
 from tracker.web.access import conflict_or_404, role_required
 from tracker.web.actions import run_action
 from tracker.web.conflict_forms import (
@@ -140,7 +140,8 @@ def conflict(conflict_id: int):
     return render_template(
         "portal/conflict.html",
         conflict=item,
-        events=events,
+        events=events,  # held for the render: their authors stay loaded (see console.conflict)
+        entries=timeline_view.entries(events, current_user),
         question=question,
         expected_by=expected_by,
         clocks=sla.clock_views(item, now),
