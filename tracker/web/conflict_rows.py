@@ -13,16 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import url_for
 
 from tracker.domain import workflow
 from tracker.domain.clock import SLA_STATE_LABELS
 from tracker.i18n import gettext
-from tracker.models import Conflict, User
 from tracker.services.search_index import Snippet
 from tracker.services.sla import live_state
 from tracker.web.templating import age, countdown, localtime
+
+if TYPE_CHECKING:
+    from tracker.models import Conflict, User
 
 
 @dataclass(frozen=True, slots=True)

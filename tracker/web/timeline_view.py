@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from tracker.domain import workflow
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.i18n import gettext
-from tracker.models import ConflictEvent, User
 from tracker.web.conflict_rows import link_prefix
 from tracker.web.markdown import render_markdown
 from tracker.web.templating import decimal, localtime
+
+if TYPE_CHECKING:
+    from tracker.models import ConflictEvent, User
 
 
 @dataclass(frozen=True, slots=True)
