@@ -504,3 +504,62 @@ def test_a_notice_that_commits_after_its_window_went_out_rides_with_the_next(app
     first, second = _to(mail, jonas.email)
     assert "On time." in _text(first) and "Late commit." not in _text(first)
     assert "Late commit." in _text(second) and "Next window." in _text(second)
+
+
+def test_a_notice_keeps_what_to_say_and_is_worded_when_its_message_is_composed(
+    app, mail
+) -> None:
+    maya, leo, anna, jonas = _world()
+    conflict = make_conflict(anna, now=MONDAY)
+    outbox.deliver_due(MONDAY + timedelta(minutes=3))
+    mail.clear()
+    said = MONDAY + timedelta(minutes=10)
+    conflicts.comment(maya, conflict.id, "Finance confirms the credit note.", now=said)
+    [notice] = db.session.scalars(
+        select(MailNotice).where(
+            MailNotice.recipient_id == jonas.id, MailNotice.outbox_key.is_(None)
+        )
+    )
+    entry_id = notice.facts["entry"]
+    assert notice.kind == "reply" and notice.body_text is None and notice.subject is None
+    # Jonas chooses German before the window closes: the message is written in German.
+    db.session.get(User, jonas.id).locale = "de"
+    db.session.commit()
+    outbox.deliver_due(said + timedelta(minutes=2) + mail_notices.LATE_COMMIT_GRACE)
+    [message] = _to(mail, jonas.email)
+    assert "Antwort Ihres Allianzteams" in _subject(message)
+    assert "Finance confirms the credit note." in _text(message)
+    [english] = _to(mail, anna.email)
+    assert "Reply from your alliance team" in _subject(english)
+    # The words stay on the row: what the reader was told, kept.
+    db.session.expire_all()
+    kept = db.session.get(MailNotice, notice.id)
+    assert kept.facts == {"entry": entry_id}
+    assert kept.subject.startswith("Antwort Ihres Allianzteams")
+    assert "Finance confirms the credit note." in kept.body_text
+    assert "Finance confirms the credit note." in kept.body_html
+
+
+def test_the_escalation_list_message_is_composed_when_it_is_delivered(app, mail) -> None:
+    from tracker.jobs.sweep import sweep
+
+    app.config["ESCALATION_EMAIL"] = "escalations@trustomer.example"
+    maya, leo, anna, jonas = _world()
+    conflict = make_conflict(anna, severity="critical", now=MONDAY)
+    outbox.deliver_due(MONDAY + timedelta(minutes=3))
+    mail.clear()
+    late = MONDAY + timedelta(days=3)
+    sweep(late)
+    waiting = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.address == "escalations@trustomer.example")
+    ).all()
+    assert waiting and all(m.body_text is None for m in waiting)
+    outbox.deliver_due(late + timedelta(minutes=3))
+    listed = _to(mail, "escalations@trustomer.example")
+    assert len(listed) == len(waiting) == 2  # one per clock, at its highest level
+    for message in listed:
+        assert "breached (critical)" in _subject(message)
+        assert "Passed since the last check" in _text(message)
+        assert message["References"] == mail_threads.thread_root_id(conflict.id)
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert "UTC" in _text(message)  # the list has no reader: UTC, in English

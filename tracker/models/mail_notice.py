@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
@@ -12,8 +13,11 @@ from tracker.models.types import UTCDateTime
 
 
 class MailNotice(db.Model):
-    """What one person is to read about one event, rendered for them (their timezone, their
-    side of the wall), waiting to be carried by an outbox message.
+    """What one person is to read about one event, waiting to be carried by an outbox message.
+
+    `facts` say what to tell (the timeline entry, or the escalation and the levels passed);
+    the words (`subject`, `body_*`) are rendered from them for the reader (their language,
+    timezone and side of the wall) when the message is composed, and kept on the row.
 
     `outbox_key` names the message that carries it: set when a message takes it (a coalesced
     message when its window closes, a digest once a day), so each notice goes out once.
@@ -31,9 +35,10 @@ class MailNotice(db.Model):
     conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflicts.id"))
     kind: Mapped[str] = mapped_column(String(32))
     category: Mapped[str] = mapped_column(String(16))  # updates | escalations
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
     digest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outbox_key: Mapped[str | None] = mapped_column(String(200), index=True)

@@ -9,6 +9,7 @@ levels passed and since when. Everything runs in the caller's transaction; the d
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,6 +31,8 @@ from tracker.services import (
     outbox,
     preferences,
 )
+
+COMPOSE_LIST = "escalation_list"
 
 
 def on_fired(event: EscalationsFired, now: datetime) -> None:
@@ -91,21 +94,10 @@ def _announce(
     heading = _heading(conflict, escalation, passed, sequence)
     url = links.conflict_url(conflict, staff=True)
     key = f"esc:{escalation.id}:{sequence}"
-    levels_passed = [(esc.LEVEL_LABELS[p.level], p.reached_at) for p in passed]
     people = audience(conflict, level)
     wanted = preferences.channels_for(people, preferences.ESCALATIONS)
     digest = preferences.digest_readers(people)
-    # The words differ only by the reader's timezone and language: rendered once per pair.
-    by_zone: dict[tuple[str, str], notice_content.Notice] = {}
-
-    def words(timezone: str, locale: str, reader: User | None) -> notice_content.Notice:
-        if (timezone, locale) not in by_zone:
-            with speaking(locale):
-                by_zone[timezone, locale] = notice_content.for_escalation(
-                    escalation, levels_passed, sequence, reader
-                )
-        return by_zone[timezone, locale]
-
+    facts = notice_content.escalation_facts(escalation, passed, sequence)
     for user in people:
         if preferences.IN_APP in wanted[user.id]:
             notifications.add_in_app(
@@ -120,16 +112,16 @@ def _announce(
             mail_notices.add(
                 user,
                 conflict,
-                words(user.display_timezone, user.mail_locale, user),
+                kind="escalation",
+                category=preferences.ESCALATIONS,
+                facts=facts,
                 dedupe_key=f"{key}:email:{user.id}",
                 digest=user.id in digest,
                 now=now,
             )
     mailing_list = current_app.config.get("ESCALATION_EMAIL")
     if "mailing_list" in esc.AUDIENCE[level] and mailing_list:
-        # The list has no reader: UTC, in English.
-        notice = words("UTC", DEFAULT_LOCALE, None)
-        _email_list(mailing_list, escalation, notice, f"{key}:email:list", now)
+        _email_list(mailing_list, escalation, facts, f"{key}:email:list", now)
     webhook = current_app.config.get("WEBHOOK_URL")
     if webhook:
         outbox.enqueue_webhook(
@@ -162,14 +154,29 @@ def _slack(text: str) -> str:
 
 
 def _email_list(
-    address: str, escalation: Escalation, notice: notice_content.Notice, key: str, now: datetime
+    address: str, escalation: Escalation, facts: dict[str, Any], key: str, now: datetime
 ) -> None:
-    """The escalation mailing list: no reader of its own, so its own message at once (the
-    words a UTC reader gets), threaded with the conflict's other notices."""
-    root = mail_threads.thread_root_id(escalation.conflict_id)
-    outbox.enqueue_email(
+    """The escalation mailing list: no reader of its own, so its own message, composed when
+    it is delivered (`compose_list_message`), threaded with the conflict's other notices."""
+    outbox.enqueue_composed_email(
         dedupe_key=key,
         address=address,
+        subject=workflow.one_line(f"[Trustomer] {escalation.conflict.ref} {escalation.level}"),
+        compose={"compose": COMPOSE_LIST, "facts": facts},
+        due_at=now,
+        conflict_id=escalation.conflict_id,
+        now=now,
+    )
+
+
+def compose_list_message(key: str, spec: dict[str, Any], now: datetime) -> outbox.Composed:
+    """The outbox composer of a mailing-list message: the words a UTC reader gets, in English
+    (the list has no reader of its own)."""
+    with speaking(DEFAULT_LOCALE):
+        notice = notice_content.from_facts(spec["facts"], None, now)
+    escalation = db.session.get(Escalation, spec["facts"]["escalation"])
+    root = mail_threads.thread_root_id(escalation.conflict_id)
+    return outbox.Composed(
         subject=workflow.one_line(f"[Trustomer] {notice.subject}")[:300],
         text=notice.text + "\n-- Trustomer\n",
         html=f'<!doctype html><html lang="en"><body>{notice.html}</body></html>',
@@ -179,6 +186,9 @@ def _email_list(
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
         },
-        conflict_id=escalation.conflict_id,
-        now=now,
     )
+
+
+def register() -> None:
+    """Install the mailing list's composer in the outbox (create_app calls this once)."""
+    outbox.register_composer(COMPOSE_LIST, compose_list_message)

@@ -62,3 +62,4 @@ def register() -> None:
     """Install the table and the outbox's mail composers (create_app calls this once)."""
     messagebus.configure(HANDLERS)
     mail_notices.register()
+    escalation_notices.register()

@@ -1,12 +1,16 @@
 """E-mail notices, coalesced: one message per person, conflict and window, or a daily digest.
 
-Each notice is a row (`MailNotice`), written in the transaction of what caused it, rendered
-for its reader. A reader who wants mail at once also gets one outbox message per (reader,
-conflict, window), keyed on the window, written `ON CONFLICT DO NOTHING` and due when the
-window ends: any number of processes may add notices to the same window at once, and the
-unique key leaves one message. Windows are fixed slots of MAIL_COALESCE_SECONDS counted
-from the epoch, so every writer derives the same key without reading anything; notices on
-either side of a slot's edge make two messages, never more than one per slot.
+Each notice is a row (`MailNotice`), written in the transaction of what caused it, holding
+what to say (`facts`: the timeline entry, or the escalation and the levels passed). Its
+words are rendered for its reader when its message is composed, and kept on the row: a
+sweep writes hundreds of notices a batch, and rendering them there, in every reader's
+language and timezone, was a quarter of its time. A reader who wants mail at once also gets
+one outbox message per (reader, conflict, window), keyed on the window, written `ON
+CONFLICT DO NOTHING` and due when the window ends: any number of processes may add notices
+to the same window at once, and the unique key leaves one message. Windows are fixed slots
+of MAIL_COALESCE_SECONDS counted from the epoch, so every writer derives the same key
+without reading anything; notices on either side of a slot's edge make two messages, never
+more than one per slot.
 
 The message's text is composed when a deliverer first claims it, in the claim's
 transaction, from the notices of its reader and conflict not yet carried (`outbox_key`
@@ -38,8 +42,7 @@ from tracker.domain import workflow
 from tracker.extensions import db
 from tracker.i18n import ngettext, speaking
 from tracker.models import Conflict, MailNotice, User
-from tracker.services import mail_threads, outbox, unsubscribe
-from tracker.services.notice_content import Notice
+from tracker.services import mail_threads, notice_content, outbox, unsubscribe
 
 COMPOSE_CONFLICT = "conflict_notices"
 COMPOSE_DIGEST = "digest"
@@ -65,13 +68,17 @@ def window_of(now: datetime, seconds: int) -> tuple[int, datetime]:
 def add(
     user: User,
     conflict: Conflict,
-    notice: Notice,
     *,
+    kind: str,
+    category: str,
+    facts: dict[str, Any],
     dedupe_key: str,
     digest: bool,
     now: datetime,
 ) -> None:
-    """Tell `user` of `notice` by e-mail, in the caller's transaction (no commit).
+    """Tell `user` by e-mail of what `facts` say (`notice_content.entry_facts` or
+    `escalation_facts`), in the caller's transaction (no commit). The words are written
+    when the message is composed, in the reader's language then.
 
     `digest`: the reader chose the daily digest (ask `preferences.digest_readers` once for
     the whole fan-out). A repeat (same key) is a no-op in the database. Nothing is written
@@ -84,11 +91,12 @@ def add(
         "dedupe_key": dedupe_key,
         "recipient_id": user.id,
         "conflict_id": conflict.id,
-        "kind": notice.kind,
-        "category": notice.category,
-        "subject": notice.subject,
-        "body_text": notice.text,
-        "body_html": notice.html,
+        "kind": kind,
+        "category": category,
+        "facts": facts,
+        "subject": None,
+        "body_text": None,
+        "body_html": None,
         "digest": digest,
         "created_at": now,
         "outbox_key": None,
@@ -97,10 +105,16 @@ def add(
         defer_insert(db.session, MailNotice, values)
         return
     if seconds == 0:
-        # No window: the notice is its message, written whole now.
+        # No window: the notice is its message, composed now.
         key = f"notice:{dedupe_key}"
-        defer_insert(db.session, MailNotice, {**values, "outbox_key": key})
-        composed = compose_message(user, conflict, [_as_row(values)])
+        notice = _as_row(values)
+        composed = compose_message(user, conflict, [notice])
+        words = {"subject": notice.subject, "body_text": notice.body_text}
+        defer_insert(
+            db.session,
+            MailNotice,
+            {**values, **words, "body_html": notice.body_html, "outbox_key": key},
+        )
         outbox.enqueue_email(
             dedupe_key=key,
             address=user.email,
@@ -118,7 +132,7 @@ def add(
     outbox.enqueue_composed_email(
         dedupe_key=f"notices:{user.id}:{conflict.id}:{seconds}:{slot}",
         address=user.email,
-        subject=notice.subject,
+        subject=workflow.one_line(f"{conflict.ref} {conflict.title}")[:300],
         compose={
             "compose": COMPOSE_CONFLICT,
             "recipient_id": user.id,
@@ -134,6 +148,17 @@ def add(
 
 def _as_row(values: dict[str, Any]) -> MailNotice:
     return MailNotice(**{k: v for k, v in values.items() if k != "outbox_key"})
+
+
+def tell(notices: Iterable[MailNotice], reader: User) -> None:
+    """Write the words of the notices that have none yet, for their reader, in the language
+    being spoken; they stay on the rows (what the reader was told)."""
+    for notice in notices:
+        if notice.body_text is None and notice.facts is not None:
+            words = notice_content.from_facts(notice.facts, reader, notice.created_at)
+            notice.subject = words.subject
+            notice.body_text = words.text
+            notice.body_html = words.html
 
 
 def distinct(notices: Iterable[MailNotice]) -> list[MailNotice]:
@@ -187,6 +212,7 @@ def compose_message(
 def _compose_message(
     user: User, conflict: Conflict, notices: Sequence[MailNotice]
 ) -> outbox.Composed:
+    tell(notices, user)
     kept = distinct(notices)
     headlines = list(dict.fromkeys(n.subject.split(f": {conflict.ref} ", 1)[0] for n in kept))
     if len(kept) == 1:
@@ -312,15 +338,17 @@ def compose_digest(key: str, spec: dict[str, Any], now: datetime) -> outbox.Comp
     )
     if not notices:
         return None
-    by_conflict: dict[int | None, list[MailNotice]] = {}
-    for notice in distinct(notices):
-        by_conflict.setdefault(notice.conflict_id, []).append(notice)
-    ids = [i for i in by_conflict if i is not None]
-    conflicts = {c.id: c for c in db.session.scalars(select(Conflict).where(Conflict.id.in_(ids)))}
-    groups = [(conflicts.get(cid), items) for cid, items in by_conflict.items()]
-    day = date.fromisoformat(spec["day"])
-    count = sum(len(items) for _unused, items in groups)
     with speaking(user.mail_locale):
+        tell(notices, user)
+        by_conflict: dict[int | None, list[MailNotice]] = {}
+        for notice in distinct(notices):
+            by_conflict.setdefault(notice.conflict_id, []).append(notice)
+        ids = [i for i in by_conflict if i is not None]
+        found = db.session.scalars(select(Conflict).where(Conflict.id.in_(ids)))
+        conflicts = {c.id: c for c in found}
+        groups = [(conflicts.get(cid), items) for cid, items in by_conflict.items()]
+        day = date.fromisoformat(spec["day"])
+        count = sum(len(items) for _unused, items in groups)
         return _digest_message(user, day, groups, count, notices)
 
 

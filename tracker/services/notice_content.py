@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 
 from tracker.domain import escalation as esc
 from tracker.domain import workflow
 from tracker.domain.calendar import add_business_time
+from tracker.domain.events import LevelPassed
 from tracker.domain.text import N_
+from tracker.extensions import db
 from tracker.i18n import format_local
 from tracker.i18n import gettext as _
 from tracker.models import Conflict, ConflictEvent, Escalation, User
@@ -422,3 +425,49 @@ def for_escalation(
         text=_mail_template("email/_escalation.txt", **context),
         html=_mail_template("email/_escalation.html", **context),
     )
+
+
+# --- what to say, kept until the message is composed -----------------------------------
+
+
+def notice_kind(entry: ConflictEvent) -> str:
+    """The kind of the notice of a timeline entry ("reply", "status_resolve", …), known
+    without rendering it: the notice row carries it from the start."""
+    if entry.kind == "status_changed":
+        return f"status_{(entry.data or {}).get('action') or 'changed'}"
+    return entry.kind
+
+
+def entry_facts(entry: ConflictEvent) -> dict[str, Any]:
+    """What a notice of a timeline entry says: the entry (it never changes)."""
+    return {"entry": entry.id}
+
+
+def escalation_facts(
+    escalation: Escalation, passed: Sequence[LevelPassed], sequence: int
+) -> dict[str, Any]:
+    """What an escalation notice says: the level, the lower levels passed with it (and since
+    when), and which reminder it is."""
+    return {
+        "escalation": escalation.id,
+        "passed": [[p.level, p.reached_at.isoformat()] for p in passed],
+        "sequence": sequence,
+    }
+
+
+def from_facts(facts: dict[str, Any], reader: User | None, told_at: datetime) -> Notice:
+    """The words of a kept notice for its reader, in the language being spoken (the caller
+    speaks the reader's): the same words the reader would have read when it was written,
+    with the conflict's present state where the notice names it ("now resolved")."""
+    if "entry" in facts:
+        entry = db.session.get(ConflictEvent, facts["entry"])
+        if entry is None or reader is None:
+            raise LookupError(f"the notice's entry {facts['entry']} is gone")
+        return for_entry(entry.conflict, entry, reader, told_at)
+    escalation = db.session.get(Escalation, facts["escalation"])
+    if escalation is None:
+        raise LookupError(f"the notice's escalation {facts['escalation']} is gone")
+    passed = [
+        (esc.LEVEL_LABELS[level], datetime.fromisoformat(at)) for level, at in facts["passed"]
+    ]
+    return for_escalation(escalation, passed, int(facts["sequence"]), reader)

@@ -13,7 +13,6 @@ from tracker.domain import escalation as esc
 from tracker.domain import workflow
 from tracker.domain.events import TimelineRecorded
 from tracker.extensions import db
-from tracker.i18n import speaking
 from tracker.models import Conflict, ConflictEvent, Notification, User
 from tracker.models.conflict import PUBLIC
 from tracker.services import mail_notices, messagebus, notice_content, preferences, timeline
@@ -180,12 +179,13 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
                 now=now,
             )
         if preferences.EMAIL in wanted[user.id]:
-            with speaking(user.mail_locale):  # the recipient's language, not the actor's
-                notice = notice_content.for_entry(conflict, entry, user, now)
+            # Written in the recipient's language (not the actor's) when the message is.
             mail_notices.add(
                 user,
                 conflict,
-                notice,
+                kind=notice_content.notice_kind(entry),
+                category=preferences.UPDATES,
+                facts=notice_content.entry_facts(entry),
                 dedupe_key=f"event:{entry.id}:email:{user.id}",
                 digest=user.id in digest,
                 now=now,

@@ -94,12 +94,15 @@ def on_state_changed(event: StateChanged, now: datetime) -> list[TimelineRecorde
 def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> list[TimelineRecorded]:
     """Every level is on the internal record; the partner reads one line, the highest.
 
-    The entries of a whole run of events (a sweep's batch) go in as one INSERT."""
-    rows: list[dict[str, Any]] = []
-    touched: dict[int, bool] = {}  # conflict id -> whether a public line was written
-    for event in events:
-        conflict = db.session.get(Conflict, event.conflict_id)
-        rows.extend(
+    The entries of a whole run of events (a sweep's batch) go in as two INSERTs: the
+    internal lines, which nobody is told of, without reading them back; then the public
+    ones, returned as entries to announce. Each conflict's links are made in that order
+    too, so its chain and its ids agree."""
+    internal: list[dict[str, Any]] = []
+    public: list[dict[str, Any]] = []
+    found = [(event, db.session.get(Conflict, event.conflict_id)) for event in events]
+    for event, conflict in found:
+        internal.extend(
             _row(
                 conflict,
                 "escalated_internal",
@@ -114,28 +117,36 @@ def on_escalations_fired(events: list[EscalationsFired], now: datetime) -> list[
             )
             for passed in event.passed
         )
-        public = [p for p in event.passed if p.level in esc.PUBLIC_NOTICE]
-        if public:
-            data = {"level": public[-1].level, "clock": event.clock}
-            rows.append(_row(conflict, "escalated", now, PUBLIC, data))
-        touched[conflict.id] = touched.get(conflict.id, False) or bool(public)
-    # One statement: RETURNING without sort_by_parameter_order, which SQLite would pay for
-    # with a statement per row; the ids give the order back.
-    entries = sorted(
-        db.session.scalars(
-            insert(ConflictEvent).returning(ConflictEvent),
-            rows,
-            execution_options={"render_nulls": True},
-        ).all(),
-        key=lambda e: e.id,
+    for event, conflict in found:
+        told = [p for p in event.passed if p.level in esc.PUBLIC_NOTICE]
+        if told:
+            data = {"level": told[-1].level, "clock": event.clock}
+            public.append(_row(conflict, "escalated", now, PUBLIC, data))
+    if internal:
+        db.session.execute(
+            insert(ConflictEvent), internal, execution_options={"render_nulls": True}
+        )
+    # RETURNING without sort_by_parameter_order, which SQLite would pay for with a
+    # statement per row; the ids give the order back.
+    entries = (
+        sorted(
+            db.session.scalars(
+                insert(ConflictEvent).returning(ConflictEvent),
+                public,
+                execution_options={"render_nulls": True},
+            ).all(),
+            key=lambda e: e.id,
+        )
+        if public
+        else []
     )
-    # After the INSERT, so the conflicts' change times join their one UPDATE at the end.
-    for conflict_id, public_line in touched.items():
-        conflict = db.session.get(Conflict, conflict_id)
+    # After the INSERTs, so the conflicts' change times join their one UPDATE at the end.
+    with_public_line = {row["conflict_id"] for row in public}
+    for _event, conflict in found:
         conflict.updated_at = now
-        if public_line:
+        if conflict.id in with_public_line:
             conflict.public_updated_at = now
-    return [announced(e) for e in entries if e.visibility == PUBLIC]
+    return [announced(e) for e in entries]
 
 
 def _row(
