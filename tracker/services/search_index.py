@@ -16,7 +16,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Subquery, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    Integer,
+    Subquery,
+    Text,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.database import insert_if_absent
@@ -26,14 +38,17 @@ from tracker.models import ConflictEvent, SearchEntry, User
 from tracker.models.conflict import PUBLIC
 from tracker.models.search import (
     FTS_TABLE,
+    PARTNER_VECTOR_COLUMN,
     SCOPE_COLUMN,
     TEXT_CONFIG,
     VECTOR_COLUMN,
+    partner_lexeme_prefix,
     scope_token,
 )
 
 _fts = table(FTS_TABLE, column("rowid"), column("rank"))
 _vector = literal_column(f"search_entries.{VECTOR_COLUMN}")
+_partner_vector = literal_column(f"search_entries.{PARTNER_VECTOR_COLUMN}")
 _config = literal_column(f"'{TEXT_CONFIG}'::regconfig")
 
 
@@ -105,12 +120,48 @@ def _matching(
     if _is_sqlite():
         condition = literal_column(FTS_TABLE).op("MATCH")(_fts5_match(words, shape, partner_id))
         joined = select(SearchEntry).join(_fts, _fts.c.rowid == SearchEntry.id)
-        # FTS5 yields matches in rowid order: newest first, stopping at the cut, and it
-        # computes the rank of the rows it yields only.
-        return joined, condition, _fts.c.rank, _fts.c.rowid.desc()
+        # FTS5 yields matches in rowid order: newest first, stopping at the cut. Similarity
+        # (whole words of titles) ranks by bm25; a search by word hits (see _word_hits).
+        score = _fts.c.rank if titles_only else _word_hits(words)
+        return joined, condition, score, _fts.c.rowid.desc()
     query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     condition = _vector.op("@@")(query)
+    if titles_only and partner_id is None:
+        # The condition of ix_search_entries_titled: a staff similarity walks the entries
+        # with a title newest first, not the primary key past every comment.
+        condition = condition & (SearchEntry.title != "")
+    elif partner_id is not None and not titles_only:
+        # A partner's words in the partner's own lexemes: their word beginnings expand over
+        # that partner's posting lists of ix_search_entries_partner_vector only.
+        condition = _partner_vector.op("@@")(_partner_query(query, partner_id))
     return select(SearchEntry), condition, -func.ts_rank(_vector, query), SearchEntry.id.desc()
+
+
+def _partner_query(query: ColumnElement, partner_id: int) -> ColumnElement:
+    """The tsquery with each lexeme prefixed as PARTNER_VECTOR_COLUMN prefixes a partner's:
+    `'custom':* & 'paper':*` becomes `'p42_custom':* & 'p42_paper':*`, stemmed by the same
+    configuration first (immutable, so the planner sees the constant query)."""
+    prefixed = func.regexp_replace(
+        cast(query, Text), "'([^']+)'", f"'{partner_lexeme_prefix(partner_id)}\\1'", "g"
+    )
+    return cast(prefixed, TSQUERY)
+
+
+def _word_hits(words: list[str]) -> ColumnElement:
+    """SQLite's rank of a search (lower is better): how many of the words the title (each
+    weighing four) and the text contain, computed for the candidates alone.
+
+    bm25 weighs words by how rare they are in the whole table and counts each word
+    beginning's matches across it once per query, which at 100k conflicts costs more than
+    finding the candidates; every candidate has every word, so what tells them apart is
+    where the words are. Case is folded for ASCII letters, as lower() does."""
+    score = None
+    for word in words:
+        for column_name, weight in (("title", 4), ("body", 1)):
+            text_column = func.lower(getattr(SearchEntry, column_name))
+            hit = (func.instr(text_column, word) > 0).cast(Integer) * weight
+            score = hit if score is None else score + hit
+    return -score
 
 
 def _fts5_match(words: list[str], shape: dict, partner_id: int | None) -> str:
