@@ -13,10 +13,12 @@ without reading every partner's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    Float,
     Integer,
     Subquery,
     Text,
@@ -28,7 +30,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.database import insert_if_absent
@@ -212,6 +214,25 @@ def matches(
     )
 
 
+def matched(viewer: User, words: list[str]) -> Subquery:
+    """matches() read once: the same (conflict_id, score) rows, as literal rows for the
+    statements of one page (the page and its total) to join, so the engine finds and
+    ranks the candidates once per request instead of once per statement."""
+    rows = db.session.execute(select(matches(viewer, words))).all()
+    ids = [row.conflict_id for row in rows]
+    scores = [float(row.score) for row in rows]
+    if _is_sqlite():
+        pairs = func.json_each(json.dumps([list(pair) for pair in zip(ids, scores, strict=True)]))
+        value = pairs.table_valued("value").c.value
+        return select(
+            func.json_extract(value, "$[0]").label("conflict_id"),
+            func.json_extract(value, "$[1]").label("score"),
+        ).subquery("search_matches")
+    found = func.unnest(cast(ids, ARRAY(Integer)), cast(scores, ARRAY(Float)))
+    found = found.table_valued("conflict_id", "score").render_derived()
+    return select(found.c.conflict_id, found.c.score).subquery("search_matches")
+
+
 @dataclass(frozen=True)
 class Snippet:
     """The best-matching passage of a conflict, split into plain and matched pieces."""
@@ -232,12 +253,18 @@ def snippets(viewer: User, text: str | None, conflict_ids: Iterable[int]) -> dic
     ).where(SearchEntry.conflict_id.in_(ids))
     if not viewer.is_staff:
         query = query.where(SearchEntry.visibility == PUBLIC)
-    best: dict[int, tuple[int, int, list[search_text.Segment]]] = {}
-    for conflict_id, title, body, entry_id in db.session.execute(query.order_by(SearchEntry.id)):
-        found, pieces = search_text.passage(" — ".join(t for t in (title, body) if t), words)
+    # The entry with most of the words (the first of those) is cut into a passage; the
+    # others are only counted.
+    count = search_text.counter(words)
+    best: dict[int, tuple[int, str]] = {}
+    for conflict_id, title, body, _ in db.session.execute(query.order_by(SearchEntry.id)):
+        text = " — ".join(t for t in (title, body) if t)
+        found = count(text)
         if conflict_id not in best or found > best[conflict_id][0]:
-            best[conflict_id] = (found, entry_id, pieces)
-    return {cid: Snippet(tuple(pieces)) for cid, (_, _, pieces) in best.items()}
+            best[conflict_id] = (found, text)
+    return {
+        cid: Snippet(tuple(search_text.passage(text, words)[1])) for cid, (_, text) in best.items()
+    }
 
 
 def similar_to(viewer: User, title: str, description: str | None) -> Subquery | None:
