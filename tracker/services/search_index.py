@@ -8,7 +8,8 @@ come back as a subquery of (conflict_id, score), lower score first, for `conflic
 join to its scoped conflicts: who sees which conflict stays decided there; which texts a
 viewer may match by (public ones only, for partners) is decided here, in the same statement,
 and is part of the match itself: each engine finds a partner's public entries directly,
-without reading every partner's.
+without reading every partner's (SQLite: the scope token; PostgreSQL: the partner's index
+walk for similarity, its prefixed lexemes for a search).
 """
 
 from __future__ import annotations
@@ -201,7 +202,8 @@ def matches(
     query = base.with_only_columns(*columns).where(condition)
     if partner_id is not None:
         # Also as columns: PostgreSQL walks ix_search_entries_partner_newest backwards by
-        # them; on SQLite FTS5 has already kept only these rows (the scope token).
+        # them for a similarity (a search matches partner_vector, which holds these rows'
+        # lexemes only); on SQLite FTS5 has already kept only these rows (the scope token).
         query = query.where(SearchEntry.partner_id == partner_id, SearchEntry.visibility == PUBLIC)
     cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
     candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
