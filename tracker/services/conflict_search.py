@@ -7,11 +7,11 @@ who sees which conflict (a partner's people: their own organisation's) is decide
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, Subquery, false, literal_column, select
+from sqlalchemy import Select, Subquery, exists, false, literal, literal_column, select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain import search_text, workflow
@@ -41,7 +41,11 @@ class ConflictFilters:
 
 
 def search(
-    viewer: User, filters: ConflictFilters, *, ranked: bool = True, found: Subquery | None = None
+    viewer: User,
+    filters: ConflictFilters,
+    *,
+    ranked: bool = True,
+    found: Subquery | None = None,
 ) -> Select:
     """Conflicts matching `filters` that `viewer` may see, in no particular order (a search
     best match first; `ranked=False`: the same conflicts unranked, for counting them).
@@ -138,7 +142,15 @@ def _counted(
     """The list's conflicts for its total: a search's matches without their ranks."""
     if not (filters.search and filters.search.strip()):
         return None
-    query = search(viewer, filters, ranked=False, found=found).with_only_columns(Conflict.id)
+    if found is not None:
+        # The matches read already, each looked up by key in the list's other filters:
+        # joined instead, SQLite (without statistics) would rather read every conflict of
+        # the status from its index and test each against the matches.
+        listed = search(viewer, replace(filters, search=None))
+        listed = scoped(listed) if scoped else listed
+        one = listed.with_only_columns(literal(1)).where(Conflict.id == found.c.conflict_id)
+        return select(found.c.conflict_id).where(exists(one))
+    query = search(viewer, filters, ranked=False).with_only_columns(Conflict.id)
     return scoped(query) if scoped else query
 
 
@@ -194,14 +206,9 @@ def _matching(
     """
     if not words:
         return query.where(false())
-    if found is None:
-        found = search_index.matches(viewer, words, ranked=ranked)
-    elif not ranked:
-        # Read matches for a total: probed by id (a join would let SQLite walk every
-        # conflict of the partner and scan the rows for each).
-        return query.where(Conflict.id.in_(select(found.c.conflict_id)))
-    query = query.join(found, found.c.conflict_id == Conflict.id)
-    return query.order_by(found.c.score) if ranked else query
+    rows = search_index.matches(viewer, words, ranked=ranked) if found is None else found
+    query = query.join(rows, rows.c.conflict_id == Conflict.id)
+    return query.order_by(rows.c.score) if ranked else query
 
 
 def similar(

@@ -217,22 +217,23 @@ def matches(
 
 
 def matched(viewer: User, words: list[str]) -> Subquery:
-    """matches() read once: the same (conflict_id, score) rows, as literal rows for the
-    statements of one page (the page and its total) to join, so the engine finds and
-    ranks the candidates once per request instead of once per statement."""
+    """matches() read once, as literal (conflict_id, score) rows for the statements of one
+    page (the page and its total) to share: the engine finds and ranks the candidates once
+    per request instead of once per statement."""
     rows = db.session.execute(select(matches(viewer, words))).all()
     ids = [row.conflict_id for row in rows]
     scores = [float(row.score) for row in rows]
     if _is_sqlite():
         pairs = func.json_each(json.dumps([list(pair) for pair in zip(ids, scores, strict=True)]))
         value = pairs.table_valued("value").c.value
-        return select(
+        found = select(
             func.json_extract(value, "$[0]").label("conflict_id"),
             func.json_extract(value, "$[1]").label("score"),
         ).subquery("search_matches")
-    found = func.unnest(cast(ids, ARRAY(Integer)), cast(scores, ARRAY(Float)))
-    found = found.table_valued("conflict_id", "score").render_derived()
-    return select(found.c.conflict_id, found.c.score).subquery("search_matches")
+        return found
+    arrays = func.unnest(cast(ids, ARRAY(Integer)), cast(scores, ARRAY(Float)))
+    literal_rows = arrays.table_valued("conflict_id", "score").render_derived()
+    return select(literal_rows.c.conflict_id, literal_rows.c.score).subquery("search_matches")
 
 
 @dataclass(frozen=True)
