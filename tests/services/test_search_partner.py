@@ -134,3 +134,30 @@ def test_a_partner_whose_id_begins_anothers_finds_only_its_own_conflicts(app) ->
         assert found.items == [], words
         mine = conflict_search.portal_page(users[long], ConflictFilters(search=words), 1, 20)
         assert [c.id for c in mine.items] == [theirs.id], words
+
+
+def test_sqlite_keeps_the_titles_index_in_step_with_the_titled_entries(app) -> None:
+    """Similarity's FTS5 table of titled entries (0022_search_scoped) follows every writer
+    and every delete: FTS5's own check agrees, and the titles match as written."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    _, (north, _) = _two_partners_stories()
+    db.session.execute(delete(SearchEntry).where(SearchEntry.partner_id == north.partner_id))
+    db.session.commit()
+    search_index.index_missing()
+    db.session.execute(
+        text(
+            "INSERT INTO search_entries_fts_titles(search_entries_fts_titles) "
+            "VALUES ('integrity-check')"
+        )
+    )
+    titled = db.session.scalar(text("SELECT count(*) FROM search_entries WHERE title <> ''"))
+    indexed = db.session.scalar(
+        text(
+            "SELECT count(*) FROM search_entries_fts_titles WHERE search_entries_fts_titles "
+            "MATCH 'tr'"
+        )
+    )
+    assert indexed == titled == 2
+    mine = db.session.scalar(select(Conflict).filter_by(partner_id=north.partner_id))
+    assert [c.id for c in conflict_search.similar(north, mine.title, None)] == [mine.id]

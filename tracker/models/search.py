@@ -22,6 +22,9 @@ from tracker.extensions import db
 from tracker.models.types import UTCDateTime
 
 FTS_TABLE = "search_entries_fts"  # SQLite: the FTS5 table (and its shadow tables, by prefix)
+# SQLite: an FTS5 table of the titled entries only (title, scope token), for similarity
+# (0022_search_scoped); its name (and its shadow tables') begins with FTS_TABLE's.
+TITLES_FTS_TABLE = f"{FTS_TABLE}_titles"
 VECTOR_COLUMN = "search_vector"  # PostgreSQL: the generated tsvector column
 VECTOR_INDEX = "ix_search_entries_search_vector"
 TEXT_CONFIG = "english"  # PostgreSQL's text search configuration (FTS5: porter stemming)

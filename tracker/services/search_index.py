@@ -44,12 +44,14 @@ from tracker.models.search import (
     PARTNER_VECTOR_COLUMN,
     SCOPE_COLUMN,
     TEXT_CONFIG,
+    TITLES_FTS_TABLE,
     VECTOR_COLUMN,
     partner_lexeme_prefix,
     scope_token,
 )
 
 _fts = table(FTS_TABLE, column("rowid"), column("rank"))
+_titles_fts = table(TITLES_FTS_TABLE, column("rowid"), column("rank"))
 _vector = literal_column(f"search_entries.{VECTOR_COLUMN}")
 _partner_vector = literal_column(f"search_entries.{PARTNER_VECTOR_COLUMN}")
 _config = literal_column(f"'{TEXT_CONFIG}'::regconfig")
@@ -121,12 +123,15 @@ def _matching(
     only, found as such by the engine (see matches())."""
     shape = {"any_word": any_word, "titles_only": titles_only}
     if _is_sqlite():
-        condition = literal_column(FTS_TABLE).op("MATCH")(_fts5_match(words, shape, partner_id))
-        joined = select(SearchEntry).join(_fts, _fts.c.rowid == SearchEntry.id)
+        # Similarity (whole words of titles) asks the titled entries' own table: in the
+        # whole index, the title words' doclists run through every newer comment first.
+        fts, name = (_titles_fts, TITLES_FTS_TABLE) if titles_only else (_fts, FTS_TABLE)
+        condition = literal_column(name).op("MATCH")(_fts5_match(words, shape, partner_id))
+        joined = select(SearchEntry).join(fts, fts.c.rowid == SearchEntry.id)
         # FTS5 yields matches in rowid order: newest first, stopping at the cut. Similarity
-        # (whole words of titles) ranks by bm25; a search by word hits (see _word_hits).
-        score = _fts.c.rank if titles_only else _word_hits(words)
-        return joined, condition, score, _fts.c.rowid.desc()
+        # ranks by bm25 (over titles only); a search by word hits (see _word_hits).
+        score = fts.c.rank if titles_only else _word_hits(words)
+        return joined, condition, score, fts.c.rowid.desc()
     query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     condition = _vector.op("@@")(query)
     if titles_only and partner_id is None:
