@@ -119,3 +119,45 @@ def test_the_migration_backfills_each_entrys_partner_and_the_index_finds_them(tm
             assert len(page.items) == 1
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_partner_whose_id_begins_anothers_finds_only_its_own_conflicts(app) -> None:
+    """PostgreSQL matches a partner's words as lexemes prefixed with its id and a word
+    beginning ("p1_custom":*): partner 1 must not reach partner 10's or 12's lexemes."""
+    users = {user.partner_id: user for user in (make_partner_user() for _ in range(12))}
+    short, long = next((a, b) for a in users for b in users if a != b and str(b).startswith(str(a)))
+    theirs = make_conflict(users[long], title="Customs papers lost", description="At the dock.")
+    make_conflict(users[short], title="Rebate missing", description="Q3 rebate not credited.")
+    conflicts.comment(users[long], theirs.id, "Customs broker called", now=WHEN)
+    for words in ("customs", "custom", "dock", "broker"):
+        found = conflict_search.portal_page(users[short], ConflictFilters(search=words), 1, 20)
+        assert found.items == [], words
+        mine = conflict_search.portal_page(users[long], ConflictFilters(search=words), 1, 20)
+        assert [c.id for c in mine.items] == [theirs.id], words
+
+
+def test_sqlite_keeps_the_titles_index_in_step_with_the_titled_entries(app) -> None:
+    """Similarity's FTS5 table of titled entries (0022_search_scoped) follows every writer
+    and every delete: FTS5's own check agrees, and the titles match as written."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    _, (north, _) = _two_partners_stories()
+    db.session.execute(delete(SearchEntry).where(SearchEntry.partner_id == north.partner_id))
+    db.session.commit()
+    search_index.index_missing()
+    db.session.execute(
+        text(
+            "INSERT INTO search_entries_fts_titles(search_entries_fts_titles) "
+            "VALUES ('integrity-check')"
+        )
+    )
+    titled = db.session.scalar(text("SELECT count(*) FROM search_entries WHERE title <> ''"))
+    indexed = db.session.scalar(
+        text(
+            "SELECT count(*) FROM search_entries_fts_titles WHERE search_entries_fts_titles "
+            "MATCH 'tr'"
+        )
+    )
+    assert indexed == titled == 2
+    mine = db.session.scalar(select(Conflict).filter_by(partner_id=north.partner_id))
+    assert [c.id for c in conflict_search.similar(north, mine.title, None)] == [mine.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,3 +40,12 @@ def test_the_passage_is_always_a_piece_of_the_text(text: str, query: str) -> Non
     assert all(
         not p.hit or p.text.lower().startswith(tuple(search_text.terms(query))) for p in pieces
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Customs papers lost", "custom-made (customs) PAPERS", "", "— x —", "Zollpapiere fehlen"],
+)
+def test_the_counter_counts_the_words_as_the_passage_does(text: str) -> None:
+    words = search_text.terms("custom papers zoll")
+    assert search_text.counter(words)(text) == search_text.passage(text, words)[0]

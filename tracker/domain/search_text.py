@@ -9,6 +9,7 @@ only has no words and matches nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_QUERY = 100  # characters of a query read; the rest is ignored
@@ -73,6 +74,18 @@ class Segment:
     hit: bool
 
 
+def counter(words: list[str]) -> Callable[[str], int]:
+    """How many of `words` begin a word of a text, as passage() counts them, without
+    cutting a passage: to choose the best of a conflict's texts before cutting one."""
+    beginnings = [re.compile(rf"(?<!\w){re.escape(w)}") for w in words]
+
+    def found(text: str) -> int:
+        lowered = text.lower()
+        return sum(1 for beginning in beginnings if beginning.search(lowered))
+
+    return found
+
+
 def passage(text: str, words: list[str], *, width: int = 16) -> tuple[int, list[Segment]]:
     """The part of `text` around its first matched word, the matched words marked, and how
     many of `words` the text has (to choose the best of several texts).
@@ -81,8 +94,15 @@ def passage(text: str, words: list[str], *, width: int = 16) -> tuple[int, list[
     the index also stems ("invoices" finds "invoice"), so a text it found may mark nothing
     here, and then its beginning is shown."""
     tokens = list(_WORD.finditer(text))
-    hits = [any(t.group().lower().startswith(w) for w in words) for t in tokens]
-    found = {w for t in tokens for w in words if t.group().lower().startswith(w)}
+    prefixes = tuple(words)
+    hits = [t.group().lower().startswith(prefixes) for t in tokens]
+    found = {
+        w
+        for t, hit in zip(tokens, hits, strict=True)
+        if hit
+        for w in words
+        if t.group().lower().startswith(w)
+    }
     first = hits.index(True) if True in hits else 0
     start = max(0, first - 3)
     end = min(len(tokens), start + width)

@@ -7,11 +7,11 @@ who sees which conflict (a partner's people: their own organisation's) is decide
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, false, literal_column, select
+from sqlalchemy import Select, Subquery, exists, false, literal, literal_column, select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain import search_text, workflow
@@ -40,9 +40,18 @@ class ConflictFilters:
     updated_since: datetime | None = None  # for partners: changed in ways they can see
 
 
-def search(viewer: User, filters: ConflictFilters, *, ranked: bool = True) -> Select:
+def search(
+    viewer: User,
+    filters: ConflictFilters,
+    *,
+    ranked: bool = True,
+    found: Subquery | None = None,
+) -> Select:
     """Conflicts matching `filters` that `viewer` may see, in no particular order (a search
-    best match first; `ranked=False`: the same conflicts unranked, for counting them)."""
+    best match first; `ranked=False`: the same conflicts unranked, for counting them).
+
+    `found`: the search's matches already read (search_index.matched), for a page and its
+    total to share."""
     query = select(Conflict)
     if not viewer.is_staff:
         query = query.where(Conflict.partner_id == viewer.partner_id)
@@ -65,7 +74,7 @@ def search(viewer: User, filters: ConflictFilters, *, ranked: bool = True) -> Se
                 Conflict.assignee_id == (viewer.id if filters.mine else filters.assignee_id)
             )
     if filters.search and filters.search.strip():
-        query = _matching(query, viewer, search_text.terms(filters.search), ranked)
+        query = _matching(query, viewer, search_text.terms(filters.search), ranked, found)
     if filters.sla_state in SLA_STATES:
         query = query.where(Conflict.sla_state == filters.sla_state)
     if filters.updated_since is not None:
@@ -77,17 +86,18 @@ def search(viewer: User, filters: ConflictFilters, *, ranked: bool = True) -> Se
 
 def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
     """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
+    found = _found(viewer, filters)
     return paging.numbered(
-        queue_query(viewer, filters),
+        queue_query(viewer, filters, found),
         page,
         per_page,
-        counted=_counted(viewer, filters, lambda query: _open_unless_chosen(query, filters)),
+        counted=_counted(viewer, filters, found, lambda query: _open_unless_chosen(query, filters)),
     )
 
 
-def queue_query(viewer: User, filters: ConflictFilters) -> Select:
+def queue_query(viewer: User, filters: ConflictFilters, found: Subquery | None = None) -> Select:
     """The queue's statement, in its order (what queue_page reads a page of)."""
-    query = _open_unless_chosen(search(viewer, filters), filters)
+    query = _open_unless_chosen(search(viewer, filters, found=found), filters)
     return _with_people(query).order_by(*URGENCY)
 
 
@@ -109,16 +119,37 @@ def queue_export(viewer: User, filters: ConflictFilters) -> Iterator[Conflict]:
 
 def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
     """The partner's list: their conflicts, most recently changed (in ways they see) first."""
-    query = search(viewer, filters).order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
-    return paging.numbered(_with_people(query), page, per_page, counted=_counted(viewer, filters))
+    found = _found(viewer, filters)
+    query = search(viewer, filters, found=found)
+    query = query.order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
+    counted = _counted(viewer, filters, found)
+    return paging.numbered(_with_people(query), page, per_page, counted=counted)
+
+
+def _found(viewer: User, filters: ConflictFilters) -> Subquery | None:
+    """A search's matches read once for a numbered page, which joins them twice (the page
+    and its total); None without a search, or with no words to match."""
+    words = search_text.terms(filters.search) if filters.search else []
+    return search_index.matched(viewer, words) if words else None
 
 
 def _counted(
-    viewer: User, filters: ConflictFilters, scoped: Callable[[Select], Select] | None = None
+    viewer: User,
+    filters: ConflictFilters,
+    found: Subquery | None,
+    scoped: Callable[[Select], Select] | None = None,
 ) -> Select | None:
     """The list's conflicts for its total: a search's matches without their ranks."""
     if not (filters.search and filters.search.strip()):
         return None
+    if found is not None:
+        # The matches read already, each looked up by key in the list's other filters:
+        # joined instead, SQLite (without statistics) would rather read every conflict of
+        # the status from its index and test each against the matches.
+        listed = search(viewer, replace(filters, search=None))
+        listed = scoped(listed) if scoped else listed
+        one = listed.with_only_columns(literal(1)).where(Conflict.id == found.c.conflict_id)
+        return select(found.c.conflict_id).where(exists(one))
     query = search(viewer, filters, ranked=False).with_only_columns(Conflict.id)
     return scoped(query) if scoped else query
 
@@ -161,7 +192,13 @@ def _with_people(query: Select) -> Select:
     return query.options(selectinload(Conflict.partner), selectinload(Conflict.assignee))
 
 
-def _matching(query: Select, viewer: User, words: list[str], ranked: bool = True) -> Select:
+def _matching(
+    query: Select,
+    viewer: User,
+    words: list[str],
+    ranked: bool = True,
+    found: Subquery | None = None,
+) -> Select:
     """Only conflicts with every word, best match first (each list's order breaks ties).
 
     Words only: what was typed never reaches the index as syntax, and text without a word
@@ -169,9 +206,9 @@ def _matching(query: Select, viewer: User, words: list[str], ranked: bool = True
     """
     if not words:
         return query.where(false())
-    found = search_index.matches(viewer, words, ranked=ranked)
-    query = query.join(found, found.c.conflict_id == Conflict.id)
-    return query.order_by(found.c.score) if ranked else query
+    rows = search_index.matches(viewer, words, ranked=ranked) if found is None else found
+    query = query.join(rows, rows.c.conflict_id == Conflict.id)
+    return query.order_by(rows.c.score) if ranked else query
 
 
 def similar(

@@ -8,15 +8,30 @@ come back as a subquery of (conflict_id, score), lower score first, for `conflic
 join to its scoped conflicts: who sees which conflict stays decided there; which texts a
 viewer may match by (public ones only, for partners) is decided here, in the same statement,
 and is part of the match itself: each engine finds a partner's public entries directly,
-without reading every partner's.
+without reading every partner's (SQLite: the scope token; PostgreSQL: the partner's index
+walk for similarity, its prefixed lexemes for a search).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Subquery, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    Float,
+    Integer,
+    Subquery,
+    Text,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
 from tracker.database import insert_if_absent
@@ -26,14 +41,19 @@ from tracker.models import ConflictEvent, SearchEntry, User
 from tracker.models.conflict import PUBLIC
 from tracker.models.search import (
     FTS_TABLE,
+    PARTNER_VECTOR_COLUMN,
     SCOPE_COLUMN,
     TEXT_CONFIG,
+    TITLES_FTS_TABLE,
     VECTOR_COLUMN,
+    partner_lexeme_prefix,
     scope_token,
 )
 
 _fts = table(FTS_TABLE, column("rowid"), column("rank"))
+_titles_fts = table(TITLES_FTS_TABLE, column("rowid"), column("rank"))
 _vector = literal_column(f"search_entries.{VECTOR_COLUMN}")
+_partner_vector = literal_column(f"search_entries.{PARTNER_VECTOR_COLUMN}")
 _config = literal_column(f"'{TEXT_CONFIG}'::regconfig")
 
 
@@ -103,14 +123,53 @@ def _matching(
     only, found as such by the engine (see matches())."""
     shape = {"any_word": any_word, "titles_only": titles_only}
     if _is_sqlite():
-        condition = literal_column(FTS_TABLE).op("MATCH")(_fts5_match(words, shape, partner_id))
-        joined = select(SearchEntry).join(_fts, _fts.c.rowid == SearchEntry.id)
-        # FTS5 yields matches in rowid order: newest first, stopping at the cut, and it
-        # computes the rank of the rows it yields only.
-        return joined, condition, _fts.c.rank, _fts.c.rowid.desc()
+        # Similarity (whole words of titles) asks the titled entries' own table: in the
+        # whole index, the title words' doclists run through every newer comment first.
+        fts, name = (_titles_fts, TITLES_FTS_TABLE) if titles_only else (_fts, FTS_TABLE)
+        condition = literal_column(name).op("MATCH")(_fts5_match(words, shape, partner_id))
+        joined = select(SearchEntry).join(fts, fts.c.rowid == SearchEntry.id)
+        # FTS5 yields matches in rowid order: newest first, stopping at the cut. Similarity
+        # ranks by bm25 (over titles only); a search by word hits (see _word_hits).
+        score = fts.c.rank if titles_only else _word_hits(words)
+        return joined, condition, score, fts.c.rowid.desc()
     query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     condition = _vector.op("@@")(query)
+    if titles_only and partner_id is None:
+        # The condition of ix_search_entries_titled: a staff similarity walks the entries
+        # with a title newest first, not the primary key past every comment.
+        condition = condition & (SearchEntry.title != "")
+    elif partner_id is not None and not titles_only:
+        # A partner's words in the partner's own lexemes: their word beginnings expand over
+        # that partner's posting lists of ix_search_entries_partner_vector only.
+        condition = _partner_vector.op("@@")(_partner_query(query, partner_id))
     return select(SearchEntry), condition, -func.ts_rank(_vector, query), SearchEntry.id.desc()
+
+
+def _partner_query(query: ColumnElement, partner_id: int) -> ColumnElement:
+    """The tsquery with each lexeme prefixed as PARTNER_VECTOR_COLUMN prefixes a partner's:
+    `'custom':* & 'paper':*` becomes `'p42_custom':* & 'p42_paper':*`, stemmed by the same
+    configuration first (immutable, so the planner sees the constant query)."""
+    prefixed = func.regexp_replace(
+        cast(query, Text), "'([^']+)'", f"'{partner_lexeme_prefix(partner_id)}\\1'", "g"
+    )
+    return cast(prefixed, TSQUERY)
+
+
+def _word_hits(words: list[str]) -> ColumnElement:
+    """SQLite's rank of a search (lower is better): how many of the words the title (each
+    weighing four) and the text contain, computed for the candidates alone.
+
+    bm25 weighs words by how rare they are in the whole table and counts each word
+    beginning's matches across it once per query, which at 100k conflicts costs more than
+    finding the candidates; every candidate has every word, so what tells them apart is
+    where the words are. Case is folded for ASCII letters, as lower() does."""
+    score = None
+    for word in words:
+        for column_name, weight in (("title", 4), ("body", 1)):
+            text_column = func.lower(getattr(SearchEntry, column_name))
+            hit = (func.instr(text_column, word) > 0).cast(Integer) * weight
+            score = hit if score is None else score + hit
+    return -score
 
 
 def _fts5_match(words: list[str], shape: dict, partner_id: int | None) -> str:
@@ -148,7 +207,8 @@ def matches(
     query = base.with_only_columns(*columns).where(condition)
     if partner_id is not None:
         # Also as columns: PostgreSQL walks ix_search_entries_partner_newest backwards by
-        # them; on SQLite FTS5 has already kept only these rows (the scope token).
+        # them for a similarity (a search matches partner_vector, which holds these rows'
+        # lexemes only); on SQLite FTS5 has already kept only these rows (the scope token).
         query = query.where(SearchEntry.partner_id == partner_id, SearchEntry.visibility == PUBLIC)
     cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
     candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
@@ -159,6 +219,26 @@ def matches(
         .group_by(candidates.c.conflict_id)
         .subquery("search_matches")
     )
+
+
+def matched(viewer: User, words: list[str]) -> Subquery:
+    """matches() read once, as literal (conflict_id, score) rows for the statements of one
+    page (the page and its total) to share: the engine finds and ranks the candidates once
+    per request instead of once per statement."""
+    rows = db.session.execute(select(matches(viewer, words))).all()
+    ids = [row.conflict_id for row in rows]
+    scores = [float(row.score) for row in rows]
+    if _is_sqlite():
+        pairs = func.json_each(json.dumps([list(pair) for pair in zip(ids, scores, strict=True)]))
+        value = pairs.table_valued("value").c.value
+        found = select(
+            func.json_extract(value, "$[0]").label("conflict_id"),
+            func.json_extract(value, "$[1]").label("score"),
+        ).subquery("search_matches")
+        return found
+    arrays = func.unnest(cast(ids, ARRAY(Integer)), cast(scores, ARRAY(Float)))
+    literal_rows = arrays.table_valued("conflict_id", "score").render_derived()
+    return select(literal_rows.c.conflict_id, literal_rows.c.score).subquery("search_matches")
 
 
 @dataclass(frozen=True)
@@ -181,12 +261,18 @@ def snippets(viewer: User, text: str | None, conflict_ids: Iterable[int]) -> dic
     ).where(SearchEntry.conflict_id.in_(ids))
     if not viewer.is_staff:
         query = query.where(SearchEntry.visibility == PUBLIC)
-    best: dict[int, tuple[int, int, list[search_text.Segment]]] = {}
-    for conflict_id, title, body, entry_id in db.session.execute(query.order_by(SearchEntry.id)):
-        found, pieces = search_text.passage(" — ".join(t for t in (title, body) if t), words)
+    # The entry with most of the words (the first of those) is cut into a passage; the
+    # others are only counted.
+    count = search_text.counter(words)
+    best: dict[int, tuple[int, str]] = {}
+    for conflict_id, title, body, _ in db.session.execute(query.order_by(SearchEntry.id)):
+        text = " — ".join(t for t in (title, body) if t)
+        found = count(text)
         if conflict_id not in best or found > best[conflict_id][0]:
-            best[conflict_id] = (found, entry_id, pieces)
-    return {cid: Snippet(tuple(pieces)) for cid, (_, _, pieces) in best.items()}
+            best[conflict_id] = (found, text)
+    return {
+        cid: Snippet(tuple(search_text.passage(text, words)[1])) for cid, (_, text) in best.items()
+    }
 
 
 def similar_to(viewer: User, title: str, description: str | None) -> Subquery | None:
