@@ -137,7 +137,7 @@ def test_a_partner_whose_id_begins_anothers_finds_only_its_own_conflicts(app) ->
 
 
 def test_sqlite_keeps_the_titles_index_in_step_with_the_titled_entries(app) -> None:
-    """Similarity's FTS5 table of titled entries (0022_search_scoped) follows every writer
+    """Similarity's FTS5 table of titled entries (0023_search_scoped) follows every writer
     and every delete: FTS5's own check agrees, and the titles match as written."""
     if db.engine.dialect.name != "sqlite":
         return

@@ -8,7 +8,7 @@ The engine-specific index is not a model: SQLite keeps an FTS5 table over these 
 (external content, kept in step by triggers) with a generated column of the audience
 token, PostgreSQL a generated `tsvector` column with a GIN index and a second one of a
 public entry's lexemes prefixed with its partner. They come from migrations 0013_search,
-0021_search_partner and 0022_search_scoped.
+0021_search_partner and 0023_search_scoped.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tracker.models.types import UTCDateTime
 
 FTS_TABLE = "search_entries_fts"  # SQLite: the FTS5 table (and its shadow tables, by prefix)
 # SQLite: an FTS5 table of the titled entries only (title, scope token), for similarity
-# (0022_search_scoped); its name (and its shadow tables') begins with FTS_TABLE's.
+# (0023_search_scoped); its name (and its shadow tables') begins with FTS_TABLE's.
 TITLES_FTS_TABLE = f"{FTS_TABLE}_titles"
 VECTOR_COLUMN = "search_vector"  # PostgreSQL: the generated tsvector column
 VECTOR_INDEX = "ix_search_entries_search_vector"
@@ -34,7 +34,7 @@ SCOPE_COLUMN = "partner_scope"
 PARTNER_INDEX = "ix_search_entries_partner_newest"
 # PostgreSQL: a generated tsvector of a public entry's lexemes prefixed with its partner
 # ("p42_custom"), with a GIN index, so a partner's word beginnings expand over its own
-# entries only (0022_search_scoped); NULL for an internal note.
+# entries only (0023_search_scoped); NULL for an internal note.
 PARTNER_VECTOR_COLUMN = "partner_vector"
 PARTNER_VECTOR_INDEX = "ix_search_entries_partner_vector"
 TITLED_INDEX = "ix_search_entries_titled"

@@ -19,15 +19,15 @@ Both engines: `ix_search_entries_titled`, a partial index of the entries that ha
 first for a staff similarity instead of the primary key past every comment. SQLite does
 not need it (it has the titles' FTS5 table) but the model stays the same.
 
-Revision ID: 0022_search_scoped
-Revises: 0021_search_partner
+Revision ID: 0023_search_scoped
+Revises: 0022_notice_facts
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_search_scoped"
-down_revision = "0021_search_partner"
+revision = "0023_search_scoped"
+down_revision = "0022_notice_facts"
 branch_labels = None
 depends_on = None
 
