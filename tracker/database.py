@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, exc, select, text
+from sqlalchemy import Insert, Table, event, exc, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -53,9 +54,17 @@ def insert_if_absent(session: Session, model: type, values: dict, keys: list[str
     """`INSERT … ON CONFLICT DO NOTHING` on the unique `keys`: the first row wins, a twin
     writes nothing and raises nothing (select-then-insert would race into a UniqueViolation).
     """
-    dialect = session.connection().dialect.name
+    table = model.__table__
+    statement = _insert_if_absent(session.connection().dialect.name, table, tuple(keys))
+    session.execute(statement, values)
+
+
+@cache
+def _insert_if_absent(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
+    # Built once per table (its cache key too): a call binds only its values, instead of
+    # building and keying a statement with literal values each time.
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    return insert(table).on_conflict_do_nothing(index_elements=list(keys) or None)
 
 
 def add_to_counts(
@@ -78,14 +87,19 @@ def add_to_counts_many(
     if not rows:
         return
     dialect = session.connection().dialect.name
+    session.execute(_add_to_counts(dialect, model.__table__, tuple(keys), tuple(increments)), rows)
+
+
+@cache
+def _add_to_counts(
+    dialect: str, table: Table, keys: tuple[str, ...], increments: tuple[str, ...]
+) -> Insert:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = model.__table__
     statement = insert(table)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: table.c[name] + statement.excluded[name] for name in increments},
     )
-    session.execute(statement, rows)
 
 
 _DEFERRED = "tracker.deferred_inserts"
@@ -112,14 +126,12 @@ def flush_deferred(session: Session) -> None:
     if not pending:
         return
     dialect = session.connection().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     for model, rows in pending.items():
         values = same_columns(rows)
         # No conflict target: a row that hits any of the table's unique keys is skipped, so
         # rows deduplicated on different keys go out together; one statement, compiled once
         # and cached, executed for all rows (executemany).
-        statement = insert(model.__table__).on_conflict_do_nothing()
-        session.execute(statement, values)
+        session.execute(_insert_if_absent(dialect, model.__table__, ()), values)
 
 
 @event.listens_for(Session, "before_commit")

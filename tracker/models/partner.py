@@ -34,6 +34,17 @@ class Partner(db.Model):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     sla_policy = relationship("SlaPolicy")
+    # The agreement in force (its own policy, else its tier's), read with the partner where
+    # a request is known to need it (an API token's partner: a create snapshots it), so the
+    # create does not read it again. Read-only: `sla.policy_row_for` is its one reader.
+    agreement = relationship(
+        "SlaPolicy",
+        primaryjoin="or_(SlaPolicy.id == foreign(Partner.sla_policy_id), "
+        "and_(foreign(Partner.sla_policy_id).is_(None), SlaPolicy.tier == foreign(Partner.tier)))",
+        viewonly=True,
+        uselist=False,
+        lazy="raise",
+    )
     users: Mapped[list[User]] = relationship(
         back_populates="partner", foreign_keys="User.partner_id", order_by="User.name"
     )

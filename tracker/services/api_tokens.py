@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from tracker.database import lock_for_write
 from tracker.domain.text import N_
 from tracker.extensions import db
-from tracker.models import ApiToken, User
+from tracker.models import ApiToken, Partner, SlaPolicy, User
 from tracker.models.api import SCOPES, WRITE
 from tracker.services import admin_audit, messagebus
 from tracker.services.errors import InvalidInput, NotFound
@@ -104,16 +105,28 @@ def _subject(token: ApiToken, owner: User) -> str:
     return f"token:{token.id} {token.name} of {owner.email}"
 
 
+@cache
+def _by_hash() -> Select:
+    """Built once (its cache key too): each request binds only the hash."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+        .options(
+            joinedload(ApiToken.user)
+            .joinedload(User.partner)
+            .joinedload(Partner.agreement)
+            .joinedload(SlaPolicy.calendar)
+        )
+    )
+
+
 def authenticate(raw: str, now: datetime) -> ApiToken | None:
     """The usable token for this bearer string (recording its use), or None."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    # The owner and their partner come with the token (one statement): every request reads them.
-    token = db.session.scalar(
-        select(ApiToken)
-        .where(ApiToken.token_hash == hash_token(raw))
-        .options(joinedload(ApiToken.user).joinedload(User.partner))
-    )
+    # The owner and their partner come with the token (one statement): every request reads
+    # them; the partner's agreement too, which a create snapshots.
+    token = db.session.scalar(_by_hash(), {"token_hash": hash_token(raw)})
     if token is None or not token.usable_at(now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, Subquery, exists, false, literal, literal_column, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from tracker.domain import search_text, workflow
 from tracker.domain.clock import SLA_STATES
@@ -164,8 +166,28 @@ def snippets(
 def api_page(
     viewer: User, filters: ConflictFilters, after_id: int | None, limit: int
 ) -> list[Conflict]:
-    """The API list: newest first by id, `limit + 1` rows after the cursor's id."""
-    return paging.after(search(viewer, filters), after_id, limit, descending=True)
+    """The API list: newest first by id, `limit + 1` rows after the cursor's id, with only
+    the columns the API shows (`api.present.conflict`): the clock internals, the agreement
+    snapshot (JSON) and the chain head are neither read nor decoded per row."""
+    query = search(viewer, filters).options(_api_columns())
+    return paging.after(query, after_id, limit, descending=True)
+
+
+@cache
+def _api_columns() -> _AbstractLoad:
+    """The option, built once (with its cache key): built per request it costs more than
+    the columns it leaves out."""
+    return load_only(*_API_COLUMNS, raiseload=True)
+
+
+_API_COLUMNS = (
+    Conflict.id, Conflict.ref, Conflict.partner_id, Conflict.assignee_id, Conflict.title,
+    Conflict.description, Conflict.category, Conflict.severity, Conflict.status,
+    Conflict.created_at, Conflict.updated_at, Conflict.public_updated_at, Conflict.triaged_at,
+    Conflict.resolved_at, Conflict.closed_at, Conflict.accountable_side, Conflict.repeat_of_id,
+    Conflict.triage_due_at, Conflict.resolution_due_at, Conflict.partner_wait_seconds,
+    Conflict.sla_state, Conflict.escalation_level,
+)  # fmt: skip
 
 
 def api_search_page(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 
 from tracker.domain import clock, escalation, workflow
 from tracker.domain.calendar import (
@@ -32,7 +32,15 @@ def partner_calendar(partner: Partner) -> BusinessCalendar:
 
 
 def policy_row_for(partner: Partner) -> SlaPolicy | None:
-    """The partner's own policy, else its tier's, else none (the built-in defaults)."""
+    """The partner's own policy, else its tier's, else none (the built-in defaults).
+
+    Read with the partner when that read loaded `Partner.agreement` (an API token's) and
+    the partner's tier and policy have not changed since."""
+    state = inspect(partner)
+    if "agreement" in state.dict and not any(
+        state.attrs[name].history.has_changes() for name in ("tier", "sla_policy_id")
+    ):
+        return state.dict["agreement"]
     if partner.sla_policy_id:
         return db.session.get(SlaPolicy, partner.sla_policy_id)
     return db.session.scalar(select(SlaPolicy).where(SlaPolicy.tier == partner.tier))
