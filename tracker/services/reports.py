@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal_column, select
 
 from tracker.database import add_to_counts_many
 from tracker.domain import estimates as months
@@ -147,7 +147,10 @@ def _grouped(since: date) -> dict[str, dict[object, model.Figures]]:
         group = month if grouping == "month" else key
         return result.setdefault(grouping, {}).setdefault(group, model.Figures())
 
-    month = case((rollups.grouping == "month", rollups.month))
+    # the same text in SELECT and GROUP BY (a bound 'month' would be two parameters there,
+    # which PostgreSQL does not take for the same expression)
+    by_month = literal_column("'month'")
+    month = case((rollups.grouping == by_month, rollups.month))
     sums = [func.sum(rollups[name]) for name in model.COUNTERS]
     for grouping, key, at, *values in db.session.execute(
         select(rollups.grouping, rollups.group_key, month, *sums)
@@ -157,7 +160,7 @@ def _grouped(since: date) -> dict[str, dict[object, model.Figures]]:
         line = figures(grouping, key, at)
         for name, value in zip(model.COUNTERS, values, strict=True):
             line.counts[name] += int(value or 0)
-    month = case((counts.grouping == "month", counts.month))
+    month = case((counts.grouping == by_month, counts.month))
     for grouping, key, at, measure, hours, conflicts in db.session.execute(
         select(counts.grouping, counts.group_key, month, counts.measure, counts.business_hours,
                func.sum(counts.conflicts))
