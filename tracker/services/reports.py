@@ -144,8 +144,12 @@ def _grouped(since: date) -> dict[str, dict[object, model.Figures]]:
     result: dict[str, dict[object, model.Figures]] = {}
 
     def figures(grouping: str, key: str, month: object) -> model.Figures:
+        groups = result.setdefault(grouping, {})
         group = month if grouping == "month" else key
-        return result.setdefault(grouping, {}).setdefault(group, model.Figures())
+        line = groups.get(group)
+        if line is None:  # one Figures per line, not one per row read
+            line = groups[group] = model.Figures()
+        return line
 
     # the same text in SELECT and GROUP BY (a bound 'month' would be two parameters there,
     # which PostgreSQL does not take for the same expression)
