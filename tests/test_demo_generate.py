@@ -11,7 +11,7 @@ from tracker.extensions import db
 from tracker.models import (
     Conflict,
     ConflictEvent,
-    MonthlyRollup,
+    ReportRollup,
     ResolutionTimeCount,
     SearchEntry,
     TrustEvent,
@@ -31,7 +31,7 @@ def test_generate_makes_every_state_with_intact_chains_and_counts(app, runner) -
     assert sum(states.values()) == 400 and states[workflow.CLOSED] == 200
     assert audit_chain.verify_all().intact
     assert db.session.scalar(select(func.count(SearchEntry.id))) >= 400
-    assert db.session.scalar(select(func.count(MonthlyRollup.id))) > 0
+    assert db.session.scalar(select(func.count(ReportRollup.id))) > 0
     assert db.session.scalar(select(func.count(ResolutionTimeCount.id))) > 0
     again = runner.invoke(args=["demo", "generate", "--partners", "5", "--conflicts", "10"])
     assert again.exit_code != 0 and "fresh database" in again.output

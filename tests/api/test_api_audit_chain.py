@@ -238,3 +238,18 @@ def test_an_export_from_before_the_salts_is_refused_as_a_known_copy(browser, tmp
     old = {**copy.deepcopy(document), "format": "trustomer-audit-chain/1"}
     result = _verify(tmp_path, document, known=old)
     assert result.returncode == 2 and "before internal events were salted" in result.stderr
+
+
+def test_the_audit_chain_page_states_the_algorithm_with_its_salt(browser) -> None:
+    """The page explains what the README's algorithm says: internal commitments are salted,
+    per entry, and the salt never leaves; in every language."""
+    user = make_partner_user()
+    browser.login(user.email)
+    for language, words in (
+        ("en", ("salted", "64 zeros", "canonical JSON")),
+        ("de", ("gesalzen", "64 Nullen", "kanonisches JSON")),
+        ("fr", ("salée", "64 zéros", "JSON canonique")),
+    ):
+        page = browser.get("/organisation/audit-chain", headers={"Accept-Language": language})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and all(word in html for word in words), language

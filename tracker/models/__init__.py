@@ -12,7 +12,7 @@ from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
 from tracker.models.preference import NotificationPreference
-from tracker.models.report import MonthlyRollup, MonthlyTimeCount
+from tracker.models.report import ReportRollup, ReportTimeCount
 from tracker.models.search import SearchEntry
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
@@ -40,8 +40,8 @@ __all__ = [
     "InboundMessage",
     "JobLock",
     "MailNotice",
-    "MonthlyRollup",
-    "MonthlyTimeCount",
+    "ReportRollup",
+    "ReportTimeCount",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",

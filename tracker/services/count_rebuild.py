@@ -18,17 +18,29 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tracker.domain import clock
+from tracker.domain import reports as report_model
 from tracker.domain import trust_period as period
 from tracker.domain.calendar import business_time_between
 
-COUNT_TABLES = ("monthly_rollups", "monthly_time_counts", "resolution_time_counts")
+REPORT_TABLES = ("report_rollups", "report_time_counts")
 
 
 def rebuild(bind: Connection) -> None:
     """Replace every rollup and ETA count by what the conflicts and the ledger say."""
-    for table in COUNT_TABLES:
-        bind.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+    rebuild_first_resolutions(bind)
+    rebuild_reports(bind)
+
+
+def rebuild_first_resolutions(bind: Connection) -> None:
+    """Replace the ETA's counts of first resolutions (services/estimates.py)."""
+    bind.execute(sa.text("DELETE FROM resolution_time_counts"))
     _first_resolutions(bind)
+
+
+def rebuild_reports(bind: Connection) -> None:
+    """Replace the reports' rollups, per grouping (services/reports.py)."""
+    for table in REPORT_TABLES:
+        bind.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
     _rollups(bind)
 
 
@@ -98,7 +110,7 @@ def _rollups(bind: Connection) -> None:
     conflicts (in their agreement's calendar, as reports.on_state_changed measures it);
     first resolutions, their times and SLA outcome, reopens and disputes from the ledger;
     category and assignee as the conflicts hold them now."""
-    counters = ("raised", "triaged", "resolved", "sla_met", "reopened", "disputed")
+    counters = report_model.COUNTERS
     rollups: dict[tuple, dict[str, int]] = {}
     times: dict[tuple, int] = {}
     conflicts = {}
@@ -142,16 +154,30 @@ def _rollups(bind: Connection) -> None:
         row["sla_met"] += int(bool(met))
         hours = -(-int(spent or 0) // 3600)
         times[(*key, "resolution", hours)] = times.get((*key, "resolution", hours), 0) + 1
-    columns = ("month", "partner_id", "category", "assignee_id")
-    rollup_table = sa.table("monthly_rollups", *(sa.column(c) for c in (*columns, *counters)))
-    values = [dict(zip(columns, k, strict=True), **v) for k, v in rollups.items()]
+    # Each fact counts once per grouping, as reports._rows adds it (domain.reports.group_keys).
+    grouped: dict[tuple, dict[str, int]] = {}
+    for (month, partner, category, assignee), row in rollups.items():
+        for grouping, key in report_model.group_keys(partner, category, assignee):
+            into = grouped.setdefault((month, grouping, key), dict.fromkeys(counters, 0))
+            for name, value in row.items():
+                into[name] += value
+    grouped_times: dict[tuple, int] = {}
+    for (month, partner, category, assignee, measure, hours), n in times.items():
+        for grouping, key in report_model.group_keys(partner, category, assignee):
+            slot = (month, grouping, key, measure, hours)
+            grouped_times[slot] = grouped_times.get(slot, 0) + n
+    columns = ("month", "grouping", "group_key")
+    rollup_table = sa.table("report_rollups", *(sa.column(c) for c in (*columns, *counters)))
+    values = [dict(zip(columns, k, strict=True), **v) for k, v in grouped.items()]
     if values:
         bind.execute(rollup_table.insert(), values)
     time_columns = (*columns, "measure", "business_hours")
     time_table = sa.table(
-        "monthly_time_counts", *(sa.column(c) for c in (*time_columns, "conflicts"))
+        "report_time_counts", *(sa.column(c) for c in (*time_columns, "conflicts"))
     )
-    values = [dict(zip(time_columns, k, strict=True), conflicts=n) for k, n in times.items()]
+    values = [
+        dict(zip(time_columns, k, strict=True), conflicts=n) for k, n in grouped_times.items()
+    ]
     if values:
         bind.execute(time_table.insert(), values)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal_column, select
 
-from tracker.database import add_to_counts
+from tracker.database import add_to_counts_many
 from tracker.domain import estimates as months
 from tracker.domain import reports as model
 from tracker.domain import workflow
@@ -23,36 +23,41 @@ from tracker.domain.calendar import business_time_between
 from tracker.domain.events import ConflictSubmitted, StateChanged
 from tracker.domain.text import N_
 from tracker.extensions import db
-from tracker.models import Conflict, MonthlyRollup, MonthlyTimeCount, Partner, User
+from tracker.models import Conflict, Partner, ReportRollup, ReportTimeCount, User
 from tracker.services import sla
 from tracker.services.errors import PermissionDenied
 
 MAX_MONTHS = 24
+ROLLUP_KEYS = ("month", "grouping", "group_key")
+TIME_KEYS = (*ROLLUP_KEYS, "measure", "business_hours")
 
 
-def _keys(conflict: Conflict, now: datetime, assignee: bool = True) -> dict:
-    return {
-        "month": months.month_of(now),
-        "partner_id": conflict.partner_id,
-        "category": conflict.category,
-        "assignee_id": (conflict.assignee_id or model.NOBODY) if assignee else model.NOBODY,
-    }
+def _rows(conflict: Conflict, now: datetime, assignee: bool = True, **extra: object) -> list:
+    """One row per group the fact counts in (the month as a whole, its category, partner
+    and assignee), to add to in one statement."""
+    who = (conflict.assignee_id or model.NOBODY) if assignee else model.NOBODY
+    month = months.month_of(now)
+    return [
+        {"month": month, "grouping": grouping, "group_key": key, **extra}
+        for grouping, key in model.group_keys(conflict.partner_id, conflict.category, who)
+    ]
 
 
-def _count(conflict: Conflict, now: datetime, **counters: int) -> None:
-    add_to_counts(db.session, MonthlyRollup, _keys(conflict, now), counters)
+def _count(conflict: Conflict, now: datetime, assignee: bool = True, **counters: int) -> None:
+    rows = _rows(conflict, now, assignee, **counters)
+    add_to_counts_many(db.session, ReportRollup, ROLLUP_KEYS, list(counters), rows)
 
 
 def _time(conflict: Conflict, now: datetime, measure: str, seconds: int) -> None:
-    keys = {**_keys(conflict, now), "measure": measure}
-    keys["business_hours"] = months.business_hours(seconds)
-    add_to_counts(db.session, MonthlyTimeCount, keys, {"conflicts": 1})
+    hours = months.business_hours(seconds)
+    rows = _rows(conflict, now, measure=measure, business_hours=hours, conflicts=1)
+    add_to_counts_many(db.session, ReportTimeCount, TIME_KEYS, ["conflicts"], rows)
 
 
 def on_submitted(event: ConflictSubmitted, now: datetime) -> None:
     """A conflict raised joins its month's volume."""
     conflict = db.session.get(Conflict, event.conflict_id)
-    add_to_counts(db.session, MonthlyRollup, _keys(conflict, now, assignee=False), {"raised": 1})
+    _count(conflict, now, assignee=False, raised=1)
 
 
 def on_state_changed(event: StateChanged, now: datetime) -> None:
@@ -104,49 +109,70 @@ def report(viewer: User, now: datetime, months_back: int = 12) -> Report:
     people = dict(db.session.execute(select(User.id, User.name).where(User.role != PARTNER)).all())
     people[model.NOBODY] = "Nobody"
 
-    def lines(by: str, label, order=None) -> list[Line]:  # type: ignore[no-untyped-def]
-        grouped = _grouped(since, by)
-        keys = sorted(grouped, key=order or (lambda k: label(k)))
-        return [Line(k, label(k), grouped[k]) for k in keys]
+    grouped = _grouped(since)
 
-    everything = _grouped(since, None).get(None, model.Figures())
+    def lines(grouping: str, label, order=None, key=str) -> list[Line]:  # type: ignore[no-untyped-def]
+        figures = {key(k): f for k, f in grouped.get(grouping, {}).items()}
+        keys = sorted(figures, key=order or (lambda k: label(k)))
+        return [Line(k, label(k), figures[k]) for k in keys]
+
+    by_month = lines("month", lambda m: m.strftime("%b %Y"), order=lambda m: m, key=_month)
+    total = model.Figures()
+    for line in by_month:
+        total.add(line.figures)
     return Report(
         since=since,
-        by_month=lines("month", lambda m: m.strftime("%b %Y"), order=lambda m: m),
+        by_month=by_month,
         by_category=lines("category", lambda c: workflow.CATEGORIES.get(c, c)),
-        by_partner=lines("partner_id", lambda p: partner_names.get(p, f"#{p}")),
-        by_assignee=lines("assignee_id", lambda a: people.get(a, f"#{a}")),
-        total=everything,
+        by_partner=lines("partner", lambda p: partner_names.get(p, f"#{p}"), key=int),
+        by_assignee=lines("assignee", lambda a: people.get(a, f"#{a}"), key=int),
+        total=total,
     )
 
 
-def _grouped(since: date, by: str | None) -> dict[object, model.Figures]:
-    """One grouping's figures, summed by the database (GROUP BY the grouping, and the hour
-    for the time counts): rows read in C, only the sums come to Python, as plain tuples."""
-    rollups, counts = MonthlyRollup.__table__.c, MonthlyTimeCount.__table__.c
-    keys = [rollups[by]] if by else []
+def _month(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _grouped(since: date) -> dict[str, dict[object, model.Figures]]:
+    """Every grouping's figures in two statements, one per table, summed by the database
+    over the window (the month grouping keeps its months apart): each group has rows of
+    its own (the rollups are kept per grouping), so the rows read are bounded by the
+    window's months times its groups (and hours), never by the conflicts, and only the
+    sums reach Python, as plain tuples."""
+    rollups, counts = ReportRollup.__table__.c, ReportTimeCount.__table__.c
+    result: dict[str, dict[object, model.Figures]] = {}
+
+    def figures(grouping: str, key: str, month: object) -> model.Figures:
+        groups = result.setdefault(grouping, {})
+        group = month if grouping == "month" else key
+        line = groups.get(group)
+        if line is None:  # one Figures per line, not one per row read
+            line = groups[group] = model.Figures()
+        return line
+
+    # the same text in SELECT and GROUP BY (a bound 'month' would be two parameters there,
+    # which PostgreSQL does not take for the same expression)
+    by_month = literal_column("'month'")
+    month = case((rollups.grouping == by_month, rollups.month))
     sums = [func.sum(rollups[name]) for name in model.COUNTERS]
-    rows = db.session.execute(
-        select(*keys, *sums).where(rollups.month >= since).group_by(*keys)
-    ).all()
-    time_keys = [counts[by]] if by else []
-    times = db.session.execute(
-        select(*time_keys, counts.measure, counts.business_hours, func.sum(counts.conflicts))
+    for grouping, key, at, *values in db.session.execute(
+        select(rollups.grouping, rollups.group_key, month, *sums)
+        .where(rollups.month >= since)
+        .group_by(rollups.grouping, rollups.group_key, month)
+    ):
+        line = figures(grouping, key, at)
+        for name, value in zip(model.COUNTERS, values, strict=True):
+            line.counts[name] += int(value or 0)
+    month = case((counts.grouping == by_month, counts.month))
+    for grouping, key, at, measure, hours, conflicts in db.session.execute(
+        select(counts.grouping, counts.group_key, month, counts.measure, counts.business_hours,
+               func.sum(counts.conflicts))
         .where(counts.month >= since)
-        .group_by(*time_keys, counts.measure, counts.business_hours)
-    ).all()
-    result: dict[object, model.Figures] = {}
-    for row in rows:
-        key = row[0] if by else None
-        if row[-1] is None:  # no rows at all: SUM over nothing
-            continue
-        figures = result.setdefault(key, model.Figures())
-        offset = 1 if by else 0
-        for index, name in enumerate(model.COUNTERS):
-            figures.counts[name] += int(row[offset + index] or 0)
-    for row in times:
-        key, (measure, hours, conflicts) = (row[0], row[1:]) if by else (None, row)
-        result.setdefault(key, model.Figures()).hours[measure][hours] += int(conflicts)
+        .group_by(counts.grouping, counts.group_key, month, counts.measure,
+                  counts.business_hours)
+    ):  # fmt: skip
+        figures(grouping, key, at).hours[measure][hours] += int(conflicts)
     return result
 
 

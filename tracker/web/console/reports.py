@@ -47,6 +47,14 @@ def _row(line: reports.Line) -> list:
     ]  # fmt: skip
 
 
+def _cell_hours(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _cell_percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
 @bp.route("/reports")
 @role_required(*STAFF_ROLES)
 def reports_page():
@@ -59,6 +67,8 @@ def reports_page():
         tables=[(key, title, getattr(report, attr)) for key, (title, attr) in TABLES.items()],
         header=HEADER,
         row=_row,
+        hours=_cell_hours,
+        percent=_cell_percent,
         volume_chart=bar_chart(
             months, title=_("Conflicts raised per month"), chart_id="report-volume",
             description=_("How many conflicts were raised in each of the last 12 months."),
