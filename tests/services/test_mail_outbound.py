@@ -506,9 +506,7 @@ def test_a_notice_that_commits_after_its_window_went_out_rides_with_the_next(app
     assert "Late commit." in _text(second) and "Next window." in _text(second)
 
 
-def test_a_notice_keeps_what_to_say_and_is_worded_when_its_message_is_composed(
-    app, mail
-) -> None:
+def test_a_notice_keeps_what_to_say_and_is_worded_when_its_message_is_composed(app, mail) -> None:
     maya, leo, anna, jonas = _world()
     conflict = make_conflict(anna, now=MONDAY)
     outbox.deliver_due(MONDAY + timedelta(minutes=3))
