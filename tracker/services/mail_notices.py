@@ -109,12 +109,12 @@ def add(
         key = f"notice:{dedupe_key}"
         notice = _as_row(values)
         composed = compose_message(user, conflict, [notice])
-        words = {"subject": notice.subject, "body_text": notice.body_text}
-        defer_insert(
-            db.session,
-            MailNotice,
-            {**values, **words, "body_html": notice.body_html, "outbox_key": key},
-        )
+        words = {
+            "subject": notice.subject,
+            "body_text": notice.body_text,
+            "body_html": notice.body_html,
+        }
+        defer_insert(db.session, MailNotice, {**values, **words, "outbox_key": key})
         outbox.enqueue_email(
             dedupe_key=key,
             address=user.email,

@@ -270,7 +270,7 @@ def _status_notice(
     staff = reader.is_staff
     partner = conflict.partner.name
     automatic = bool(data.get("automatic"))
-    common = {"kind": f"status_{action or 'changed'}", "conflict": conflict, "reader": reader}
+    common = {"kind": notice_kind(entry), "conflict": conflict, "reader": reader}
     if action == "triage":
         return _render(
             headline=_("Triaged"),

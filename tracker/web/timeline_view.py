@@ -17,6 +17,7 @@ from markupsafe import Markup
 from tracker.domain import workflow
 from tracker.domain.escalation import CLOCK_LABELS, LEVEL_LABELS
 from tracker.i18n import gettext
+from tracker.services import notice_content
 from tracker.web.conflict_rows import link_prefix
 from tracker.web.markdown import render_markdown
 from tracker.web.templating import decimal, localtime
@@ -82,11 +83,11 @@ def summary(event: ConflictEvent) -> str:  # noqa: C901, PLR0911, PLR0912  (one 
         return gettext("assigned it to %(after)s", after=after)
     if kind == "field_changed":
         field = d.get("field")
-        table = {"severity": workflow.SEVERITIES, "category": workflow.CATEGORIES}.get(field, {})
-        names = {"severity": gettext("severity"), "category": gettext("category")}
+        table = notice_content.FIELD_LABELS.get(field, {})
+        name = notice_content.FIELD_NAMES.get(field)
         return gettext(
             "changed %(field)s from %(before)s to %(after)s",
-            field=names.get(field, field),
+            field=gettext(name) if name else field,
             before=_label(table, d.get("before"), d.get("before")),
             after=_label(table, d.get("after"), d.get("after")),
         )
