@@ -10,6 +10,14 @@ before its first request, so no connection is shared across a fork.
 preload_app = True
 
 
+def pre_fork(server, worker):  # type: ignore[no-untyped-def]
+    """What the master built is frozen before each fork (tracker/process.py): the workers'
+    collections skip it, and leave the pages they share with the master unwritten."""
+    from tracker.process import freeze_startup_objects
+
+    freeze_startup_objects()
+
+
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
     """A forked worker starts with an empty connection pool of its own."""
     from tracker.extensions import db

@@ -48,6 +48,7 @@ from tracker.domain import workflow  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.jobs.sweep import sweep  # noqa: E402
 from tracker.models import Conflict, User  # noqa: E402
+from tracker.process import freeze_startup_objects  # noqa: E402
 from tracker.services import conflicts  # noqa: E402
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "sweep.json"
@@ -139,6 +140,8 @@ def measure(
             )
         )
         analyze_if_postgresql()
+        # as `flask scheduler run` does once it has started: what is alive stays alive
+        freeze_startup_objects()
         log(f"history N={n:,}: loaded in {load_seconds:.1f}s; {rounds} rounds of {due} due")
         return {
             "history": n,

@@ -66,10 +66,15 @@ def backfill_command(now: datetime | None) -> None:
 def run_scheduler() -> None:
     """Run the sweep every minute and outbox delivery every 10 seconds, until stopped."""
     from tracker.jobs.scheduler import build_scheduler
+    from tracker.process import freeze_startup_objects
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = build_scheduler(app)
-    click.echo("scheduler: sla_sweep every 60 s, outbox_delivery every 10 s (Ctrl+C stops)")
+    frozen = freeze_startup_objects()
+    click.echo(
+        "scheduler: sla_sweep every 60 s, outbox_delivery every 10 s (Ctrl+C stops); "
+        f"{frozen:,} start-up objects left out of garbage collection"
+    )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 

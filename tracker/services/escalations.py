@@ -153,10 +153,16 @@ def _fire(
     if not reached:
         return []
     values = []
+    reminders: dict[tuple, datetime] = {}  # one per agreement's interval and calendar
     for item in reached:
         conflict, policy = item.conflict, policies[item.conflict.id]
         due = conflict.triage_due_at if item.clock == "triage" else conflict.resolution_due_at
-        reminder = add_business_time(now, policy.reminder_interval, policy.calendar)
+        key = (policy.reminder_interval, id(policy.calendar))
+        reminder = reminders.get(key)
+        if reminder is None:
+            reminder = reminders[key] = add_business_time(
+                now, policy.reminder_interval, policy.calendar
+            )
         top = item.moments[-1].level
         values.extend(
             {
