@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LAZY_MODULES = ("zxcvbn", "alembic", "flask_migrate", "mako", "pygments", "holidays")
 
 
-def _loaded_after_start(tmp_path: Path, modules: tuple[str, ...]) -> list[str]:
-    script = f"import sys, wsgi; print(' '.join(m for m in {modules!r} if m in sys.modules) or '-')"
+def _last_line_of_app_process(tmp_path: Path, script: str) -> str:
+    """Run `script` in a new interpreter that starts the app (development settings, its own
+    SQLite file); the last line it printed."""
     env = {
         **os.environ,
         "TRACKER_ENV": "development",
@@ -27,7 +28,12 @@ def _loaded_after_start(tmp_path: Path, modules: tuple[str, ...]) -> list[str]:
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120, check=True,
     )  # fmt: skip
-    last = result.stdout.strip().splitlines()[-1]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _loaded_after_start(tmp_path: Path, modules: tuple[str, ...]) -> list[str]:
+    script = f"import sys, wsgi; print(' '.join(m for m in {modules!r} if m in sys.modules) or '-')"
+    last = _last_line_of_app_process(tmp_path, script)
     return [] if last == "-" else last.split()
 
 
@@ -74,16 +80,7 @@ def test_a_started_process_leaves_its_start_up_objects_out_of_garbage_collection
         "runpy.run_path('gunicorn.conf.py')['pre_fork'](None, None)\n"
         "print(before, gc.get_freeze_count(), len(gc.get_objects()))\n"
     )
-    env = {
-        **os.environ,
-        "TRACKER_ENV": "development",
-        "TRACKER_INSTANCE_PATH": str(tmp_path),
-        "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'frozen.db'}",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=True,
-    )  # fmt: skip
-    before, frozen, tracked = map(int, result.stdout.strip().splitlines()[-1].split())
-    assert before > 50_000 and frozen >= before * 0.9, result.stdout
-    assert tracked < 1_000, result.stdout  # what the collector still walks
+    last = _last_line_of_app_process(tmp_path, script)
+    before, frozen, tracked = map(int, last.split())
+    assert before > 50_000 and frozen >= before * 0.9, last
+    assert tracked < 1_000, last  # what the collector still walks
