@@ -140,8 +140,6 @@ def measure(
             )
         )
         analyze_if_postgresql()
-        # as `flask scheduler run` does once it has started: what is alive stays alive
-        freeze_startup_objects()
         log(f"history N={n:,}: loaded in {load_seconds:.1f}s; {rounds} rounds of {due} due")
         return {
             "history": n,
@@ -155,6 +153,7 @@ def measure(
 def figures(cast: Cast, rng: random.Random, rounds: int, due: int = DUE) -> dict:
     """`rounds` pairs of sweeps at NOW over the history already in the database (none of it
     due at NOW): medians, spread, statements and the due selection's plan."""
+    freeze_startup_objects()  # as `flask scheduler run` does once it has started
     runs = [sweep_round(cast, rng, due) for _ in range(rounds)]
     plan = query_plan(runs[0]["selection"])
     levels = [sum(r["escalated"].values()) for r in runs]
