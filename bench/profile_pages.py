@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--locale", default="", help="Accept-Language for every request")
     args = parser.parse_args(argv)
     source = args.database or newest_cache()
-    context = json.loads(source.with_suffix(".json").read_text())
+    # the sidecar is the generated database's (a caught-up `.swept.db` shares it)
+    sidecar = source.with_name(source.name.replace(".swept.db", ".db")).with_suffix(".json")
+    context = json.loads(sidecar.read_text())
     with tempfile.TemporaryDirectory(prefix="trustomer-profile-") as work:
         copy = Path(work) / "bench.db"
         shutil.copyfile(source, copy)
