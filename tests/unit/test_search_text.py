@@ -49,3 +49,22 @@ def test_the_passage_is_always_a_piece_of_the_text(text: str, query: str) -> Non
 def test_the_counter_counts_the_words_as_the_passage_does(text: str) -> None:
     words = search_text.terms("custom papers zoll")
     assert search_text.counter(words)(text) == search_text.passage(text, words)[0]
+
+
+def test_similarity_compares_words_that_say_what_a_conflict_is_about() -> None:
+    # "for" and "the" would match most titles in SQLite's index (PostgreSQL drops them).
+    assert search_text.similarity_terms("Pallets for the order 7000 missing at the hub") == [
+        "pallets",
+        "order",
+        "7000",
+        "missing",
+        "hub",
+    ]
+    assert search_text.similarity_terms(
+        "Lieferung für die Filiale", "Die Rechnung wurde nicht bezahlt und sie ist überfällig"
+    ) == ["lieferung", "filiale", "überfällig", "rechnung", "bezahlt", "wurde"]
+    assert search_text.similarity_terms("Pour les factures", "Avec une remise dans") == [
+        "factures",
+        "remise",
+    ]
+    assert search_text.similarity_terms("The and for", "with their") == []

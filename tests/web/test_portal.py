@@ -306,6 +306,26 @@ def test_bell_counts_unread_and_marking_read_clears_it(browser) -> None:
     )
 
 
+def test_bell_says_99_plus_and_counts_no_further_however_large_the_backlog(browser) -> None:
+    from tracker.services.notifications import unread_count
+
+    user = make_partner_user()
+    db.session.add_all(
+        Notification(user_id=user.id, kind="update", title=f"Notice {i}", created_at=WHEN)
+        for i in range(150)
+    )
+    db.session.commit()
+    assert unread_count(user) == 100  # the bell's count reads at most 100 index entries
+    assert unread_count(user, at_most=1000) == 150
+    browser.login(user.email)
+    page = browser.get("/portal/conflicts").get_data(as_text=True)
+    assert 'aria-label="Notifications, more than 99 unread"' in page
+    assert '<span class="bell-count">99+</span>' in page
+    browser.post("/notifications/read")
+    page = browser.get("/portal/conflicts").get_data(as_text=True)
+    assert 'aria-label="Notifications, 0 unread"' in page and "bell-count" not in page
+
+
 def test_partner_reads_its_own_agreement(browser) -> None:
     from tracker.models import Partner
 

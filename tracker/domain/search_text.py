@@ -17,6 +17,20 @@ MAX_TERMS = 12
 MAX_SIMILAR_TERMS = 6  # enough to say what a conflict is about; each one more widens the match
 MIN_SIMILAR_TERM = 3  # shorter words say little about what a conflict is about
 
+# Words of three letters or more that say nothing of what a conflict is about, in the
+# languages partners write in. PostgreSQL's 'english' configuration drops its own; SQLite's
+# FTS5 keeps every word, and "for" alone matches most titles, so similarity leaves these out.
+_STOP_WORDS = (
+    "and are but can did does for from had has have her his its not our out she than that "
+    "the their them then there these they this those was were what when which who why will "
+    "with you your "  # English
+    "auf aus bei das dem den der des die ein eine einem einen einer eines für hat ist mit "
+    "nach nicht noch oder sich sie und uns von war wie wir zum zur "  # German
+    "aux avec ces dans est les leur mais nos par pas pour qui que sans ses son sont sur "
+    "une vos"  # French
+)
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -35,11 +49,15 @@ def terms(text: str | None, *, limit: int = MAX_TERMS) -> list[str]:
 
 def similarity_terms(title: str | None, description: str | None = None) -> list[str]:
     """The words that say what a conflict is about: the title's first, then the description's
-    longest ones (long words are rarer, so they tell conflicts apart)."""
-    from_title = [w for w in terms(title) if len(w) >= MIN_SIMILAR_TERM]
+    longest ones (long words are rarer, so they tell conflicts apart); no stop words."""
+    from_title = [w for w in terms(title) if len(w) >= MIN_SIMILAR_TERM and w not in STOP_WORDS]
     words = _WORD.findall((description or "")[:2000].lower())
     rest = sorted(
-        {w for w in words if len(w) >= MIN_SIMILAR_TERM + 1 and w not in from_title},
+        {
+            w
+            for w in words
+            if len(w) >= MIN_SIMILAR_TERM + 1 and w not in from_title and w not in STOP_WORDS
+        },
         key=lambda w: (-len(w), w),
     )
     return (from_title + rest)[:MAX_SIMILAR_TERMS]

@@ -192,15 +192,20 @@ def on_timeline(event: TimelineRecorded, now: datetime) -> None:
             )
 
 
-def unread_count(user: User) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Notification.id)).where(
-                Notification.user_id == user.id, Notification.read_at.is_(None)
-            )
-        )
-        or 0
+BELL_SHOWS_AT_MOST = 99  # beyond, the bell says "99+"
+
+
+def unread_count(user: User, at_most: int = BELL_SHOWS_AT_MOST + 1) -> int:
+    """The user's unread notices, counted up to `at_most`: the bell on every page shows
+    "99+" beyond, so its count reads at most 100 index entries however large the backlog
+    (a manager back from holiday may have thousands)."""
+    unread = (
+        select(Notification.id)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .limit(at_most)
+        .subquery()
     )
+    return db.session.scalar(select(func.count()).select_from(unread)) or 0
 
 
 def for_user(user: User):  # type: ignore[no-untyped-def]

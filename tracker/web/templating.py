@@ -164,13 +164,16 @@ def nav_items() -> tuple[tuple[str, str], ...]:
     return NAVIGATION.get(current_user.role, ())
 
 
-def unread_notifications() -> int:
-    """For the bell in the navigation."""
-    from tracker.services.notifications import unread_count
+def unread_notifications() -> tuple[int, str, int]:
+    """For the bell in the navigation: the unread count, its badge ("99+" beyond 99) and the
+    most it counts exactly."""
+    from tracker.services.notifications import BELL_SHOWS_AT_MOST, unread_count
 
     if not getattr(current_user, "is_authenticated", False):
-        return 0
-    return unread_count(current_user)
+        return 0, "", BELL_SHOWS_AT_MOST
+    count = unread_count(current_user)
+    badge = f"{BELL_SHOWS_AT_MOST}+" if count > BELL_SHOWS_AT_MOST else str(count)
+    return count, badge, BELL_SHOWS_AT_MOST
 
 
 def short_span(minutes: int) -> str:
