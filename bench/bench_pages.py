@@ -1,7 +1,7 @@
 """Benchmark the busiest pages: their time should follow what they show, not the history.
 
 Usage: python bench/bench_pages.py [--json PATH] [--database-url URL] [--sizes 1000,20000]
-                                   [--runs 5] [--explain]
+                                   [--runs 5] [--explain] [--pages reports,trust]
 
 For each size N a fresh database gets N conflicts across 50 partners (250 of them still in
 the queue, the rest closed over two years, each closed one with about ten trust events),
@@ -162,7 +162,18 @@ def build(n: int) -> tuple[Cast, dict]:
     return cast, {"load_seconds": round(load_seconds, 2), "rows": counts.as_dict()}
 
 
-def measure(n: int, database_url: str | None, runs: int) -> list[dict]:
+def chosen(pages: str | None) -> tuple[tuple[str, str, str], ...]:
+    """The pages whose label contains one of the comma-separated words (all by default)."""
+    if not pages:
+        return PAGES
+    words = [w.strip() for w in pages.split(",") if w.strip()]
+    picked = tuple(page for page in PAGES if any(w in page[0] for w in words))
+    if not picked:
+        raise SystemExit(f"--pages {pages!r} matches none of: {[p[0] for p in PAGES]}")
+    return picked
+
+
+def measure(n: int, database_url: str | None, runs: int, pages: tuple = PAGES) -> list[dict]:
     log(f"N={n:,}: building a throw-away database")
     with bench_app(database_url) as app:
         with app.app_context():
@@ -174,7 +185,7 @@ def measure(n: int, database_url: str | None, runs: int) -> list[dict]:
             "partner": signed_in(app, partner.user_email, cast.password),
         }
         rows = []
-        for label, who, path in PAGES:
+        for label, who, path in pages:
             log(f"N={n:,}: {label}")
             result = measure_page(app, clients[who], path.format(partner_id=partner.id), runs)
             rows.append({"page": label, "n": n, "database": database, **result, **loaded})
@@ -205,15 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=RUNS, help="timed requests per page")
     parser.add_argument("--explain", action="store_true", help="print plans for every page")
+    parser.add_argument(
+        "--pages", help="only the pages whose label contains one of these words, e.g. reports"
+    )
     args = parser.parse_args(argv)
     database_url = requested_database_url(args.database_url)
+    pages = chosen(args.pages)
 
-    rows = [row for n in args.sizes for row in measure(n, database_url, args.runs)]
+    rows = [row for n in args.sizes for row in measure(n, database_url, args.runs, pages)]
 
     smallest, largest = min(args.sizes), max(args.sizes)
     by_key = {(row["page"], row["n"]): row for row in rows}
     growth = {}
-    for label, _, _ in PAGES:
+    for label, _, _ in pages:
         small, large = by_key[(label, smallest)], by_key[(label, largest)]
         growth[label] = {
             "time": round(large["median_ms"] / small["median_ms"], 2),
@@ -235,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         flag = "  <- grows with history" if grows[label] else ""
         time_ratio, rows_ratio = f"x{g['time']:.2f}", f"x{g['rows_read']:.2f}"
         print(f"  {label:<28}{time_ratio:>10}{rows_ratio:>11}{flag}")
-    for label, _, _ in PAGES:
+    for label, _, _ in pages:
         if args.explain or grows[label]:
             print_statements(by_key[(label, largest)])
 

@@ -188,3 +188,31 @@ def test_a_rebuild_from_the_ledger_gives_the_counts_kept_as_conflicts_moved(app)
     assert all(kept.values())
     count_rebuild.rebuild(db.session.connection())
     assert _count_rows() == kept
+
+
+def test_the_time_counts_are_read_from_the_covering_index_without_a_sort(app) -> None:
+    """SQLite: each group's hour counts come from ix_report_time_counts_by_group in its
+    order (0025_reports_covering), not from a temporary B-tree of the window's rows."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL hashes the window's rows")
+    from sqlalchemy import event
+
+    _story()
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "FROM report_time_counts" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        reports.report(make_manager(), NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    ((statement, parameters),) = seen
+    connection = db.session.connection()
+    plan = " ".join(
+        str(row[-1])
+        for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+    )
+    assert "ix_report_time_counts_by_group" in plan and "TEMP B-TREE" not in plan, plan

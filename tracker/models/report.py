@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, String, UniqueConstraint
+from sqlalchemy import Date, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
@@ -45,6 +45,17 @@ class ReportTimeCount(db.Model):
             "measure",
             "business_hours",
             name="uq_report_time_counts",
+        ),
+        # The page's order: each group's hour counts read from the index alone and summed
+        # without a sort (0025_reports_covering).
+        Index(
+            "ix_report_time_counts_by_group",
+            "grouping",
+            "group_key",
+            "measure",
+            "business_hours",
+            "month",
+            "conflicts",
         ),
     )
 
