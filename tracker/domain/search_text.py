@@ -1,7 +1,7 @@
 """Search text as the index reads it: words only, so no input is ever an index operator.
 
-Both engines get a query built from the words of what was typed, each word quoted and
-matched as a prefix: FTS5 syntax (`"…"`, `NEAR`, `:`, `*`) and tsquery syntax (`&`, `|`,
+Both engines get a query built from the words of what was typed, each word quoted (the
+last also matched as a prefix): FTS5 syntax (`"…"`, `NEAR`, `:`, `*`) and tsquery syntax (`&`, `|`,
 `!`, `<->`) typed by a user are letters to drop, never operators. Input of punctuation
 only has no words and matches nothing.
 """
