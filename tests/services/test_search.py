@@ -45,6 +45,25 @@ def test_words_match_their_beginnings_and_other_forms(app) -> None:
     assert _found(user, "invoices punctual") == []  # every word must be there
 
 
+def test_only_the_last_word_matches_as_a_beginning(app) -> None:
+    user, manager = make_partner_user(), make_manager()
+    conflict = make_conflict(user, title="Invoices paid late", description="Payment terms ignored.")
+    assert _found(user, "payments ter") == [conflict.id]  # an earlier word in another form
+    assert _queue(manager, "invoice pai") == [conflict.id]
+    assert _found(user, "pay terms") == []  # an earlier word is a whole word, not a beginning
+    assert _queue(manager, "inv late") == []
+
+
+def test_ranks_are_the_same_whether_read_for_a_page_or_in_one_statement(app) -> None:
+    user, manager = make_partner_user(), make_manager()
+    titled = make_conflict(user, title="Pallets at the wrong dock", description="Dock 4.")
+    mentioned = make_conflict(user, title="Shipment delayed", description="Pallets were wet.")
+    expected = [titled.id, mentioned.id]
+    assert _queue(manager, "pallets") == expected
+    rows = conflict_search.api_search_page(manager, ConflictFilters(search="pallets"), 0, 25)
+    assert [c.id for c in rows] == expected
+
+
 def test_a_title_match_ranks_above_a_mention_in_the_text(app) -> None:
     user = make_partner_user()
     mentioned = make_conflict(

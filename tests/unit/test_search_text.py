@@ -16,9 +16,13 @@ def test_words_are_letters_and_digits_only() -> None:
     assert search_text.terms("\"*:^-&|!'()") == []
 
 
-def test_queries_quote_every_word() -> None:
-    assert search_text.fts5_query(["a1", "b"]) == '"a1"* "b"*'
-    assert search_text.tsquery(["a1", "b"]) == "'a1':* & 'b':*"
+def test_queries_quote_every_word_and_only_the_last_is_a_beginning() -> None:
+    assert search_text.fts5_query(["a1", "b"]) == '"a1" "b"*'
+    assert search_text.tsquery(["a1", "b"]) == "'a1' & 'b':*"
+    assert search_text.fts5_query(["a1"]) == '"a1"*'
+    assert search_text.tsquery(["a1"]) == "'a1':*"
+    assert search_text.fts5_query(["a1", "b"], any_word=True) == '"a1"* OR "b"*'
+    assert search_text.tsquery(["a1", "b"], any_word=True) == "'a1':* | 'b':*"
     assert search_text.fts5_query(["x", "y"], titles_only=True) == 'title : ("x" OR "y")'
     assert search_text.tsquery(["x", "y"], titles_only=True) == "'x':A | 'y':A"
 

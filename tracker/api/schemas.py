@@ -168,7 +168,8 @@ class ConflictQuery(Paging):
     q: Annotated[Text, Field(min_length=1, max_length=100)] | None = Field(
         default=None,
         description="Words of titles, descriptions, comments or a reference, each matched as "
-        "a word beginning; every word must be present. With q the list is best match first "
+        "a whole word in any of its forms, the last also as a word beginning; every word "
+        "must be present. With q the list is best match first "
         "and each item carries `match`; punctuation alone matches nothing.",
     )
     status: Status | None = None

@@ -1,7 +1,7 @@
 """Search text as the index reads it: words only, so no input is ever an index operator.
 
-Both engines get a query built from the words of what was typed, each word quoted and
-matched as a prefix: FTS5 syntax (`"…"`, `NEAR`, `:`, `*`) and tsquery syntax (`&`, `|`,
+Both engines get a query built from the words of what was typed, each word quoted (the
+last also matched as a prefix): FTS5 syntax (`"…"`, `NEAR`, `:`, `*`) and tsquery syntax (`&`, `|`,
 `!`, `<->`) typed by a user are letters to drop, never operators. Input of punctuation
 only has no words and matches nothing.
 """
@@ -63,20 +63,34 @@ def similarity_terms(title: str | None, description: str | None = None) -> list[
     return (from_title + rest)[:MAX_SIMILAR_TERMS]
 
 
+def _prefixed(words: list[str], any_word: bool) -> list[bool]:
+    """Which words match as a beginning: all of them for any-word queries; for all-words
+    queries only the last, the one still being typed (each earlier word is a whole word,
+    in any of its forms). A word beginning costs both engines every entry of every word
+    it begins, collected before intersecting: three common beginnings were 94 ms on
+    PostgreSQL at 100,000 conflicts, where whole words are intersected by skipping."""
+    return [any_word or i == len(words) - 1 for i in range(len(words))]
+
+
 def fts5_query(words: list[str], *, any_word: bool = False, titles_only: bool = False) -> str:
-    """An FTS5 MATCH expression: each word a quoted prefix, all of them or any; for
-    similarity (`titles_only`) whole words of the title column."""
+    """An FTS5 MATCH expression: the words (the last as a beginning, see _prefixed), all of
+    them or any; for similarity (`titles_only`) whole words of the title column."""
     if titles_only:
         return "title : (" + " OR ".join(f'"{w}"' for w in words) + ")"
-    return (" OR " if any_word else " ").join(f'"{w}"*' for w in words)
+    marks = _prefixed(words, any_word)
+    quoted = [f'"{w}"*' if prefix else f'"{w}"' for w, prefix in zip(words, marks, strict=True)]
+    return (" OR " if any_word else " ").join(quoted)
 
 
 def tsquery(words: list[str], *, any_word: bool = False, titles_only: bool = False) -> str:
-    """A `to_tsquery` expression: each word a quoted prefix lexeme, all of them or any; for
-    similarity (`titles_only`) whole words weighted A (the title's)."""
+    """A `to_tsquery` expression: the words as quoted lexemes (the last as a prefix, see
+    _prefixed), all of them or any; for similarity (`titles_only`) whole words weighted A
+    (the title's)."""
     if titles_only:
         return " | ".join(f"'{w}':A" for w in words)
-    return (" | " if any_word else " & ").join(f"'{w}':*" for w in words)
+    marks = _prefixed(words, any_word)
+    quoted = [f"'{w}':*" if prefix else f"'{w}'" for w, prefix in zip(words, marks, strict=True)]
+    return (" | " if any_word else " & ").join(quoted)
 
 
 def indexable(text: str | None) -> str:

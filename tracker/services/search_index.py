@@ -118,9 +118,10 @@ SIMILAR_CANDIDATES = 500
 def _matching(
     words: list[str], any_word: bool, titles_only: bool, partner_id: int | None
 ) -> tuple[Iterable, ColumnElement, ColumnElement, ColumnElement]:
-    """The FROM, the match condition, the score (lower is better) and the newest-first
-    order of entries for this engine; with `partner_id`, of that partner's public entries
-    only, found as such by the engine (see matches())."""
+    """The FROM, the match condition, the score (lower is better; PostgreSQL: the tsvector
+    to rank after the cut, see _late_rank) and the newest-first order of entries for this
+    engine; with `partner_id`, of that partner's public entries only, found as such by the
+    engine (see matches())."""
     shape = {"any_word": any_word, "titles_only": titles_only}
     if _is_sqlite():
         # Similarity (whole words of titles) asks the titled entries' own table: in the
@@ -142,7 +143,16 @@ def _matching(
         # A partner's words in the partner's own lexemes: their word beginnings expand over
         # that partner's posting lists of ix_search_entries_partner_vector only.
         condition = _partner_vector.op("@@")(_partner_query(query, partner_id))
-    return select(SearchEntry), condition, -func.ts_rank(_vector, query), SearchEntry.id.desc()
+    # Ranked after the cut (see matches()): the candidates carry their tsvector out.
+    return select(SearchEntry), condition, _vector, SearchEntry.id.desc()
+
+
+def _late_rank(vector: ColumnElement, words: list[str], shape: dict) -> ColumnElement:
+    """PostgreSQL's score of a candidate (lower is better), computed over the cut's rows
+    only: in the candidates' own SELECT the planner evaluates ts_rank for every match
+    before the sort keeps the newest (8,989 ranks for 1,000 kept: 18 of 45 ms)."""
+    query = func.to_tsquery(_config, search_text.tsquery(words, **shape))
+    return -func.ts_rank(vector, query)
 
 
 def _partner_query(query: ColumnElement, partner_id: int) -> ColumnElement:
@@ -214,8 +224,12 @@ def matches(
     candidates = query.order_by(newest_first).limit(cut).subquery("search_candidates")
     if not ranked:
         return select(candidates.c.conflict_id).distinct().subquery("search_matches")
+    score = candidates.c.score
+    if not _is_sqlite():
+        shape = {"any_word": any_word, "titles_only": titles_only}
+        score = _late_rank(score, words, shape)
     return (
-        select(candidates.c.conflict_id, func.min(candidates.c.score).label("score"))
+        select(candidates.c.conflict_id, func.min(score).label("score"))
         .group_by(candidates.c.conflict_id)
         .subquery("search_matches")
     )
