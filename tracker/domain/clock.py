@@ -74,6 +74,10 @@ class Policy:
     response_expectation: timedelta = DEFAULT_RESPONSE_EXPECTATION
     name: str = "Default agreement"
 
+    def next_reminder(self, now: datetime) -> datetime:
+        """When an unacknowledged level reminds next: one interval of business time on."""
+        return add_business_time(now, self.reminder_interval, self.calendar)
+
     def validate(self) -> None:
         errors: dict[str, str] = {}
         for severity in _SEVERITY_ORDER:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 from tracker.database import lock_for_write
 from tracker.domain import clock
 from tracker.domain import escalation as esc
-from tracker.domain.calendar import add_business_time
 from tracker.domain.events import EscalationsFired, Event, LevelPassed, ReminderDue
 from tracker.domain.text import N_
 from tracker.extensions import db
@@ -153,16 +152,14 @@ def _fire(
     if not reached:
         return []
     values = []
-    reminders: dict[tuple, datetime] = {}  # one per agreement's interval and calendar
+    reminders: dict[tuple, datetime] = {}  # worked out once per interval and calendar
     for item in reached:
         conflict, policy = item.conflict, policies[item.conflict.id]
         due = conflict.triage_due_at if item.clock == "triage" else conflict.resolution_due_at
         key = (policy.reminder_interval, id(policy.calendar))
         reminder = reminders.get(key)
         if reminder is None:
-            reminder = reminders[key] = add_business_time(
-                now, policy.reminder_interval, policy.calendar
-            )
+            reminder = reminders[key] = policy.next_reminder(now)
         top = item.moments[-1].level
         values.extend(
             {
@@ -206,7 +203,7 @@ def _remind(escalation: Escalation, now: datetime, policy: clock.Policy) -> Remi
     sequence = escalation.reminders_sent + 1
     db.session.add(EscalationReminder(escalation_id=escalation.id, sequence=sequence, sent_at=now))
     escalation.reminders_sent = sequence
-    escalation.next_reminder_at = add_business_time(now, policy.reminder_interval, policy.calendar)
+    escalation.next_reminder_at = policy.next_reminder(now)
     return ReminderDue(escalation_id=escalation.id, sequence=sequence)
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import inspect, select, update
 from tracker.domain import clock, escalation, workflow
 from tracker.domain.calendar import (
     BusinessCalendar,
-    add_business_time,
     business_time_between,
     working_day_length,
 )
@@ -326,9 +325,7 @@ def _settle_escalations(
         elif not value.running or superseded:
             item.next_reminder_at = None  # paused, or a higher level reminds instead
         elif item.next_reminder_at is None and item.acknowledged_at is None:
-            item.next_reminder_at = add_business_time(
-                now, policy.reminder_interval, policy.calendar
-            )
+            item.next_reminder_at = policy.next_reminder(now)
     levels = [e.level for e in escalations if e.closed_at is None]
     conflict.escalation_level = escalation.highest(levels)
 
