@@ -59,6 +59,16 @@ def insert_if_absent(session: Session, model: type, values: dict, keys: list[str
     session.execute(statement, values)
 
 
+def insert_returning_id_if_absent(
+    session: Session, model: type, values: dict, keys: list[str]
+) -> int | None:
+    """`insert_if_absent` that says who won: the new row's id, or None if a twin was there
+    first (RETURNING, not rowcount: psycopg reports -1 for `ON CONFLICT DO NOTHING`)."""
+    table = model.__table__
+    statement = _insert_if_absent(session.connection().dialect.name, table, tuple(keys))
+    return session.execute(statement.values(values).returning(table.c.id)).scalar()
+
+
 @cache
 def _insert_if_absent(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
     # Built once per table (its cache key too): a call binds only its values, instead of

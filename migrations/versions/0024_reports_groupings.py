@@ -3,7 +3,7 @@ category, assignee or the month as a whole, so each grouping reads its own rows 
 every grouping scanning the window's rows per (partner, category, assignee).
 
 Replaces monthly_rollups and monthly_time_counts by report_rollups and report_time_counts,
-filled from the conflicts and the ledger by `services/count_rebuild.rebuild_reports` (what
+filled from the conflicts and the ledger by `services/count_rebuild.rebuild_rollups` (what
 the application counts). A downgrade recreates the old tables empty.
 
 Revision ID: 0024_reports_groupings
@@ -56,7 +56,7 @@ def upgrade() -> None:
             name="uq_report_time_counts",
         ),
     )
-    count_rebuild.rebuild_reports(op.get_bind())
+    count_rebuild.rebuild_rollups(op.get_bind())
     op.drop_table("monthly_time_counts")
     op.drop_table("monthly_rollups")
 

@@ -14,6 +14,7 @@ def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
         "mail_digest",
         "audit_chain_verify",
         "database_statistics",
+        "report_windows",
     }
     assert jobs["sla_sweep"].trigger.interval.total_seconds() == 60
     assert jobs["outbox_delivery"].trigger.interval.total_seconds() == 10
@@ -21,6 +22,7 @@ def test_jobs_have_fixed_ids_and_never_overlap(app) -> None:
         assert job.coalesce is True and job.max_instances == 1
     assert JOBS["trust_watch"] == 3600
     assert JOBS["audit_chain_verify"] == 24 * 3600
+    assert JOBS["report_windows"] == 3600
 
 
 def test_trust_watch_runs_under_its_lock_and_alerts_once(app) -> None:

@@ -106,15 +106,12 @@ def _compare(lines, direct) -> None:  # type: ignore[no-untyped-def]
                 )
 
 
-def test_report_figures_equal_a_direct_computation(app) -> None:
-    _story()
-    report = reports.report(make_manager(), NOW)
+def _assert_direct(report) -> None:  # type: ignore[no-untyped-def]
+    """Every line of the report as a direct computation over conflicts and ledger gives it."""
     # Nobody is assigned while a conflict is raised; afterwards its (fixed) assignee counts.
     _compare(report.by_partner, _direct(lambda c, raised=False: c.partner_id))
     _compare(report.by_category, _direct(lambda c, raised=False: c.category))
     _compare(report.by_assignee, _direct(lambda c, raised=False: 0 if raised else c.assignee_id))
-    assert report.total.counts["raised"] == 7 and report.total.counts["resolved"] == 5
-    assert report.total.counts["disputed"] == 1 and report.total.counts["reopened"] == 1
     # Per month (the month the fact happened in), and the window's total.
     _compare(report.by_month, _direct_by_month())
     (everything,) = _direct(lambda c, raised=False: None).values()
@@ -123,6 +120,14 @@ def test_report_figures_equal_a_direct_computation(app) -> None:
     for measure in ("triage", "resolution"):
         for q in (0.5, 0.9):
             assert report.total.p(measure, q) == estimates.nearest_rank(everything[measure], q)
+
+
+def test_report_figures_equal_a_direct_computation(app) -> None:
+    _story()
+    report = reports.report(make_manager(), NOW)
+    assert report.total.counts["raised"] == 7 and report.total.counts["resolved"] == 5
+    assert report.total.counts["disputed"] == 1 and report.total.counts["reopened"] == 1
+    _assert_direct(report)
 
 
 def _direct_by_month() -> dict:
@@ -190,29 +195,118 @@ def test_a_rebuild_from_the_ledger_gives_the_counts_kept_as_conflicts_moved(app)
     assert _count_rows() == kept
 
 
-def test_the_time_counts_are_read_from_the_covering_index_without_a_sort(app) -> None:
-    """SQLite: each group's hour counts come from ix_report_time_counts_by_group in its
-    order (0025_reports_covering), not from a temporary B-tree of the window's rows."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan; PostgreSQL hashes the window's rows")
+def _time_statements(call) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+    """The statements `call` runs that read time counts (summed here or kept summed)."""
     from sqlalchemy import event
 
-    _story()
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if "FROM report_time_counts" in statement:
+        if "FROM report_time_counts" in statement or "FROM report_window_counts" in statement:
             seen.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        reports.report(make_manager(), NOW)
+        call()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    ((statement, parameters),) = seen
+    return seen
+
+
+def _plan(statement: str, parameters) -> str:  # type: ignore[no-untyped-def]
     connection = db.session.connection()
-    plan = " ".join(
+    return " ".join(
         str(row[-1])
         for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
     )
+
+
+def test_without_a_summed_window_the_time_counts_are_summed_from_the_covering_index(app) -> None:
+    """SQLite: each group's hour counts come from ix_report_time_counts_by_group in its
+    order (0025_reports_covering), not from a temporary B-tree of the window's rows."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL hashes the window's rows")
+    _story()
+    manager = make_manager()
+    # The closed months are not summed yet: the page tries the (empty) window, sees that
+    # the rollups hold facts it lacks, and sums the months itself.
+    (_, (statement, parameters)) = _time_statements(lambda: reports.report(manager, NOW))
+    plan = _plan(statement, parameters)
     assert "ix_report_time_counts_by_group" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def _windows() -> list[tuple]:
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            text("SELECT first_month, last_month, facts FROM report_windows ORDER BY id")
+        )
+    ]
+
+
+def test_the_summed_window_gives_the_same_figures_in_one_statement_bounded_by_this_month(
+    app,
+) -> None:
+    """Once the job has summed the closed months, the page reads them and this month's
+    rows in one statement: no month of history is walked, and every figure is unchanged."""
+    _story()
+    manager = make_manager()
+    assert reports.close_window(NOW) is True
+    assert [(str(a), str(b)) for a, b, _ in _windows()] == [("2025-12-01", "2026-10-01")]
+    seen = _time_statements(lambda: _assert_direct(reports.report(manager, NOW)))
+    ((statement, parameters),) = seen
+    assert "report_window_counts" in statement and "report_time_counts" in statement
+    if db.engine.dialect.name == "sqlite":
+        plan = _plan(statement, parameters)
+        assert "ix_report_window_counts_by_window" in plan and "TEMP B-TREE" not in plan, plan
+        # this month's rows by their month, not a scan of every month of every group
+        assert "report_time_counts USING INDEX sqlite_autoindex" in plan, plan
+    # Unchanged months: nothing to do, however often it runs.
+    assert reports.close_window(NOW) is False
+    assert reports.close_window(NOW + timedelta(days=3)) is False
+    assert len(_windows()) == 1
+
+
+def test_a_fact_recorded_late_in_a_closed_month_is_counted_and_the_job_sums_again(app) -> None:
+    """A back-dated write (an import, a clock behind) lands in a month already summed: the
+    rollups then hold more facts than the window, so the page sums the months itself until
+    the job has summed them again."""
+    _story()
+    manager = make_manager()
+    reports.close_window(NOW)
+    (facts_before,) = [f for _, _, f in _windows()]
+    late = make_conflict(
+        make_partner_user(), category="delivery", now=datetime(2026, 10, 30, 9, tzinfo=UTC)
+    )
+    triage(late, manager, now=datetime(2026, 10, 30, 11, tzinfo=UTC), assignee_id=manager.id)
+    report = reports.report(manager, NOW)
+    _assert_direct(report)
+    assert len(_time_statements(lambda: reports.report(manager, NOW))) == 2  # tried, summed
+    assert reports.close_window(NOW) is True
+    ((_, _, facts_after),) = _windows()
+    assert facts_after == facts_before + 2  # raised, triaged
+    assert len(_time_statements(lambda: _assert_direct(reports.report(manager, NOW)))) == 1
+
+
+def test_a_new_month_gets_its_window_once_it_has_settled_and_the_old_one_goes(app) -> None:
+    _story()
+    manager = make_manager()
+    assert reports.close_window(NOW) is True
+    december = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)  # November may still take a fact
+    assert reports.close_window(december) is False
+    _assert_direct(reports.report(manager, december))  # summed here meanwhile
+    later = december + timedelta(hours=1)
+    assert reports.close_window(later) is True
+    assert [(str(a), str(b)) for a, b, _ in _windows()] == [("2026-01-01", "2026-11-01")]
+    assert len(_time_statements(lambda: _assert_direct(reports.report(manager, later)))) == 1
+    # A one-month window has nothing closed: this month's rows are all it reads.
+    one = reports.report(manager, later, months_back=1)
+    assert one.by_month == [] and one.total.counts["raised"] == 0
+
+
+def test_a_rebuild_drops_the_summed_windows(app) -> None:
+    _story()
+    reports.close_window(NOW)
+    count_rebuild.rebuild(db.session.connection())
+    assert _windows() == []
+    _assert_direct(reports.report(make_manager(), NOW))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from tracker.domain.estimates import histogram_rank
 
@@ -22,6 +23,35 @@ NOBODY = 0  # the assignee key of conflicts nobody was assigned to (a key cannot
 # Every fact is counted once under each grouping; "month" is the month as a whole (the
 # total of the window is its sum), keyed by the empty string.
 GROUPINGS = ("month", "category", "partner", "assignee")
+
+
+# A month is closed for good this long after it ended: no transaction that began in its last
+# moments (and so counts its fact in it) is still open by then.
+SETTLED_AFTER = timedelta(hours=1)
+
+
+def months_before(now: datetime, count: int) -> date:
+    """The first day of the month `count - 1` months before `now`'s (1: `now`'s own)."""
+    index = now.year * 12 + now.month - 1 - (count - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def closed_months(now: datetime, months_back: int) -> tuple[date, date] | None:
+    """The window's months that have ended and settled (first, last), to be summed once;
+    None when there are none (a window of this month only, or the first hour of a month,
+    when last month may still take a fact)."""
+    this_month = months_before(now, 1)
+    first, last = months_before(now, months_back), months_before(now, 2)
+    month_start = datetime(this_month.year, this_month.month, 1, tzinfo=now.tzinfo)
+    if first > last or now - month_start < SETTLED_AFTER:
+        return None
+    return first, last
+
+
+def facts(counts: dict[str, int]) -> int:
+    """How many facts a rollup line holds, each counted once per counter it added to: a
+    window's closed months hold as many as when they were summed unless one was added."""
+    return sum(counts[name] for name in COUNTERS)
 
 
 def group_keys(partner_id: int, category: str, assignee_id: int) -> list[tuple[str, str]]:

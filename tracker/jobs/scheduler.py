@@ -21,6 +21,7 @@ JOBS = {
     "mail_digest": 600,
     "audit_chain_verify": 86400,
     "database_statistics": 86400,
+    "report_windows": 3600,
     "mail_fetch": 60,  # only scheduled when TRACKER_IMAP_HOST is set
 }
 
@@ -121,6 +122,16 @@ def run_database_statistics(app: Flask) -> None:
         refresh_statistics(db.session)
 
 
+def run_report_windows(app: Flask) -> None:
+    """Hourly: the reports' closed months summed once a month has settled, so the page adds
+    this month to them instead of summing the window (services/reports.close_window)."""
+    from tracker.services.reports import close_window
+
+    with app.app_context():
+        if close_window(utcnow()):
+            log.info("reports: summed the window's closed months")
+
+
 RUNNERS = {
     "sla_sweep": run_sla_sweep,
     "outbox_delivery": run_outbox_delivery,
@@ -129,6 +140,7 @@ RUNNERS = {
     "mail_digest": run_mail_digest,
     "audit_chain_verify": run_audit_chain_verify,
     "database_statistics": run_database_statistics,
+    "report_windows": run_report_windows,
     "mail_fetch": run_mail_fetch,
 }
 

@@ -12,7 +12,7 @@ from tracker.models.notification import Notification
 from tracker.models.outbox import OutboxMessage
 from tracker.models.partner import Partner
 from tracker.models.preference import NotificationPreference
-from tracker.models.report import ReportRollup, ReportTimeCount
+from tracker.models.report import ReportRollup, ReportTimeCount, ReportWindow, ReportWindowCount
 from tracker.models.search import SearchEntry
 from tracker.models.session import UserSession
 from tracker.models.sla import SlaCalendar, SlaPause, SlaPolicy
@@ -42,6 +42,8 @@ __all__ = [
     "MailNotice",
     "ReportRollup",
     "ReportTimeCount",
+    "ReportWindow",
+    "ReportWindowCount",
     "Notification",
     "NotificationPreference",
     "OutboxMessage",

@@ -23,6 +23,7 @@ from tracker.domain import trust_period as period
 from tracker.domain.calendar import business_time_between
 
 REPORT_TABLES = ("report_rollups", "report_time_counts")
+WINDOW_TABLES = ("report_window_counts", "report_windows")
 
 
 def rebuild(bind: Connection) -> None:
@@ -38,7 +39,15 @@ def rebuild_first_resolutions(bind: Connection) -> None:
 
 
 def rebuild_reports(bind: Connection) -> None:
-    """Replace the reports' rollups, per grouping (services/reports.py)."""
+    """Replace the reports' rollups, per grouping (services/reports.py); the windows summed
+    from them go too (the `report_windows` job sums them again)."""
+    for table in WINDOW_TABLES:
+        bind.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
+    rebuild_rollups(bind)
+
+
+def rebuild_rollups(bind: Connection) -> None:
+    """The rollups alone (migration 0024, before the windows existed)."""
     for table in REPORT_TABLES:
         bind.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
     _rollups(bind)

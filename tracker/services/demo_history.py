@@ -51,7 +51,7 @@ from tracker.models import (
 )
 from tracker.models.conflict import INTERNAL, PUBLIC
 from tracker.models.types import UTCDateTime
-from tracker.services import accounts, count_rebuild, search_index, sla
+from tracker.services import accounts, count_rebuild, reports, search_index, sla
 from tracker.services import partners as partner_service
 from tracker.services import trust as trust_service
 from tracker.services.errors import InvalidInput
@@ -1139,5 +1139,6 @@ def generate(
     count_rebuild.rebuild(db.session.connection())
     count_rebuild.rebuild_trust_days(db.session.connection())
     db.session.commit()
+    reports.close_window(now)  # as the scheduler's report_windows job would
     refresh_statistics(db.session)  # a bulk load: the planners need to know its shape now
     return Generated(cast, counts, GENERATED_DOMAIN)

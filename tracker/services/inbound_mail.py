@@ -23,12 +23,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.channels import imap
-from tracker.database import one_transaction
+from tracker.database import insert_returning_id_if_absent, one_transaction
 from tracker.domain import mail_text, workflow
 from tracker.domain.text import N_
 from tracker.extensions import db
@@ -430,12 +428,8 @@ def _claim(mail: _Mail, decision: _Decision, now: datetime, source: str) -> bool
         "conflict_id": decision.conflict_id,
         "answered": False,
     }
-    dialect = db.session.connection().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(InboundMessage).values(**values)
-    # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT DO NOTHING.
-    claimed = statement.on_conflict_do_nothing(index_elements=["message_id"])
-    return db.session.execute(claimed.returning(InboundMessage.id)).scalar() is not None
+    claimed = insert_returning_id_if_absent(db.session, InboundMessage, values, ["message_id"])
+    return claimed is not None
 
 
 def _update(mail: _Mail, **values: object) -> None:
