@@ -8,7 +8,9 @@ the queue, the rest closed over two years, each closed one with about ten trust 
 the partners' trust tallies and daily history, and the counts the reports, the ETA and the
 trust page's period figures read (rebuilt from that history). Each page is then requested
 through the Flask test client, signed in as an alliance manager or a partner user: one
-warm-up, one request with its SQL recorded, then the timed runs (median reported). A page
+warm-up, one request with its SQL recorded, then the timed runs, interleaved across the
+sizes so that a shared machine's load weighs on each alike (median wall time reported, and
+this process's CPU time: on SQLite the whole cost, on PostgreSQL without the server's). A page
 whose time or rows read grow clearly with N gets its slowest statements and their query
 plans printed (--explain: every page). SQLite by default; PostgreSQL with --database-url or
 TRACKER_BENCH_DATABASE_URL (a throw-away database is created there).
@@ -22,6 +24,7 @@ import platform
 import statistics
 import sys
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -81,12 +84,18 @@ def signed_in(app: Flask, email: str, password: str) -> FlaskClient:
 
 
 def request_ms(client: FlaskClient, path: str) -> float:
-    started = time.perf_counter()
+    return timed_request(client, path)[0]
+
+
+def timed_request(client: FlaskClient, path: str) -> tuple[float, float]:
+    """(wall ms, this process's CPU ms) of one request: on SQLite the engine runs in the
+    process, so CPU is the figure least moved by other work on a shared machine."""
+    started, cpu = time.perf_counter(), time.process_time()
     response = client.get(path)
     elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         raise SystemExit(f"GET {path} answered HTTP {response.status_code}")
-    return elapsed
+    return elapsed, (time.process_time() - cpu) * 1000
 
 
 def replayed(statements: list[Statement]) -> list[dict]:
@@ -108,7 +117,9 @@ def replayed(statements: list[Statement]) -> list[dict]:
     return results
 
 
-def measure_page(app: Flask, client: FlaskClient, path: str, runs: int) -> dict:
+def inspect_page(app: Flask, client: FlaskClient, path: str) -> dict:
+    """One request's statements, replayed for their rows and time (the timed runs follow,
+    interleaved across sizes: see measure())."""
     request_ms(client, path)  # warm-up: templates compiled, caches filled
     with app.app_context():
         engine = db.engine
@@ -126,11 +137,7 @@ def measure_page(app: Flask, client: FlaskClient, path: str, runs: int) -> dict:
             }
             for r in slowest
         ]
-    times = [request_ms(client, path) for _ in range(runs)]
     return {
-        "median_ms": round(statistics.median(times), 2),
-        "min_ms": round(min(times), 2),
-        "runs_ms": [round(t, 2) for t in times],
         "statements": len(statements),
         "rows_read": sum(r["rows"] for r in replays),
         "sql_ms": round(sum(r["ms"] for r in replays), 2),
@@ -174,22 +181,50 @@ def chosen(pages: str | None) -> tuple[tuple[str, str, str], ...]:
     return picked
 
 
-def measure(n: int, database_url: str | None, runs: int, pages: tuple = PAGES) -> list[dict]:
-    log(f"N={n:,}: building a throw-away database")
-    with bench_app(database_url) as app:
-        with app.app_context():
-            cast, loaded = build(n)
-            database = dialect()
-        partner = cast.partners[0]
-        clients = {
-            "manager": signed_in(app, cast.manager_email, cast.password),
-            "partner": signed_in(app, partner.user_email, cast.password),
-        }
+def measure(
+    sizes: tuple[int, ...], database_url: str | None, runs: int, pages: tuple = PAGES
+) -> list[dict]:
+    """Every size's database built and kept open, then each page's timed requests
+    interleaved across the sizes (1k, 100k, 1k, 100k, ...): a shared machine's load then
+    weighs on every size alike, and the ratio between them is what it measures."""
+    with ExitStack() as stack:
+        sites = []
+        for n in sizes:
+            log(f"N={n:,}: building a throw-away database")
+            app = stack.enter_context(bench_app(database_url))
+            with app.app_context():
+                cast, loaded = build(n)
+                database = dialect()
+            partner = cast.partners[0]
+            clients = {
+                "manager": signed_in(app, cast.manager_email, cast.password),
+                "partner": signed_in(app, partner.user_email, cast.password),
+            }
+            sites.append((n, app, clients, partner, loaded, database))
         rows = []
         for label, who, path in pages:
-            log(f"N={n:,}: {label}")
-            result = measure_page(app, clients[who], path.format(partner_id=partner.id), runs)
-            rows.append({"page": label, "n": n, "database": database, **result, **loaded})
+            log(f"{label}: statements, then {runs} requests per size, interleaved")
+            inspected = [
+                inspect_page(app, clients[who], path.format(partner_id=partner.id))
+                for _, app, clients, partner, _, _ in sites
+            ]
+            timings: list[list[tuple[float, float]]] = [[] for _ in sites]
+            for _ in range(runs):
+                for i, (_, _, clients, partner, _, _) in enumerate(sites):
+                    url = path.format(partner_id=partner.id)
+                    timings[i].append(timed_request(clients[who], url))
+            for (n, _, _, _, loaded, database), result, times in zip(
+                sites, inspected, timings, strict=True
+            ):
+                wall, cpu = [t[0] for t in times], [t[1] for t in times]
+                rows.append({
+                    "page": label, "n": n, "database": database,
+                    "median_ms": round(statistics.median(wall), 2),
+                    "min_ms": round(min(wall), 2),
+                    "median_cpu_ms": round(statistics.median(cpu), 2),
+                    "runs_ms": [round(t, 2) for t in wall],
+                    **result, **loaded,
+                })  # fmt: skip
         return rows
 
 
@@ -224,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     database_url = requested_database_url(args.database_url)
     pages = chosen(args.pages)
 
-    rows = [row for n in args.sizes for row in measure(n, database_url, args.runs, pages)]
+    rows = measure(args.sizes, database_url, args.runs, pages)
 
     smallest, largest = min(args.sizes), max(args.sizes)
     by_key = {(row["page"], row["n"]): row for row in rows}
@@ -233,24 +268,28 @@ def main(argv: list[str] | None = None) -> int:
         small, large = by_key[(label, smallest)], by_key[(label, largest)]
         growth[label] = {
             "time": round(large["median_ms"] / small["median_ms"], 2),
+            "cpu": round(large["median_cpu_ms"] / max(0.01, small["median_cpu_ms"]), 2),
             "rows_read": round(large["rows_read"] / max(1, small["rows_read"]), 2),
         }
     grows = {
         label: g["time"] >= TIME_GROWTH_FLAG or g["rows_read"] >= ROWS_GROWTH_FLAG
         for label, g in growth.items()
     }
-    print(f"database: {rows[0]['database']}; median of {args.runs} requests")
-    print(f"{'page':<28}{'N':>8}{'median ms':>11}{'SQL stmts':>11}{'rows read':>11}{'SQL ms':>9}")
+    print(f"database: {rows[0]['database']}; median of {args.runs} requests, sizes interleaved")
+    print(f"{'page':<28}{'N':>8}{'median ms':>11}{'CPU ms':>8}{'SQL stmts':>11}"
+          f"{'rows read':>11}{'SQL ms':>9}")  # fmt: skip
     for row in rows:
         print(
-            f"{row['page']:<28}{row['n']:>8,}{row['median_ms']:>11.1f}"
+            f"{row['page']:<28}{row['n']:>8,}{row['median_ms']:>11.1f}{row['median_cpu_ms']:>8.1f}"
             f"{row['statements']:>11}{row['rows_read']:>11,}{row['sql_ms']:>9.1f}"
         )
-    print(f"\n{f'growth, N={smallest:,} to N={largest:,}':<30}{'median ms':>10}{'rows read':>11}")
+    print(f"\n{f'growth, N={smallest:,} to N={largest:,}':<30}{'median ms':>10}{'CPU ms':>8}"
+          f"{'rows read':>11}")  # fmt: skip
     for label, g in growth.items():
         flag = "  <- grows with history" if grows[label] else ""
-        time_ratio, rows_ratio = f"x{g['time']:.2f}", f"x{g['rows_read']:.2f}"
-        print(f"  {label:<28}{time_ratio:>10}{rows_ratio:>11}{flag}")
+        time_ratio, cpu_ratio = f"x{g['time']:.2f}", f"x{g['cpu']:.2f}"
+        rows_ratio = f"x{g['rows_read']:.2f}"
+        print(f"  {label:<28}{time_ratio:>10}{cpu_ratio:>8}{rows_ratio:>11}{flag}")
     for label, _, _ in pages:
         if args.explain or grows[label]:
             print_statements(by_key[(label, largest)])
