@@ -90,7 +90,7 @@ def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int)
     """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
     found = _found(viewer, filters)
     return paging.numbered(
-        queue_query(viewer, filters, found),
+        _listed(queue_query(viewer, filters, found)),
         page,
         per_page,
         counted=_counted(viewer, filters, found, lambda query: _open_unless_chosen(query, filters)),
@@ -101,6 +101,31 @@ def queue_query(viewer: User, filters: ConflictFilters, found: Subquery | None =
     """The queue's statement, in its order (what queue_page reads a page of)."""
     query = _open_unless_chosen(search(viewer, filters, found=found), filters)
     return _with_people(query).order_by(*URGENCY)
+
+
+def _listed(query: Select) -> Select:
+    """A list page's statement: only the columns its rows show (web.conflict_rows) and
+    live_state reads, not the description, the resolution, the chain head and the rest;
+    about half a row's columns, each a value the ORM converts and stores."""
+    return query.options(_list_columns())
+
+
+@cache
+def _list_columns() -> _AbstractLoad:
+    """The option, built once (see _api_columns)."""
+    return load_only(*_LIST_COLUMNS)
+
+
+_LIST_COLUMNS = (
+    Conflict.id, Conflict.ref, Conflict.partner_id, Conflict.assignee_id, Conflict.title,
+    Conflict.severity, Conflict.status, Conflict.created_at, Conflict.public_updated_at,
+    Conflict.close_reason, Conflict.sla_state, Conflict.sla_due_at, Conflict.next_check_at,
+    # What live_state reads when the sweep has not caught up (sla.snapshot_policy and the
+    # clocks):
+    Conflict.sla_snapshot, Conflict.triage_target_seconds, Conflict.triage_stopped_at,
+    Conflict.resolution_target_seconds, Conflict.resolution_spent_seconds,
+    Conflict.resolution_running_since, Conflict.resolution_stopped_at,
+)  # fmt: skip
 
 
 def _open_unless_chosen(query: Select, filters: ConflictFilters) -> Select:
@@ -120,12 +145,15 @@ def queue_export(viewer: User, filters: ConflictFilters) -> Iterator[Conflict]:
 
 
 def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
-    """The partner's list: their conflicts, most recently changed (in ways they see) first."""
+    """The partner's list: their conflicts, most recently changed (in ways they see) first.
+
+    Without their people: a partner's row shows neither the partner (the viewer's own,
+    loaded with the signed-in user) nor the assignee (internal)."""
     found = _found(viewer, filters)
     query = search(viewer, filters, found=found)
     query = query.order_by(Conflict.public_updated_at.desc(), Conflict.id.desc())
     counted = _counted(viewer, filters, found)
-    return paging.numbered(_with_people(query), page, per_page, counted=counted)
+    return paging.numbered(_listed(query), page, per_page, counted=counted)
 
 
 def _found(viewer: User, filters: ConflictFilters) -> Subquery | None:
