@@ -87,10 +87,16 @@ def search(
 
 
 def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
-    """The manager queue: every conflict not closed (or of the chosen status), most urgent first."""
+    """The manager queue: every conflict not closed (or of the chosen status), most urgent first.
+
+    With their assignees but not their partners: the queue names those from the partner
+    filter's list (partners.choices), which it reads anyway; loading them with the rows was
+    a statement and a third of reading the page."""
     found = _found(viewer, filters)
+    query = _open_unless_chosen(search(viewer, filters, found=found), filters)
+    query = query.options(selectinload(Conflict.assignee)).order_by(*URGENCY)
     return paging.numbered(
-        _listed(queue_query(viewer, filters, found)),
+        _listed(query),
         page,
         per_page,
         counted=_counted(viewer, filters, found, lambda query: _open_unless_chosen(query, filters)),
