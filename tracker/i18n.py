@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
+from babel.core import Locale
+from babel.dates import DateTimePattern, match_skeleton, parse_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
@@ -69,6 +71,24 @@ _SKELETONS: dict[str, tuple[str, bool]] = {
 }
 
 
+@lru_cache(maxsize=64)
+def _patterns(fmt: str, locale: str) -> tuple[Locale, DateTimePattern, DateTimePattern | None]:
+    """What babel's format_skeleton looks up on every call (the locale's data, the closest
+    skeleton, its parsed pattern), once per shape and language: a list of 25 rows or a
+    timeline of 50 entries in German formatted each date about four times slower than in
+    English."""
+    parsed = Locale.parse(locale)
+    skeletons = parsed.datetime_skeletons
+
+    def pattern(skeleton: str) -> DateTimePattern:
+        if skeleton not in skeletons:  # format_skeleton's fuzzy match
+            skeleton = match_skeleton(skeleton, skeletons) or skeleton
+        return parse_pattern(skeletons[skeleton])
+
+    date_skeleton, with_time = _SKELETONS[fmt]
+    return parsed, pattern(date_skeleton), pattern("Hm") if with_time else None
+
+
 def format_local(value: datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M") -> str:
     """An aware instant on the reader's clock, in the current language, with the zone's name.
 
@@ -82,10 +102,10 @@ def format_local(value: datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M")
     locale = current_locale()
     if locale == DEFAULT_LOCALE or fmt not in _SKELETONS:
         return f"{local.strftime(fmt)} {local.tzname()}"
-    date_skeleton, with_time = _SKELETONS[fmt]
-    text = format_skeleton(date_skeleton, local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
-    if with_time:
-        text += " " + format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=locale, fuzzy=True)
+    parsed, date_pattern, time_pattern = _patterns(fmt, locale)
+    text = date_pattern.apply(local, parsed)
+    if time_pattern is not None:
+        text += " " + time_pattern.apply(local, parsed)
     return f"{text} {local.tzname()}"
 
 
