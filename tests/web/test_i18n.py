@@ -312,3 +312,26 @@ def test_local_times_are_babels_skeletons_with_the_patterns_looked_up_once(app, 
                         hm = format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=lang)
                         expected += " " + hm
                     assert i18n.format_local(value, zone, fmt) == f"{expected} {local.tzname()}"
+
+
+def test_template_gettext_escapes_and_formats_as_jinjas_newstyle_gettext(app) -> None:
+    """`_`, ngettext and {% trans %} are called directly (tracker.i18n._template_gettext):
+    variables escaped in HTML, not in text templates, any variable name, the pinned
+    language's catalog."""
+    env = app.jinja_env
+    html = "{% autoescape true %}{{ _('Times in %(zone)s.', zone=z) }}|{{ ngettext('%(num)d working day', '%(num)d working days', n) }}|{% trans when=z %}Due <strong>{{ when }}</strong>{% endtrans %}|{{ _('%(message)s %(string)s', message=z, string='&') }}{% endautoescape %}"  # noqa: E501
+    text = "{% autoescape false %}{{ _('Times in %(zone)s.', zone=z) }}{% endautoescape %}"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert env.from_string(html).render(z="<b>", n=2) == (
+            "Times in &lt;b&gt;.|2 working days|Due <strong>&lt;b&gt;</strong>|&lt;b&gt; &amp;"
+        )
+        assert env.from_string(text).render(z="<b>") == "Times in <b>."
+        with i18n.speaking("de"):
+            german = env.from_string(text).render(z="UTC")
+    assert german == i18n_text("de", "Times in %(zone)s.") % {"zone": "UTC"}
+    assert german != "Times in UTC."
+
+
+def i18n_text(lang: str, message: str) -> str:
+    catalog = _catalog(lang)
+    return catalog[message].string
