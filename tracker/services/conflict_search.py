@@ -13,7 +13,7 @@ from functools import cache
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, Subquery, exists, false, literal, literal_column, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from tracker.domain import search_text, workflow
@@ -279,4 +279,5 @@ def similar(
     if exclude_id is not None:
         query = query.where(Conflict.id != exclude_id)
     query = query.order_by(found.c.score, Conflict.id.desc()).limit(MAX_SIMILAR)
-    return list(db.session.scalars(query.options(selectinload(Conflict.partner))))
+    # The partner in the same statement (a many-to-one: five rows at most, no second read).
+    return list(db.session.scalars(query.options(joinedload(Conflict.partner))))
