@@ -4,15 +4,18 @@ French without English left over, plurals, numbers and dates in the reader's not
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_skeleton
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from markupsafe import escape
 
 from tests.factories import WHEN, make_admin, make_conflict, make_manager, make_partner_user, triage
+from tracker import i18n
 from tracker.domain.accounts import LOCALES
 from tracker.extensions import db
 from tracker.i18n import TRANSLATIONS_DIR, compile_catalogs
@@ -281,3 +284,54 @@ def test_mail_is_written_in_each_recipients_language_not_the_senders(app) -> Non
     }
     assert subjects[german.id].startswith("Antwort Ihres Allianzteams")
     assert subjects[french.id].startswith("Réponse de votre équipe d'alliance")
+
+
+# Around both 2026 changes of Berlin's clocks, a New York evening, a midnight and a far date.
+_INSTANTS = [
+    datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+    datetime(2026, 10, 25, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+    datetime(2026, 12, 2, 23, 5, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_local_times_are_babels_skeletons_with_the_patterns_looked_up_once(app, lang) -> None:
+    """format_local keeps each (shape, language)'s parsed pattern: the text is the one
+    babel's format_skeleton writes for every shape, zone and instant."""
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        for fmt, (skeleton, with_time) in i18n._SKELETONS.items():
+            for zone in ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"):
+                for value in _INSTANTS:
+                    try:
+                        local = value.astimezone(ZoneInfo(zone))
+                    except OverflowError:
+                        local = value
+                    expected = format_skeleton(skeleton, local, tzinfo=local.tzinfo, locale=lang)
+                    if with_time:
+                        hm = format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=lang)
+                        expected += " " + hm
+                    assert i18n.format_local(value, zone, fmt) == f"{expected} {local.tzname()}"
+
+
+def test_template_gettext_escapes_and_formats_as_jinjas_newstyle_gettext(app) -> None:
+    """`_`, ngettext and {% trans %} are called directly (tracker.i18n._template_gettext):
+    variables escaped in HTML, not in text templates, any variable name, the pinned
+    language's catalog."""
+    env = app.jinja_env
+    html = "{% autoescape true %}{{ _('Times in %(zone)s.', zone=z) }}|{{ ngettext('%(num)d working day', '%(num)d working days', n) }}|{% trans when=z %}Due <strong>{{ when }}</strong>{% endtrans %}|{{ _('%(message)s %(string)s', message=z, string='&') }}{% endautoescape %}"  # noqa: E501
+    text = "{% autoescape false %}{{ _('Times in %(zone)s.', zone=z) }}{% endautoescape %}"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert env.from_string(html).render(z="<b>", n=2) == (
+            "Times in &lt;b&gt;.|2 working days|Due <strong>&lt;b&gt;</strong>|&lt;b&gt; &amp;"
+        )
+        assert env.from_string(text).render(z="<b>") == "Times in <b>."
+        with i18n.speaking("de"):
+            german = env.from_string(text).render(z="UTC")
+    assert german == i18n_text("de", "Times in %(zone)s.") % {"zone": "UTC"}
+    assert german != "Times in UTC."
+
+
+def i18n_text(lang: str, message: str) -> str:
+    catalog = _catalog(lang)
+    return catalog[message].string

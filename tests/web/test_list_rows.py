@@ -35,6 +35,17 @@ def test_a_script_title_in_a_queue_row_is_shown_as_text(browser) -> None:
     assert f'aria-label="Select {conflict.ref}"' in html
 
 
+def test_a_queue_row_names_its_partner_from_the_filter_list_escaped_in_both(browser) -> None:
+    # The row's partner comes from the partner filter's list the page reads anyway.
+    manager = make_manager()
+    _user, conflict = _hostile()
+    browser.login(manager.email)
+    html = browser.get("/console/queue").get_data(as_text=True)
+    shown = "&lt;b onmouseover=&#34;x&#34;&gt;Bad &amp; Co&lt;/b&gt;"
+    assert f'<td data-label="Partner">{shown}</td>' in html
+    assert f'<option value="{conflict.partner_id}">{shown}</option>' in html
+
+
 def test_a_script_title_in_a_partner_row_is_shown_as_text(browser) -> None:
     user, conflict = _hostile()
     browser.login(user.email)

@@ -307,14 +307,17 @@ def users_page(role: str | None, page: int, per_page: int) -> Pagination:
     return paging.numbered(query, page, per_page)
 
 
+# Built once: the queue and the conflict page read it on every request.
+_STAFF_CHOICES = (
+    select(User.id, User.name)
+    .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+    .order_by(User.name)
+)
+
+
 def staff_choices() -> list[tuple[int, str]]:
     """Active alliance managers and admins as (id, name) by name: whom work can go to."""
-    rows = db.session.execute(
-        select(User.id, User.name)
-        .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
-        .order_by(User.name)
-    ).all()
-    return [(user_id, name) for user_id, name in rows]
+    return [(user_id, name) for user_id, name in db.session.execute(_STAFF_CHOICES)]
 
 
 def count_users() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain.text import N_
@@ -37,13 +37,23 @@ def visible_attachment(user: User, attachment_id: int) -> Attachment:
     return attachment
 
 
-def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
-    """The conflict's events in the order they happened; partners see public ones only."""
-    query = select(ConflictEvent).where(ConflictEvent.conflict_id == conflict.id)
-    if not viewer.is_staff:
+def _timeline_statement(public_only: bool) -> Select:
+    query = select(ConflictEvent).where(ConflictEvent.conflict_id == bindparam("conflict_id"))
+    if public_only:
         query = query.where(ConflictEvent.visibility == PUBLIC)
     # Each entry shows its author and attachments: read them with the entries, not one by one.
     query = query.options(
         selectinload(ConflictEvent.actor), selectinload(ConflictEvent.attachments)
     )
-    return list(db.session.scalars(query.order_by(ConflictEvent.id)))
+    return query.order_by(ConflictEvent.id)
+
+
+# Built once each (every conflict page reads one): built per call, the statement and its
+# eager options cost about a fifth of what reading fifty entries does.
+_TIMELINE = {False: _timeline_statement(False), True: _timeline_statement(True)}
+
+
+def timeline(conflict: Conflict, viewer: User) -> list[ConflictEvent]:
+    """The conflict's events in the order they happened; partners see public ones only."""
+    query = _TIMELINE[not viewer.is_staff]
+    return list(db.session.scalars(query, {"conflict_id": conflict.id}))

@@ -230,10 +230,12 @@ def partners_page(tier: str | None, page: int, per_page: int) -> Pagination:
     return paging.numbered(query, page, per_page)
 
 
+_CHOICES = select(Partner.id, Partner.name).order_by(Partner.name)  # built once (the queue's)
+
+
 def choices() -> list[tuple[int, str]]:
     """Every partner as (id, name) by name, for forms and filters."""
-    rows = db.session.execute(select(Partner.id, Partner.name).order_by(Partner.name)).all()
-    return [(partner_id, name) for partner_id, name in rows]
+    return [(partner_id, name) for partner_id, name in db.session.execute(_CHOICES)]
 
 
 def find_partner_by_name(name: str) -> Partner | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import bindparam, inspect, select, update
 
 from tracker.domain import clock, escalation, workflow
 from tracker.domain.calendar import (
@@ -293,13 +293,7 @@ def apply_agreement(conflict: Conflict, now: datetime) -> None:
 
 
 def open_escalations(conflict: Conflict) -> list[Escalation]:
-    return list(
-        db.session.scalars(
-            select(Escalation)
-            .where(Escalation.conflict_id == conflict.id, Escalation.closed_at.is_(None))
-            .order_by(Escalation.id)
-        )
-    )
+    return list(db.session.scalars(_OPEN_ESCALATIONS, {"conflict_id": conflict.id}))
 
 
 def _settle_escalations(
@@ -513,12 +507,20 @@ def clock_views(conflict: Conflict, now: datetime) -> list[ClockView]:
     return views
 
 
+# The conflict page's reads, built once (a statement built per call costs about what a
+# small one takes to run).
+_PAUSES = (
+    select(SlaPause).where(SlaPause.conflict_id == bindparam("conflict_id")).order_by(SlaPause.id)
+)
+_OPEN_ESCALATIONS = (
+    select(Escalation)
+    .where(Escalation.conflict_id == bindparam("conflict_id"), Escalation.closed_at.is_(None))
+    .order_by(Escalation.id)
+)
+
+
 def pauses(conflict: Conflict) -> list[SlaPause]:
-    return list(
-        db.session.scalars(
-            select(SlaPause).where(SlaPause.conflict_id == conflict.id).order_by(SlaPause.id)
-        )
-    )
+    return list(db.session.scalars(_PAUSES, {"conflict_id": conflict.id}))
 
 
 def live_state(conflict: Conflict, now: datetime) -> str:

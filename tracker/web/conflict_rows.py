@@ -74,9 +74,13 @@ def rows(
     *,
     endpoint: str,
     snippets: Mapping[int, Snippet] | None = None,
+    partner_names: Mapping[int, str] | None = None,
 ) -> list[ConflictRow]:
     """The rows of a list page for `viewer`: staff see the queue's words, the partner, the
-    assignee and the age; partners their own state names and when it last changed."""
+    assignee and the age; partners their own state names and when it last changed.
+
+    `partner_names`: id -> name of the partners, when the page has read them already (the
+    queue's filter), instead of each conflict's partner."""
     staff = viewer.is_staff
     timezone = viewer.display_timezone
     states = _translated(workflow.STATE_LABELS if staff else workflow.PARTNER_STATE_LABELS)
@@ -87,6 +91,7 @@ def rows(
     select = gettext("Select %(ref)s")
     prefix = link_prefix(endpoint)
     found = snippets or {}
+    names = partner_names or {}
     result = []
     for c in conflicts:
         state = live_state(c, now)
@@ -116,7 +121,7 @@ def rows(
         if staff:
             row = ConflictRow(
                 **common,
-                partner=c.partner.name,
+                partner=names.get(c.partner_id) or c.partner.name,
                 assignee=c.assignee.name if c.assignee else "—",
                 age=age(c.created_at, now),
                 select_label=select % {"ref": c.ref},

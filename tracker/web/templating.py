@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 from babel.dates import get_month_names
@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import format_date, format_decimal
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms.widgets import HiddenInput
 
 from tracker.domain import workflow
@@ -73,6 +73,22 @@ def hidden_fields(form) -> Markup:  # type: ignore[no-untyped-def]
     forms would otherwise repeat id="csrf_token", which is invalid and confuses assistive
     technology. Nothing points at a hidden input by id."""
     return Markup("\n").join(f(id=False) for f in form if isinstance(f.widget, HiddenInput))
+
+
+def filter_options(
+    choices: Iterable[tuple[object, object]], chosen: str | None, *, translate: bool = False
+) -> Markup:
+    """The `<option>`s of a list filter, the one whose value is `chosen` (the query argument)
+    selected; `translate`: the labels are domain labels (N_). The queue's Jinja loops over
+    fifty partners, the staff and the label tables cost about 0.5 ms a page; the markup is
+    theirs, each value and label escaped as Jinja escapes them."""
+    parts = []
+    for value, label in choices:
+        key = str(value)
+        shown = gettext(label) if translate else label  # type: ignore[arg-type]
+        selected = " selected" if chosen == key else ""
+        parts.append(f'<option value="{escape(key)}"{selected}>{escape(shown)}</option>')
+    return Markup("".join(parts))  # noqa: S704  (every value and label escaped above)
 
 
 def viewer_timezone() -> str:
@@ -293,6 +309,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["hidden_fields"] = hidden_fields
+    app.jinja_env.globals["filter_options"] = filter_options
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals["viewer_timezone"] = viewer_timezone

@@ -66,14 +66,20 @@ def queue():
     triage_form.assignee_id.choices = [("", _("— choose —")), *choices.staff()]
     now = utcnow()
     snippets = conflict_search.snippets(current_user, filters, page.items)
+    partners = choices.partner_names()
     return render_template(
         "console/queue.html",
         page=page,
         rows=conflict_rows.rows(
-            current_user, page.items, now, endpoint="console.conflict", snippets=snippets
+            current_user,
+            page.items,
+            now,
+            endpoint="console.conflict",
+            snippets=snippets,
+            partner_names=dict(partners),
         ),
         args=request.args,
-        partners=choices.partner_names(),
+        partners=partners,
         staff=choices.staff(),
         states=workflow.STATE_LABELS,
         severities=workflow.SEVERITIES,
