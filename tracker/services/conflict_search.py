@@ -93,8 +93,7 @@ def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int)
     filter's list (partners.choices), which it reads anyway; loading them with the rows was
     a statement and a third of reading the page."""
     found = _found(viewer, filters)
-    query = _open_unless_chosen(search(viewer, filters, found=found), filters)
-    query = query.options(selectinload(Conflict.assignee)).order_by(*URGENCY)
+    query = queue_query(viewer, filters, found).options(selectinload(Conflict.assignee))
     return paging.numbered(
         _listed(query),
         page,
@@ -104,9 +103,9 @@ def queue_page(viewer: User, filters: ConflictFilters, page: int, per_page: int)
 
 
 def queue_query(viewer: User, filters: ConflictFilters, found: Subquery | None = None) -> Select:
-    """The queue's statement, in its order (what queue_page reads a page of)."""
-    query = _open_unless_chosen(search(viewer, filters, found=found), filters)
-    return _with_people(query).order_by(*URGENCY)
+    """The queue's statement, in its order, without loader options: queue_page reads a page
+    of it with the assignees, queue_export every row with both people."""
+    return _open_unless_chosen(search(viewer, filters, found=found), filters).order_by(*URGENCY)
 
 
 def _listed(query: Select) -> Select:
@@ -147,7 +146,8 @@ def _open_unless_chosen(query: Select, filters: ConflictFilters) -> Select:
 def queue_export(viewer: User, filters: ConflictFilters) -> Iterator[Conflict]:
     """Every conflict of the queue with these filters, in the queue's order, streamed (the
     CSV export: all matching rows, not one page)."""
-    return iter(db.session.scalars(queue_query(viewer, filters).execution_options(yield_per=500)))
+    query = _with_people(queue_query(viewer, filters))
+    return iter(db.session.scalars(query.execution_options(yield_per=500)))
 
 
 def portal_page(viewer: User, filters: ConflictFilters, page: int, per_page: int) -> Pagination:
