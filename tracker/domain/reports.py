@@ -64,14 +64,16 @@ def group_keys(partner_id: int, category: str, assignee_id: int) -> list[tuple[s
     ]
 
 
+def _no_hours() -> dict[str, dict[int, int]]:
+    return {m: defaultdict(int) for m in MEASURES}
+
+
 @dataclass
 class Figures:
     """One line of a report."""
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    hours: dict[str, dict[int, int]] = field(
-        default_factory=lambda: {m: defaultdict(int) for m in MEASURES}
-    )
+    hours: dict[str, dict[int, int]] = field(default_factory=_no_hours)
 
     ranks: dict[tuple[str, float], int | None] = field(default_factory=dict, repr=False)
 
@@ -90,6 +92,11 @@ class Figures:
             mine = self.hours[measure]
             for hours, conflicts in counts.items():
                 mine[hours] += conflicts
+        self.ranks.clear()
+
+    def clear_hours(self) -> None:
+        """Drop the hour counts (and the percentiles read from them); the counts stay."""
+        self.hours = _no_hours()
         self.ranks.clear()
 
     def rate(self, counter: str) -> float | None:

@@ -156,13 +156,9 @@ def _grouped(now: datetime, since: date, months_back: int) -> _Groups:
     summed over the window instead: the figures are the same either way."""
     result: _Groups = {}
     _add_rollups(result, since)
-    this_month = model.months_before(now, 1)
     closed = model.closed_months(now, months_back)
-    if since == this_month:  # nothing in the window has closed: its rows are this month's
-        _add_times(result, _recent(this_month))
-        return result
     if closed is not None:
-        summed = _add_times(result, _recent(this_month), _window(*closed))
+        summed = _add_times(result, _recent(model.months_before(now, 1)), _window(*closed))
         held = sum(
             model.facts(line.counts)
             for month, line in result.get("month", {}).items()
@@ -172,8 +168,7 @@ def _grouped(now: datetime, since: date, months_back: int) -> _Groups:
             return result
         for groups in result.values():
             for line in groups.values():
-                line.hours = model.Figures().hours
-                line.ranks.clear()
+                line.clear_hours()
     _add_times(result, _summed(since))
     return result
 
