@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from config import TestConfig
 from tracker import create_app
 from tracker.extensions import db
+from tracker.models.search import LEXEME_TABLE
 
 pytest_plugins = ["tests.servers"]
 
@@ -82,7 +83,8 @@ def migrated_database(database_url: str) -> str:
 def _empty_all_tables() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
+        # With the engine's own table of the index's lexemes (no model describes it).
+        names = ", ".join([f'"{t.name}"' for t in tables] + [LEXEME_TABLE])
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         db.session.execute(text("PRAGMA foreign_keys=OFF"))

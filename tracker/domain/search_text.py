@@ -82,15 +82,23 @@ def fts5_query(words: list[str], *, any_word: bool = False, titles_only: bool = 
     return (" OR " if any_word else " ").join(quoted)
 
 
-def tsquery(words: list[str], *, any_word: bool = False, titles_only: bool = False) -> str:
+def tsquery(
+    words: list[str], *, any_word: bool = False, titles_only: bool = False, whole: bool = False
+) -> str:
     """A `to_tsquery` expression: the words as quoted lexemes (the last as a prefix, see
-    _prefixed), all of them or any; for similarity (`titles_only`) whole words weighted A
-    (the title's)."""
+    _prefixed; none with `whole`), all of them or any; for similarity (`titles_only`) whole
+    words weighted A (the title's)."""
     if titles_only:
         return " | ".join(f"'{w}':A" for w in words)
-    marks = _prefixed(words, any_word)
+    marks = [False] * len(words) if whole else _prefixed(words, any_word)
     quoted = [f"'{w}':*" if prefix else f"'{w}'" for w, prefix in zip(words, marks, strict=True)]
     return (" | " if any_word else " & ").join(quoted)
+
+
+def quoted_lexeme(lexeme: str) -> str:
+    """A lexeme as a tsquery's input, taken as it is (`'defect'`): it is the index's own,
+    already stemmed, and cast to tsquery it is not stemmed again."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def indexable(text: str | None) -> str:

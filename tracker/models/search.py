@@ -7,8 +7,9 @@ matches directly instead of every partner's and filtering them after (0021_searc
 The engine-specific index is not a model: SQLite keeps an FTS5 table over these rows
 (external content, kept in step by triggers) with a generated column of the audience
 token, PostgreSQL a generated `tsvector` column with a GIN index and a second one of a
-public entry's lexemes prefixed with its partner. They come from migrations 0013_search,
-0021_search_partner and 0023_search_scoped.
+public entry's lexemes prefixed with its partner. PostgreSQL also keeps
+the table of the index's lexemes (LEXEME_TABLE). They come from migrations 0013_search,
+0021_search_partner, 0023_search_scoped and 0027_search_lexemes.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ PARTNER_INDEX = "ix_search_entries_partner_newest"
 PARTNER_VECTOR_COLUMN = "partner_vector"
 PARTNER_VECTOR_INDEX = "ix_search_entries_partner_vector"
 TITLED_INDEX = "ix_search_entries_titled"
+# PostgreSQL: every lexeme of VECTOR_COLUMN (no unique key; read with DISTINCT), added by a
+# trigger as entries are inserted, so a search's last word is matched as the whole lexemes
+# it begins (0027_search_lexemes).
+LEXEME_TABLE = "search_lexemes"
 
 
 def scope_token(partner_id: int) -> str:
@@ -56,7 +61,9 @@ def is_engine_index(kind: str, name: str | None, table: str | None = None) -> bo
     """Whether a database object is the engine's own index, which no model describes
     (the models-vs-migrations comparison leaves these, and only these, out)."""
     if kind == "table":
-        return bool(name) and (name == FTS_TABLE or name.startswith(f"{FTS_TABLE}_"))
+        return bool(name) and (
+            name in (FTS_TABLE, LEXEME_TABLE) or name.startswith(f"{FTS_TABLE}_")
+        )
     if kind == "column":
         return table == SearchEntry.__tablename__ and name in (
             VECTOR_COLUMN,
@@ -64,7 +71,7 @@ def is_engine_index(kind: str, name: str | None, table: str | None = None) -> bo
             PARTNER_VECTOR_COLUMN,
         )
     if kind == "index":
-        return name in (VECTOR_INDEX, PARTNER_VECTOR_INDEX)
+        return name in (VECTOR_INDEX, PARTNER_VECTOR_INDEX, f"ix_{LEXEME_TABLE}_lexeme")
     return False
 
 
