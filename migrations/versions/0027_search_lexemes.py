@@ -4,9 +4,9 @@ The last word of a search is a beginning (it may still be being typed). GIN matc
 beginning (`'defect':*`) by reading every posting list of every lexeme it begins into one
 bitmap before intersecting it with the other words: a common word costs its whole list
 (20-32 ms at 100,000 conflicts), where whole lexemes are intersected by skipping (about
-10 ms). `search_lexemes` holds every lexeme of `search_vector`, so the search turns a
-beginning into the few whole lexemes that exist (`'defect' | 'defective'`) and matches
-exactly the same entries (services/search_index.py).
+10 ms). `search_lexemes` holds every lexeme of `search_vector`, so a search whose last
+word begins one lexeme only (a word typed out) matches that whole lexeme instead, which
+finds exactly the same entries (services/search_index.py: _tsquery).
 
 Each INSERT into search_entries adds its new lexemes in the same transaction, from a
 statement-level trigger over the inserted rows: an entry is never visible without its
