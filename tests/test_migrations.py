@@ -4,12 +4,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from tests.conftest import make_config, temporary_database
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models.search import FTS_TABLE, VECTOR_COLUMN, is_engine_index
+from tracker.models.search import FTS_TABLE, LEXEME_TABLE, VECTOR_COLUMN, is_engine_index
 from tracker.services.health import MIGRATIONS_DIR
 
 
@@ -56,3 +56,11 @@ def _assert_the_search_engines_index_exists() -> None:
     else:
         columns = {c["name"] for c in inspector.get_columns("search_entries")}
         assert VECTOR_COLUMN in columns
+        assert LEXEME_TABLE in inspector.get_table_names()
+        triggers = db.session.execute(
+            text(
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = 'search_entries'::regclass AND NOT tgisinternal"
+            )
+        ).scalars()
+        assert {"search_entries_lexemes", "search_entries_lexemes_updated"} <= set(triggers)

@@ -6,11 +6,13 @@ bitmap before intersecting it with the other words: a common word costs its whol
 (20-32 ms at 100,000 conflicts), where whole lexemes are intersected by skipping (about
 10 ms). `search_lexemes` holds every lexeme of `search_vector`, so a search whose last
 word begins one lexeme only (a word typed out) matches that whole lexeme instead, which
-finds exactly the same entries (services/search_index.py: _tsquery).
+finds the same entries (services/search_index.py: _tsquery).
 
 Each INSERT into search_entries adds its new lexemes in the same transaction, from a
 statement-level trigger over the inserted rows: an entry is never visible without its
-lexemes. The table has no unique key on purpose: two transactions adding the same new
+lexemes. Entries are never updated, but an UPDATE (a repair by hand) adds the new rows'
+lexemes the same way. Creating the triggers holds writers to search_entries until the
+backfill below commits, so none is missed. The table has no unique key on purpose: two transactions adding the same new
 word at once each insert it, and neither waits for the other, so no order of inserts
 can deadlock; readers take DISTINCT. The upgrade fills it from the entries already
 indexed. SQLite: nothing (FTS5 keeps a prefix index and needs none of this).
@@ -28,7 +30,7 @@ depends_on = None
 
 TABLE = "search_lexemes"  # as tracker/models/search.py LEXEME_TABLE
 FUNCTION = "search_entries_add_lexemes"
-TRIGGER = "search_entries_lexemes"
+TRIGGERS = {"INSERT": "search_entries_lexemes", "UPDATE": "search_entries_lexemes_updated"}
 
 
 def upgrade() -> None:
@@ -44,11 +46,12 @@ def upgrade() -> None:
         f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} s WHERE s.lexeme = w.lexeme); "
         "RETURN NULL; END $$"
     )
-    op.execute(
-        f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON search_entries "
-        "REFERENCING NEW TABLE AS inserted_entries "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
-    )
+    for change, trigger in TRIGGERS.items():
+        op.execute(
+            f"CREATE TRIGGER {trigger} AFTER {change} ON search_entries "
+            "REFERENCING NEW TABLE AS inserted_entries "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
+        )
     op.execute(
         f"INSERT INTO {TABLE} (lexeme) SELECT DISTINCT w.lexeme "
         "FROM search_entries e, unnest(e.search_vector) AS w"
@@ -59,6 +62,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         return
-    op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON search_entries")
+    for trigger in TRIGGERS.values():
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON search_entries")
     op.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}()")
     op.execute(f"DROP TABLE IF EXISTS {TABLE}")

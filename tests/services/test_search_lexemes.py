@@ -126,6 +126,39 @@ def test_every_lexeme_of_the_index_is_in_the_table_in_the_same_transaction(app) 
     assert lexemes == ["walrus"]  # a word the table has adds no row
 
 
+def test_a_last_word_of_several_tokens_stays_a_phrase_of_beginnings(app) -> None:
+    """ "ha_ha" is 'ha' twice to the parser and "foo_bar" two lexemes: as a beginning each
+    is a phrase, which one whole lexeme is not."""
+    user, manager = make_partner_user(), make_manager()
+    laughed = make_conflict(user, title="Joke ha_ha", description="Told twice.")
+    once = make_conflict(user, title="Joke ha", description="Told once.")
+    joined = make_conflict(user, title="Joke foo_bar", description="Joined.")
+    apart = make_conflict(user, title="Joke bar foo", description="Apart.")
+    assert _queue(manager, "joke ha_ha") == [laughed.id]
+    assert _queue(manager, "joke ha") == sorted([laughed.id, once.id])
+    assert _queue(manager, "joke foo_bar") == [joined.id]
+    assert apart.id not in _queue(manager, "joke foo_bar")
+    assert _portal(user, "joke ha_ha") == [laughed.id]
+    assert _portal(user, "foo_bar joke") == [joined.id]  # an earlier word, the same phrase
+    assert _portal(user, "joke foo_bar") == [joined.id]
+
+
+def test_an_entry_changed_by_hand_adds_its_new_lexemes(app) -> None:
+    if not _postgresql():
+        pytest.skip("PostgreSQL's index")
+    user, manager = make_partner_user(), make_manager()
+    conflict = make_conflict(user, title="Harbour inspection", description="Routine.")
+    db.session.execute(
+        text("UPDATE search_entries SET body = 'Quokka spotted' WHERE conflict_id = :c"),
+        {"c": conflict.id},
+    )
+    db.session.commit()
+    assert _queue(manager, "quok") == [conflict.id]
+    assert db.session.scalars(
+        text("SELECT lexeme FROM search_lexemes WHERE lexeme LIKE 'quokka%'")
+    ).all() == ["quokka"]
+
+
 def test_quoted_lexemes_are_taken_as_they_are() -> None:
     assert search_text.quoted_lexeme("defect") == "'defect'"
     assert search_text.quoted_lexeme("o'neil") == "'o''neil'"

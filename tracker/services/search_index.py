@@ -115,16 +115,20 @@ SEARCH_CANDIDATES = 1_000
 SIMILAR_CANDIDATES = 500
 
 
-# The lexemes a search's last word (stemmed) begins, from the index's own (at most two:
-# whether there is more than one is all that matters): one row per lexeme the word stems
-# to, none for a stop word, several for "a_b" (0027_search_lexemes; the table is
+# What the index makes of a search's last word: a row per lexeme it stems to (none for a
+# stop word), with how many times the word holds it ("ha_ha": 'ha' twice) and the
+# lexemes of the index that begin with it (at most two: whether there is more than one is
+# all that matters). The range is a byte range of the "C"-collated column, which is how a
+# tsquery beginning compares; chr(1114111), the highest code point, needs a UTF8 database,
+# as the English configuration's text does (0027_search_lexemes; the table is
 # models.search.LEXEME_TABLE).
 _BEGUN = text(
     """
-SELECT s.stem, ARRAY(SELECT DISTINCT x.lexeme FROM search_lexemes x
-                     WHERE x.lexeme >= s.stem AND x.lexeme < s.stem || chr(1114111)
-                     ORDER BY 1 LIMIT 2) AS lexemes
-FROM unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :word))) AS s(stem)
+SELECT s.stem, cardinality(s.positions) AS places,
+       ARRAY(SELECT DISTINCT x.lexeme FROM search_lexemes x
+             WHERE x.lexeme >= s.stem AND x.lexeme < s.stem || chr(1114111)
+             ORDER BY 1 LIMIT 2) AS lexemes
+FROM unnest(to_tsvector(CAST(:config AS regconfig), :word)) AS s(stem, positions, weights)
 """
 )
 
@@ -139,13 +143,17 @@ def _tsquery(words: list[str], any_word: bool, titles_only: bool) -> ColumnEleme
     entry's own transaction. A beginning of several lexemes stays a beginning: as their
     alternatives (`'a' | 'b' | …`) the planner estimates each rare one at the least common
     lexeme's frequency, sums them, and walks the primary key past every entry (11 rare
-    alternatives: 350 ms instead of 3)."""
+    alternatives: 350 ms instead of 3). So does a word the parser makes more than one
+    token of ("foo_bar", "ha_ha"): its beginning is a phrase (`'ha':* <-> 'ha':*`).
+
+    Two statements, so under READ COMMITTED an entry committed between them with a new
+    lexeme of that beginning may be left out, as it may between a page and its total."""
     shape = {"any_word": any_word, "titles_only": titles_only}
     beginning = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     if any_word or titles_only or not words:
         return beginning
     stems = db.session.execute(_BEGUN, {"word": words[-1], "config": TEXT_CONFIG}).all()
-    if len(stems) != 1 or len(stems[0].lexemes) > 1:
+    if len(stems) != 1 or stems[0].places != 1 or len(stems[0].lexemes) > 1:
         return beginning
     # No lexeme begins with the stem: no entry has it, nor the stem, which then matches none.
     (whole,) = stems[0].lexemes or [stems[0].stem]
@@ -187,6 +195,11 @@ def _matching(
         # A partner's words in the partner's own lexemes: their word beginnings expand over
         # that partner's posting lists of ix_search_entries_partner_vector only.
         condition = _partner_vector.op("@@")(_partner_query(query, partner_id))
+        if any("_" in word for word in words):
+            # A word the parser splits ("foo_bar") is a phrase (`'foo' <-> 'bar'`), which
+            # the partner's lexemes cannot hold (array_to_tsvector keeps no positions): they
+            # find the candidates with every part, the entry's own tsvector the phrase.
+            condition = condition & _vector.op("@@")(query)
     # Ranked after the cut (see matches()): the candidates carry their tsvector out.
     return select(SearchEntry), condition, _vector, SearchEntry.id.desc()
 
@@ -205,7 +218,9 @@ def _partner_query(query: ColumnElement, partner_id: int) -> ColumnElement:
     prefixed = func.regexp_replace(
         cast(query, Text), "'([^']+)'", f"'{partner_lexeme_prefix(partner_id)}\\1'", "g"
     )
-    return cast(prefixed, TSQUERY)
+    # Positions are not kept there, so a phrase's parts are asked for each (see _matching).
+    unphrased = func.regexp_replace(prefixed, "<(-|[0-9]+)>", "&", "g")
+    return cast(unphrased, TSQUERY)
 
 
 def _word_hits(words: list[str]) -> ColumnElement:
