@@ -12,10 +12,11 @@ Each INSERT into search_entries adds its new lexemes in the same transaction, fr
 statement-level trigger over the inserted rows: an entry is never visible without its
 lexemes. Entries are never updated, but an UPDATE (a repair by hand) adds the new rows'
 lexemes the same way. Creating the triggers holds writers to search_entries until the
-backfill below commits, so none is missed. The table has no unique key on purpose: two transactions adding the same new
-word at once each insert it, and neither waits for the other, so no order of inserts
-can deadlock; readers take DISTINCT. The upgrade fills it from the entries already
-indexed. SQLite: nothing (FTS5 keeps a prefix index and needs none of this).
+backfill below commits, so none is missed. The table has no unique key on purpose: two
+transactions adding the same new word at once each insert it, and neither waits for the
+other, so no order of inserts can deadlock; readers take DISTINCT. The upgrade fills it
+from the entries already indexed. SQLite: nothing (FTS5 keeps a prefix index and needs
+none of this).
 
 Revision ID: 0027_search_lexemes
 Revises: 0026_report_windows
