@@ -158,8 +158,28 @@ def build(n: int, open_share: float, cast_now) -> tuple[Cast, dict]:  # type: ig
 # --- the server ------------------------------------------------------------------------------
 
 
+def rate_limit_storage() -> str:
+    """Where the workers count rate limits: BENCH_RATELIMIT_STORAGE_URL, else the local Redis
+    when it answers, as the README asks of several processes serving (memory:// counts per
+    worker and starts a timer thread for most requests), else memory://."""
+    chosen = os.environ.get("BENCH_RATELIMIT_STORAGE_URL")
+    if chosen:
+        return chosen
+    import socket
+
+    try:
+        with socket.create_connection((LOOPBACK, 6379), timeout=1) as redis:
+            redis.sendall(b"PING\r\n")
+            if redis.recv(16).startswith(b"+PONG"):
+                return f"redis://{LOOPBACK}:6379"
+    except OSError:
+        pass
+    return "memory://"
+
+
 class Gunicorn:
-    """gunicorn -w 2 on a free loopback port with the production configuration."""
+    """gunicorn -w 2 on a free loopback port with the production configuration (rate limits
+    in Redis when one answers: see rate_limit_storage)."""
 
     def __init__(self, database_url: str, instance: Path) -> None:
         self.port = _free_port()
@@ -173,6 +193,7 @@ class Gunicorn:
             "TRACKER_UPLOAD_DIR": str(instance / "uploads"),
             # Per-token limits would turn a load test into a 429 test.
             "TRACKER_API_RATE_LIMIT": "10000000/minute",
+            "TRACKER_RATELIMIT_STORAGE_URL": rate_limit_storage(),
             "TRACKER_BASE_URL": f"http://{LOOPBACK}:{self.port}",
         }
         self.process = subprocess.Popen(

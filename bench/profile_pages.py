@@ -1,14 +1,15 @@
 """Profile the list and conflict pages in process: CPU ms per render, and where it goes.
 
 Usage: python bench/profile_pages.py [--database PATH] [--requests 50] [--only LABEL,...]
-                                     [--profile] [--top 25] [--sort tottime]
+                                     [--profile] [--top 25] [--sort tottime] [--statements]
 
 Works on a COPY of bench/run.py's cached SQLite database (bench/.cache/sqlite-100000-*.db
 by default, the newest one; --database for another), which it leaves untouched. Signs in
 as the manager and the partner of the cache's sidecar, warms each page up, then times
 `--requests` requests of each with the Flask test client in rounds of 10 (process CPU
 time; the best round is reported, as the least disturbed by other work on a shared
-machine), and with --profile prints cProfile's top functions. What a page costs per
+machine), with --profile prints cProfile's top functions and with --statements each SQL
+statement of one request with its time, slowest first. What a page costs per
 request in Python is what gunicorn's workers spend on it.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import shutil
 import statistics
@@ -33,6 +35,7 @@ from tracker import create_app  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
+SQL_WIDTH = int(os.environ.get("PROFILE_SQL_WIDTH", "150"))  # characters of SQL shown
 
 
 def pages(context: dict) -> dict[str, tuple[str, str]]:
@@ -63,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--statements", action="store_true", help="each statement's time")
     parser.add_argument("--locale", default="", help="Accept-Language for every request")
     args = parser.parse_args(argv)
     source = args.database or newest_cache()
@@ -106,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label:16} {min(rounds):6.2f} ms CPU/request (best round; median "
                   f"{statistics.median(rounds):6.2f})  {len(seen):3d} SQL  "
                   f"{len(response.data):7,d} bytes  {path}")  # fmt: skip
+            if args.statements:
+                for statement in sorted(seen, key=lambda s: -s.seconds):
+                    sql = " ".join(statement.sql.split())[:SQL_WIDTH]
+                    print(f"  {statement.seconds * 1000:6.2f} ms  {sql}")
             if profiler:
                 stats = pstats.Stats(profiler)
                 calls = stats.total_calls / args.requests  # type: ignore[attr-defined]

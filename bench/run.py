@@ -7,7 +7,8 @@ Usage: python bench/run.py [--scale default|large] [--engines sqlite,postgresql]
 
 Per scale (1,000 and 100,000 conflicts; BENCH_SCALE=large adds 1,000,000) and engine:
 `flask demo generate`'s history (50 partners, 65% not closed) at a fixed Monday afternoon
-(the sweep's NOW), a conflict with 50 events and an API token; gunicorn with 2 workers on
+(the sweep's NOW; at 1,000,000 at the real time, see history_now), a conflict with 50
+events and an API token; gunicorn with 2 workers on
 loopback; wrk with 8 connections, 3 interleaved repetitions of every endpoint, `/healthz`
 first as the limit of that moment. Then, in process on the same database, the SQL
 statements of one request of each endpoint, and at 100,000 and more the sweep figures
@@ -42,7 +43,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -77,8 +78,9 @@ PARTNERS = 50
 OPEN_SHARE = 0.65
 HISTORY_DAYS = 730
 SEED = 20261202
-BUILD_VERSION = 1  # raise when build() changes what it adds to the history
+BUILD_VERSION = 2  # raise when build() changes what it adds to the history
 NOW = bench_sweep.NOW  # a Monday, 15:00 in the partners' offices
+BUSY_LEAD = timedelta(minutes=60)  # the busy conflict's 50 events all lie before the history's now
 DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MIN_DURATION = 2  # at 1,000 conflicts; from 100,000 up at least TARGET_MIN_DURATION
 TARGET_MIN_DURATION = 5
@@ -107,20 +109,34 @@ def schema_head() -> str:
     return "+".join(sorted(ScriptDirectory.from_config(config).get_heads()))
 
 
-def generator_fingerprint() -> str:
-    """A change to the generator or to what build() adds makes a new cache entry."""
+def history_now(n: int) -> datetime:
+    """The moment a history of size n is made at.
+
+    Up to 100,000: the fixed NOW, so a cached database serves every later run after a
+    catch-up sweep of the days since (minutes at 100,000). At 1,000,000 that catch-up
+    would sweep every active conflict once more (about 650,000, over an hour), so the
+    history is made at the real time, to the minute, and regenerated for each run: only
+    what comes due while it is generated and served is left to sweep."""
+    if n < LARGE_SIZE:
+        return NOW
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+def generator_fingerprint(now: datetime) -> str:
+    """A change to the generator, to what build() adds or to the history's moment makes a
+    new cache entry."""
     digest = hashlib.sha256()
     digest.update((ROOT / "tracker" / "services" / "demo_history.py").read_bytes())
-    digest.update(f"{BUILD_VERSION} {PARTNERS} {OPEN_SHARE} {HISTORY_DAYS} {NOW}".encode())
+    digest.update(f"{BUILD_VERSION} {PARTNERS} {OPEN_SHARE} {HISTORY_DAYS} {now}".encode())
     return digest.hexdigest()[:10]
 
 
-def build(n: int) -> dict:
-    """In an app context on an empty, migrated database: the history, the busy conflict,
-    a token; what the benchmark needs to know about them."""
+def build(n: int, now: datetime) -> dict:
+    """In an app context on an empty, migrated database: the history made at `now`, the
+    busy conflict, a token; what the benchmark needs to know about them."""
     generated = demo_history.generate(
         partners=PARTNERS, conflicts=n, open_share=OPEN_SHARE, history_days=HISTORY_DAYS,
-        now=NOW, seed=SEED + n,
+        now=now, seed=SEED + n,
         progress=lambda done, total: done % 100_000 == 0 and log(f"  {done:,} of {total:,}"),
     )  # fmt: skip
     cast = generated.cast
@@ -132,7 +148,7 @@ def build(n: int) -> dict:
         description="Two deliveries arrived with fewer pallets than the delivery note says.",
         category="delivery",
         severity="high",
-        now=NOW,
+        now=now - BUSY_LEAD,
     )
     rng = random.Random(SEED)
     for i in range(bench_http.TIMELINE_EVENTS - 1):
@@ -140,11 +156,12 @@ def build(n: int) -> dict:
             user,
             busy.id,
             f"Update {i + 1}: the carrier's scan log for pallet {rng.randrange(1000, 9999)}.",
-            now=NOW + timedelta(minutes=i + 1),
+            now=now - BUSY_LEAD + timedelta(minutes=i + 1),
         )
-    _, token = api_tokens.create(user, name="bench", scope=api_tokens.WRITE, now=NOW)
+    _, token = api_tokens.create(user, name="bench", scope=api_tokens.WRITE, now=now)
     return {
         "conflicts": n,
+        "history_now": now.isoformat(),
         "busy": busy.id,
         "partner": partner.id,
         "partner_email": partner.user_email,
@@ -174,7 +191,8 @@ def migrated_app(url: str, uploads: str):  # type: ignore[no-untyped-def]
 def cached_sqlite(n: int, work: Path) -> tuple[str, dict, float]:
     """A copy of the cached database of size n in `work` (generated first when missing):
     its URL, its context and the seconds generation took (0 when cached)."""
-    key = f"sqlite-{n}-{schema_head()}-{generator_fingerprint()}"
+    now = history_now(n)
+    key = f"sqlite-{n}-{schema_head()}-{generator_fingerprint(now)}"
     cached, sidecar = CACHE / f"{key}.db", CACHE / f"{key}.json"
     seconds = 0.0
     if not (cached.exists() and sidecar.exists()):
@@ -189,7 +207,7 @@ def cached_sqlite(n: int, work: Path) -> tuple[str, dict, float]:
         with tempfile.TemporaryDirectory(prefix="trustomer-bench-uploads-") as uploads:
             app = migrated_app(f"sqlite:///{partial}", uploads)
             with app.app_context():
-                context = build(n)
+                context = build(n, now)
                 db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
                 db.session.remove()
                 db.engine.dispose()
@@ -216,8 +234,9 @@ def cached_sqlite(n: int, work: Path) -> tuple[str, dict, float]:
 
 def caught_up(url: str) -> dict:
     """Bring the database to the real date as production would have: the history is made at
-    the fixed NOW, and in production the SLA sweep (`flask sla sweep`, jobs/sweep.py) keeps
-    each conflict's state current, so a list reads it instead of working it out live.
+    history_now (the fixed NOW up to 100,000), and in production the SLA sweep (`flask sla
+    sweep`, jobs/sweep.py) keeps each conflict's state current, so a list reads it instead
+    of working it out live.
 
     One sweep at the real time, the production code path (larger batches: nobody is
     serving yet). The result is kept (the SQLite cache's `.swept.db`, the PostgreSQL
@@ -264,7 +283,8 @@ def cached_postgresql(n: int, server: str, work: str) -> tuple[str, dict, float]
     """The name of a database of size n kept on the server as a template (generated first
     when missing; later runs copy it with CREATE DATABASE … TEMPLATE, a file copy), its
     context and the seconds generation took (0 when cached). Stale ones are dropped."""
-    key = f"{n}_{schema_head()}_{generator_fingerprint()}"
+    now = history_now(n)
+    key = f"{n}_{schema_head()}_{generator_fingerprint(now)}"
     name = "trustomer_bench_cache_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
     sidecar = CACHE / f"postgresql-{key}.json"
     base = make_url(_normalise(server))
@@ -292,7 +312,7 @@ def cached_postgresql(n: int, server: str, work: str) -> tuple[str, dict, float]
         url = base.set(database=name).render_as_string(hide_password=False)
         app = migrated_app(url, work)
         with app.app_context():
-            context = build(n)
+            context = build(n, now)
             db.session.remove()
             db.engine.dispose()
         seconds = time.monotonic() - started
@@ -588,7 +608,8 @@ def _spread(values: list[float]) -> str:
 def table(report: dict) -> str:
     lines = [
         f"{report['load']}, {report['repetitions']} interleaved repetitions; "
-        f"{report['cpus']} CPUs; figures are medians, ratios to /healthz of the same repetition"
+        f"{report['cpus']} CPUs; figures are medians, ratios to /healthz of the same repetition; "
+        f"rate limits in {report.get('rate_limit_storage', 'memory://')}"
     ]
     for r in report["results"]:
         healthz = r["endpoints"]["GET /healthz"]
@@ -737,6 +758,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.monotonic() - started),
         "budget_seconds": args.budget,
         "server": "gunicorn -w 2 (sync), production configuration",
+        "rate_limit_storage": bench_http.rate_limit_storage(),
         "load": f"wrk -t2 -c{args.connections}",
         "repetitions": args.repetitions,
         "open_share": OPEN_SHARE,
