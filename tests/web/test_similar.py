@@ -47,6 +47,18 @@ def test_at_most_five_most_alike_first(app) -> None:
     assert len(found) == 5 and found[0].id == best.id
 
 
+def test_a_rare_shared_word_outranks_words_every_candidate_shares(app) -> None:
+    """Words weigh by how rare they are among the candidates: the older title that shares
+    two rare words comes before newer ones that share two common words (counting hits
+    alone would tie them all and put the newest first)."""
+    user = make_partner_user()
+    rare = make_conflict(user, title="Dock closed on Friday", description="Closed dock.")
+    for i in range(6):
+        make_conflict(user, title=f"Invoice {4800 + i} paid late", description="Terms.")
+    found = conflict_search.similar(user, "Invoice paid at the closed dock", "")
+    assert found[0].id == rare.id and len(found) == 5
+
+
 def test_without_javascript_the_check_button_shows_them_and_raises_nothing(browser) -> None:
     user, manager = make_partner_user(), make_manager()
     earlier = _earlier_resolved(user, manager, title="Pallets delivered to the wrong dock")

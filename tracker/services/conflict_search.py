@@ -275,9 +275,21 @@ def similar(
     found = search_index.similar_to(viewer, title, description)
     if found is None:
         return []
-    query = search(viewer, ConflictFilters()).join(found, found.c.conflict_id == Conflict.id)
+    best = (
+        search(viewer, ConflictFilters())
+        .with_only_columns(Conflict.id, found.c.score)
+        .join(found, found.c.conflict_id == Conflict.id)
+    )
     if exclude_id is not None:
-        query = query.where(Conflict.id != exclude_id)
-    query = query.order_by(found.c.score, Conflict.id.desc()).limit(MAX_SIMILAR)
-    # The partner in the same statement (a many-to-one: five rows at most, no second read).
-    return list(db.session.scalars(query.options(joinedload(Conflict.partner))))
+        best = best.where(Conflict.id != exclude_id)
+    # The five best by id and score first, their rows after: sorting the candidates' whole
+    # rows (up to SIMILAR_CANDIDATES descriptions) cost more than finding them.
+    chosen = best.order_by(found.c.score, Conflict.id.desc()).limit(MAX_SIMILAR).subquery()
+    query = (
+        select(Conflict)
+        .join(chosen, chosen.c.id == Conflict.id)
+        .order_by(chosen.c.score, Conflict.id.desc())
+        # The partner in the same statement (a many-to-one: five rows, no second read).
+        .options(joinedload(Conflict.partner))
+    )
+    return list(db.session.scalars(query))
