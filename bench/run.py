@@ -711,6 +711,17 @@ def markdown(report: dict) -> str:
 # --- main ------------------------------------------------------------------------------------
 
 
+def command(args: argparse.Namespace, argv: list[str] | None) -> str:
+    """What made this run, as the README quotes it: `make bench` (with BENCH_SCALE) when no
+    size or engine was chosen, else bench/run.py with its arguments."""
+    given = sys.argv[1:] if argv is None else argv
+    if args.sizes or args.engines:
+        return " ".join([".venv/bin/python bench/run.py", *given])
+    return " ".join(
+        ([f"BENCH_SCALE={args.scale}"] if args.scale != "default" else []) + ["make bench"]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("default", "large"),
@@ -749,9 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         plan.pending.remove((engine, n))
     report = {
         "benchmark": "run",
-        "command": " ".join(
-            ([f"BENCH_SCALE={args.scale}"] if args.scale != "default" else []) + ["make bench"]
-        ),
+        "command": command(args, argv),
         "started": time.strftime(
             "%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - (time.monotonic() - started))
         ),
