@@ -123,19 +123,51 @@ SIMILAR_CANDIDATES = 500
 # all that matters). The range is a byte range of the "C"-collated column, which is how a
 # tsquery beginning compares; chr(1114111), the highest code point, needs a UTF8 database,
 # as the English configuration's text does (0027_search_lexemes; the table is
-# models.search.LEXEME_TABLE).
+# models.search.LEXEME_TABLE). And which words are rare (see _Words): `rare` whether the
+# lexeme the last word would be matched as, `earlier_rare` whether any earlier word's, is
+# outside the column's (VECTOR_COLUMN's) most common elements; none is before the first
+# ANALYZE.
 _BEGUN = text(
     """
-SELECT s.stem, cardinality(s.positions) AS places,
-       ARRAY(SELECT DISTINCT x.lexeme FROM search_lexemes x
-             WHERE x.lexeme >= s.stem AND x.lexeme < s.stem || chr(1114111)
-             ORDER BY 1 LIMIT 2) AS lexemes
+WITH common AS (
+    SELECT CAST(CAST(most_common_elems AS text) AS text[]) AS lexemes FROM pg_stats
+    WHERE schemaname = current_schema() AND tablename = 'search_entries'
+      AND attname = 'search_vector' AND most_common_elems IS NOT NULL
+)
+SELECT s.stem, cardinality(s.positions) AS places, b.lexemes,
+       EXISTS (SELECT 1 FROM common
+               WHERE NOT coalesce(b.lexemes[1], s.stem) = ANY (common.lexemes)) AS rare,
+       EXISTS (SELECT 1 FROM common,
+                      unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :earlier)))
+                      AS e(lexeme)
+               WHERE NOT e.lexeme = ANY (common.lexemes)) AS earlier_rare
 FROM unnest(to_tsvector(CAST(:config AS regconfig), :word)) AS s(stem, positions, weights)
+CROSS JOIN LATERAL (
+    SELECT ARRAY(SELECT DISTINCT x.lexeme FROM search_lexemes x
+                 WHERE x.lexeme >= s.stem AND x.lexeme < s.stem || chr(1114111)
+                 ORDER BY 1 LIMIT 2) AS lexemes
+) AS b
 """
 )
 
 
-def _tsquery(words: list[str], any_word: bool, titles_only: bool) -> ColumnElement:
+@dataclass(frozen=True)
+class _Words:
+    """PostgreSQL's query of a search's words, and whether one of the words is rare.
+
+    A word outside the column's most common elements is estimated at half the least common
+    one's frequency, however rare it is: at 1,000,000 conflicts 7,443 of 2.39 M entries for
+    a word 50 entries hold. Above about 7,000 estimated rows the planner walks the primary
+    key newest first for `ORDER BY id DESC LIMIT 1000`, expecting the cut within a seventh
+    of the table, and reads all of it (622 ms); the GIN index and a sort take 3 ms. An
+    all-words search with a rare whole word matches no more entries than that word, so
+    those are read from the index first (see matches()); common words keep the walk."""
+
+    query: ColumnElement
+    rare: bool = False
+
+
+def _tsquery(words: list[str], any_word: bool, titles_only: bool) -> _Words:
     """PostgreSQL's query of the words. A search's last word is a beginning; when it
     begins one lexeme of the index only (a word typed out: "defect" begins 'defect'), it
     is matched as that whole lexeme, which GIN intersects with the other words by
@@ -153,17 +185,21 @@ def _tsquery(words: list[str], any_word: bool, titles_only: bool) -> ColumnEleme
     shape = {"any_word": any_word, "titles_only": titles_only}
     beginning = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     if any_word or titles_only or not words:
-        return beginning
-    stems = db.session.execute(_BEGUN, {"word": words[-1], "config": TEXT_CONFIG}).all()
+        return _Words(beginning)
+    stems = db.session.execute(
+        _BEGUN, {"word": words[-1], "earlier": " ".join(words[:-1]), "config": TEXT_CONFIG}
+    ).all()
+    earlier_rare = bool(stems) and stems[0].earlier_rare
     if len(stems) != 1 or stems[0].places != 1 or len(stems[0].lexemes) > 1:
-        return beginning
+        return _Words(beginning, rare=earlier_rare)
     # No lexeme begins with the stem: no entry has it, nor the stem, which then matches none.
     (whole,) = stems[0].lexemes or [stems[0].stem]
     last = cast(search_text.quoted_lexeme(whole), TSQUERY)  # not stemmed again
+    rare = earlier_rare or stems[0].rare
     if len(words) == 1:
-        return last
+        return _Words(last, rare=rare)
     earlier = func.to_tsquery(_config, search_text.tsquery(words[:-1], whole=True))
-    return earlier.op("&&", return_type=TSQUERY)(last)
+    return _Words(earlier.op("&&", return_type=TSQUERY)(last), rare=rare)
 
 
 def _matching(
@@ -307,7 +343,8 @@ def matches(
     neither engine then computes a rank (FTS5 computes bm25 only when it is selected)."""
     # A partner's person without a partner (none should exist) matches nothing: no id is 0.
     partner_id = None if viewer.is_staff else (viewer.partner_id or 0)
-    tsquery = None if _is_sqlite() else _tsquery(words, any_word, titles_only)
+    searched = None if _is_sqlite() else _tsquery(words, any_word, titles_only)
+    tsquery = None if searched is None else searched.query
     base, condition, score, newest_first = _matching(
         words, any_word, titles_only, partner_id, tsquery
     )
@@ -321,7 +358,15 @@ def matches(
         # lexemes only); on SQLite FTS5 has already kept only these rows (the scope token).
         query = query.where(SearchEntry.partner_id == partner_id, SearchEntry.visibility == PUBLIC)
     cut = SIMILAR_CANDIDATES if any_word else SEARCH_CANDIDATES
-    newest = query.order_by(newest_first).limit(cut)
+    if searched is not None and searched.rare and partner_id is None:
+        # Every match from the GIN index, then the newest of them (see _Words): a fence
+        # the planner cannot push the order and the cut through.
+        found = query.add_columns(SearchEntry.id.label("entry_id")).cte("search_rare")
+        found = found.prefix_with("MATERIALIZED")
+        newest = select(*(found.c[c.name] for c in columns)).order_by(found.c.entry_id.desc())
+        newest = newest.limit(cut)
+    else:
+        newest = query.order_by(newest_first).limit(cut)
     if ranked and titles_only and tsquery is None:
         return _weighed(newest.cte("search_candidates"), words)
     candidates = newest.subquery("search_candidates")
