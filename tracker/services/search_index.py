@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    CTE,
     Float,
     Integer,
     Subquery,
@@ -31,7 +30,6 @@ from sqlalchemy import (
     select,
     table,
     text,
-    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
@@ -125,28 +123,34 @@ SIMILAR_CANDIDATES = 500
 # as the English configuration's text does (0027_search_lexemes; the table is
 # models.search.LEXEME_TABLE). And which words are rare (see _Words): `rare` whether the
 # lexeme the last word would be matched as, `earlier_rare` whether any earlier word's, is
-# outside the column's (VECTOR_COLUMN's) most common elements; none is before the first
-# ANALYZE.
+# outside the column's (VECTOR_COLUMN's, named here as text) most common elements; none
+# is before the first ANALYZE. One row with no stem when the last word is a stop word.
 _BEGUN = text(
     """
 WITH common AS (
     SELECT CAST(CAST(most_common_elems AS text) AS text[]) AS lexemes FROM pg_stats
     WHERE schemaname = current_schema() AND tablename = 'search_entries'
       AND attname = 'search_vector' AND most_common_elems IS NOT NULL
+), earlier AS (
+    SELECT EXISTS (
+        SELECT 1 FROM common,
+               unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :earlier)))
+               AS e(lexeme)
+        WHERE NOT e.lexeme = ANY (common.lexemes)
+    ) AS rare
 )
-SELECT s.stem, cardinality(s.positions) AS places, b.lexemes,
-       EXISTS (SELECT 1 FROM common
-               WHERE NOT coalesce(b.lexemes[1], s.stem) = ANY (common.lexemes)) AS rare,
-       EXISTS (SELECT 1 FROM common,
-                      unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :earlier)))
-                      AS e(lexeme)
-               WHERE NOT e.lexeme = ANY (common.lexemes)) AS earlier_rare
-FROM unnest(to_tsvector(CAST(:config AS regconfig), :word)) AS s(stem, positions, weights)
-CROSS JOIN LATERAL (
-    SELECT ARRAY(SELECT DISTINCT x.lexeme FROM search_lexemes x
-                 WHERE x.lexeme >= s.stem AND x.lexeme < s.stem || chr(1114111)
-                 ORDER BY 1 LIMIT 2) AS lexemes
-) AS b
+SELECT s.stem, s.places, s.lexemes, s.rare, earlier.rare AS earlier_rare
+FROM earlier LEFT JOIN LATERAL (
+    SELECT w.stem, cardinality(w.positions) AS places, b.lexemes,
+           EXISTS (SELECT 1 FROM common
+                   WHERE NOT coalesce(b.lexemes[1], w.stem) = ANY (common.lexemes)) AS rare
+    FROM unnest(to_tsvector(CAST(:config AS regconfig), :word)) AS w(stem, positions, weights)
+    CROSS JOIN LATERAL (
+        SELECT ARRAY(SELECT DISTINCT x.lexeme FROM search_lexemes x
+                     WHERE x.lexeme >= w.stem AND x.lexeme < w.stem || chr(1114111)
+                     ORDER BY 1 LIMIT 2) AS lexemes
+    ) AS b
+) AS s ON true
 """
 )
 
@@ -161,7 +165,9 @@ class _Words:
     key newest first for `ORDER BY id DESC LIMIT 1000`, expecting the cut within a seventh
     of the table, and reads all of it (622 ms); the GIN index and a sort take 3 ms. An
     all-words search with a rare whole word matches no more entries than that word, so
-    those are read from the index first (see matches()); common words keep the walk."""
+    those are read from the index first (see matches()); common words keep the walk. A
+    word grown common since the last ANALYZE still counts as rare until autovacuum's next
+    one: its matches are all read and sorted (bounded by what was written since)."""
 
     query: ColumnElement
     rare: bool = False
@@ -186,10 +192,13 @@ def _tsquery(words: list[str], any_word: bool, titles_only: bool) -> _Words:
     beginning = func.to_tsquery(_config, search_text.tsquery(words, **shape))
     if any_word or titles_only or not words:
         return _Words(beginning)
-    stems = db.session.execute(
+    rows = db.session.execute(
         _BEGUN, {"word": words[-1], "earlier": " ".join(words[:-1]), "config": TEXT_CONFIG}
     ).all()
-    earlier_rare = bool(stems) and stems[0].earlier_rare
+    # One row at least: a last word that is a stop word has no stem, and the earlier words
+    # are still asked about.
+    earlier_rare = bool(rows[0].earlier_rare)
+    stems = [row for row in rows if row.stem is not None]
     if len(stems) != 1 or stems[0].places != 1 or len(stems[0].lexemes) > 1:
         return _Words(beginning, rare=earlier_rare)
     # No lexeme begins with the stem: no entry has it, nor the stem, which then matches none.
@@ -210,8 +219,7 @@ def _matching(
     query: ColumnElement | None,
 ) -> tuple[Iterable, ColumnElement, ColumnElement, ColumnElement]:
     """The FROM, the match condition, the score (lower is better; PostgreSQL: the tsvector
-    to rank after the cut, see _late_rank; SQLite's similarity: the folded title to weigh
-    after it, see _weighed) and the newest-first order of entries for this
+    to rank after the cut, see _late_rank) and the newest-first order of entries for this
     engine; with `partner_id`, of that partner's public entries only, found as such by the
     engine (see matches())."""
     shape = {"any_word": any_word, "titles_only": titles_only}
@@ -221,10 +229,10 @@ def _matching(
         fts, name = (_titles_fts, TITLES_FTS_TABLE) if titles_only else (_fts, FTS_TABLE)
         condition = literal_column(name).op("MATCH")(_fts5_match(words, shape, partner_id))
         joined = select(SearchEntry).join(fts, fts.c.rowid == SearchEntry.id)
-        # FTS5 yields matches in rowid order: newest first, stopping at the cut. A search
-        # ranks by word hits (see _word_hits), a similarity by its words weighed among
-        # the candidates (see _weighed).
-        score = func.lower(SearchEntry.title) if titles_only else _word_hits(words)
+        # FTS5 yields matches in rowid order: newest first, stopping at the cut. Similarity
+        # ranks by bm25 (over titles only: see SIMILAR_CANDIDATES); a search by word hits
+        # (see _word_hits).
+        score = fts.c.rank if titles_only else _word_hits(words)
         return joined, condition, score, fts.c.rowid.desc()
     condition = _vector.op("@@")(query)
     if titles_only and partner_id is None:
@@ -280,41 +288,6 @@ def _word_hits(words: list[str]) -> ColumnElement:
     return -score
 
 
-def _weighed(candidates: CTE, words: list[str]) -> Subquery:
-    """SQLite's (conflict_id, score) of a similarity's candidates (their `score` column is
-    the title, folded): the words each title shares with the text, each weighed by how
-    rare it is among the candidates (lower is better).
-
-    bm25 weighs a word by how rare it is in the whole titles' table, and FTS5 counts that
-    by reading the word's whole doclist once per query: one entry per conflict of history
-    ("order" is in 14,331 titles at 100,000 conflicts and 143,351 at 1,000,000: 1.3 ms of
-    ranking became 7.8). Among the newest SIMILAR_CANDIDATES matches, a word most of them
-    share says as little as it does in the whole table, and a word two of them hold tells
-    those two apart: the same ordering, for the cost of the cut alone (1.6-1.9 ms at both
-    sizes). Case is folded for ASCII letters, as lower() does."""
-    hits = select(
-        candidates.c.conflict_id,
-        *(
-            (func.instr(candidates.c.score, word) > 0).cast(Integer).label(f"hit_{i}")
-            for i, word in enumerate(words)
-        ),
-    ).cte("search_hits")
-    hits = hits.prefix_with("MATERIALIZED")  # read by the weights and the scores: once
-    weights = select(
-        *(func.max(func.sum(hits.c[f"hit_{i}"]), 1).label(f"seen_{i}") for i in range(len(words)))
-    ).subquery("search_weights")
-    score = None
-    for i in range(len(words)):
-        weight = hits.c[f"hit_{i}"] * 1.0 / weights.c[f"seen_{i}"]
-        score = weight if score is None else score + weight
-    return (
-        select(hits.c.conflict_id, func.min(-score).label("score"))
-        .select_from(hits.join(weights, true()))
-        .group_by(hits.c.conflict_id)
-        .subquery("search_matches")
-    )
-
-
 def _fts5_match(words: list[str], shape: dict, partner_id: int | None) -> str:
     """The words in the texts' columns only (so a typed "p42" never matches the scope
     column), and for a partner the token of their public entries: FTS5 intersects the
@@ -367,8 +340,6 @@ def matches(
         newest = newest.limit(cut)
     else:
         newest = query.order_by(newest_first).limit(cut)
-    if ranked and titles_only and tsquery is None:
-        return _weighed(newest.cte("search_candidates"), words)
     candidates = newest.subquery("search_candidates")
     if not ranked:
         return select(candidates.c.conflict_id).distinct().subquery("search_matches")
