@@ -20,6 +20,7 @@ PostgreSQL with --database-url or TRACKER_BENCH_DATABASE_URL (a throw-away datab
 from __future__ import annotations
 
 import argparse
+import functools
 import http.cookiejar
 import json
 import os
@@ -158,10 +159,12 @@ def build(n: int, open_share: float, cast_now) -> tuple[Cast, dict]:  # type: ig
 # --- the server ------------------------------------------------------------------------------
 
 
+@functools.cache
 def rate_limit_storage() -> str:
     """Where the workers count rate limits: BENCH_RATELIMIT_STORAGE_URL, else the local Redis
     when it answers, as the README asks of several processes serving (memory:// counts per
-    worker and starts a timer thread for most requests), else memory://."""
+    worker and starts a timer thread for most requests), else memory://. Asked once per
+    run, so every server and the report name the same storage."""
     chosen = os.environ.get("BENCH_RATELIMIT_STORAGE_URL")
     if chosen:
         return chosen

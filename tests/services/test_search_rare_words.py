@@ -5,9 +5,10 @@ common elements grows with the table, and past the cut it walks the primary key.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from tests.factories import make_conflict, make_manager, make_partner_user
+from tests.web.test_query_counts import counting_statements
 from tracker.extensions import db
 from tracker.services import conflict_search
 from tracker.services.conflict_search import ConflictFilters
@@ -49,16 +50,8 @@ def analysed(app):  # type: ignore[no-untyped-def]
 def _searched(words: str) -> tuple[list[int], list[str]]:
     """The conflicts a manager's queue search finds, and the statements it ran."""
     manager = make_manager()
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with counting_statements() as statements:
         page = conflict_search.queue_page(manager, ConflictFilters(search=words), 1, 100)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     return sorted(c.id for c in page.items), statements
 
 

@@ -123,14 +123,14 @@ SIMILAR_CANDIDATES = 500
 # as the English configuration's text does (0027_search_lexemes; the table is
 # models.search.LEXEME_TABLE). And which words are rare (see _Words): `rare` whether the
 # lexeme the last word would be matched as, `earlier_rare` whether any earlier word's, is
-# outside the column's (VECTOR_COLUMN's, named here as text) most common elements; none
-# is before the first ANALYZE. One row with no stem when the last word is a stop word.
+# outside the column's (VECTOR_COLUMN's) most common elements; none is before the first
+# ANALYZE. One row with no stem when the last word is a stop word.
 _BEGUN = text(
     """
 WITH common AS (
     SELECT CAST(CAST(most_common_elems AS text) AS text[]) AS lexemes FROM pg_stats
-    WHERE schemaname = current_schema() AND tablename = 'search_entries'
-      AND attname = 'search_vector' AND most_common_elems IS NOT NULL
+    WHERE schemaname = current_schema() AND tablename = :table AND attname = :column
+      AND most_common_elems IS NOT NULL
 ), earlier AS (
     SELECT EXISTS (
         SELECT 1 FROM common,
@@ -193,7 +193,14 @@ def _tsquery(words: list[str], any_word: bool, titles_only: bool) -> _Words:
     if any_word or titles_only or not words:
         return _Words(beginning)
     rows = db.session.execute(
-        _BEGUN, {"word": words[-1], "earlier": " ".join(words[:-1]), "config": TEXT_CONFIG}
+        _BEGUN,
+        {
+            "word": words[-1],
+            "earlier": " ".join(words[:-1]),
+            "config": TEXT_CONFIG,
+            "table": SearchEntry.__tablename__,
+            "column": VECTOR_COLUMN,
+        },
     ).all()
     # One row at least: a last word that is a stop word has no stem, and the earlier words
     # are still asked about.
