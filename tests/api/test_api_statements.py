@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.factories import make_conflict, make_manager, make_partner, make_partner_user
-from tests.web.test_query_counts import SLACK, counting_statements
+from tests.statements import counting_statements
+from tests.web.test_query_counts import SLACK
 
 BODY = {
     "title": "Invoice 4471 paid 12 days after the agreed terms",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.factories import make_admin, make_conflict, make_manager, make_partner, make_partner_user
-from tests.web.test_query_counts import counting_statements
+from tests.statements import counting_statements
 from tracker.jobs.sweep import sweep
 
 # The ceiling is 10 a conflict; the set-based sweep needs about 1 (SQLite writes each

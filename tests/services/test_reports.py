@@ -16,6 +16,7 @@ from tests.factories import (
     make_partner_user,
     triage,
 )
+from tests.statements import sent_statements
 from tracker.domain import estimates
 from tracker.domain.calendar import business_time_between
 from tracker.extensions import db
@@ -197,20 +198,13 @@ def test_a_rebuild_from_the_ledger_gives_the_counts_kept_as_conflicts_moved(app)
 
 def _time_statements(call) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
     """The statements `call` runs that read time counts (summed here or kept summed)."""
-    from sqlalchemy import event
-
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        if "FROM report_time_counts" in statement or "FROM report_window_counts" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sent_statements() as sent:
         call()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
+    return [
+        (statement, parameters)
+        for statement, parameters in sent
+        if "FROM report_time_counts" in statement or "FROM report_window_counts" in statement
+    ]
 
 
 def _plan(statement: str, parameters) -> str:  # type: ignore[no-untyped-def]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 
 from tests.factories import make_conflict, make_manager, make_partner, make_partner_user
+from tests.statements import counting_statements
 from tracker.domain import search_text
 from tracker.extensions import db
 from tracker.models import SearchEntry
@@ -174,19 +174,11 @@ def test_a_search_page_counts_its_matches_without_ranking_them(app) -> None:
     ours = [make_conflict(north, title=f"Pallet {n} damaged", description="Wet.") for n in range(4)]
     make_conflict(blue, title="Pallet of theirs damaged", description="Wet.")
     conflicts.comment(manager, ours[0].id, "pallet again", now=ours[0].created_at, internal=True)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with counting_statements() as statements:
         page = conflict_search.portal_page(north, ConflictFilters(search="pallet"), 1, 2)
         queue = conflict_search.queue_page(
             manager, ConflictFilters(search="pallet", status="open"), 1, 2
         )
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert (page.total, len(page.items)) == (4, 2)
     assert (queue.total, len(queue.items)) == (5, 2)
     counts = [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT")]

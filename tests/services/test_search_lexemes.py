@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from tests.factories import make_conflict, make_manager, make_partner, make_partner_user
+from tests.statements import sent_statements
 from tracker.domain import search_text
 from tracker.extensions import db
 from tracker.services import conflict_search, conflicts, search_index
@@ -29,18 +30,15 @@ def _postgresql() -> bool:
 
 def _search_parameters(work) -> list[str]:  # type: ignore[no-untyped-def]
     """The text parameters of the statements `work` runs (the query's words among them)."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, *args) -> None:  # type: ignore[no-untyped-def]
-        if isinstance(parameters, dict):
-            seen.extend(v for v in parameters.values() if isinstance(v, str))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with sent_statements() as sent:
         work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return seen
+    return [
+        value
+        for _, parameters in sent
+        if isinstance(parameters, dict)
+        for value in parameters.values()
+        if isinstance(value, str)
+    ]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.factories import make_conflict, make_manager, make_partner_user
-from tests.web.test_query_counts import counting_statements
+from tests.statements import counting_statements
 from tracker.extensions import db
 from tracker.services import conflict_search
 from tracker.services.conflict_search import ConflictFilters

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from tests.factories import RESOLUTION, make_conflict, make_manager, make_partner, make_partner_user
 from tests.factories import triage as triage_conflict
+from tests.statements import counting_statements
 from tracker.domain import estimates
 from tracker.domain import trust_period as period
 from tracker.extensions import db
@@ -150,16 +151,10 @@ def test_reading_a_period_does_not_grow_with_history(app) -> None:
     since = period.period_start(NOW, 30)
     statements: list[str] = []
 
-    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
     def read() -> tuple[period.PeriodStats, int]:
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
+        with counting_statements() as sent:
             figures = trust.period_stats(partner_id, since, NOW)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
+        statements[:] = sent
         return figures, len(trust_counts_rows(partner_id, since))
 
     before, rows_before = read()

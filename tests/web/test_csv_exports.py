@@ -162,7 +162,8 @@ def test_download_neutralises_every_text_cell_and_writes_numbers_as_they_are(app
 def test_the_queue_export_reads_the_same_number_of_statements_for_5_and_25_rows(
     new_browser,
 ) -> None:
-    from tests.web.test_query_counts import SLACK, _conflicts, counting_statements
+    from tests.statements import counting_statements
+    from tests.web.test_query_counts import SLACK, _conflicts
 
     browser = new_browser()
     browser.login(make_manager().email)

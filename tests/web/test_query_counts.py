@@ -3,12 +3,10 @@ and show them in the order they promise."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.factories import (
     WHEN,
@@ -18,6 +16,7 @@ from tests.factories import (
     make_partner,
     make_partner_user,
 )
+from tests.statements import counting_statements
 from tracker.domain import trust as model
 from tracker.domain import workflow
 from tracker.extensions import db
@@ -38,21 +37,6 @@ MONDAY_10_BERLIN = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 AFTER_CRITICAL = datetime(2026, 11, 16, 10, 30, tzinfo=UTC)  # warning, breach and critical
 # Loading the signed-in user and the bell's count may vary a little; rows must not.
 SLACK = 2
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    """Every SQL statement sent to the database inside the block."""
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def statements_for(browser, url: str) -> int:  # type: ignore[no-untyped-def]
