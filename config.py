@@ -136,6 +136,12 @@ class Config:
         self.UPLOAD_DIR = os.environ.get("TRACKER_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.TRUSTED_PROXIES = _env_int("TRACKER_TRUSTED_PROXIES", 0)
+        self.SIMILAR_CACHE_SECONDS = _env_int("TRACKER_SIMILAR_CACHE_SECONDS", 60)
+        if self.SIMILAR_CACHE_SECONDS < 0:
+            raise ConfigError(
+                "TRACKER_SIMILAR_CACHE_SECONDS must be 0 (off) or more, "
+                f"got {self.SIMILAR_CACHE_SECONDS}"
+            )
 
 
 class DevelopmentConfig(Config):

@@ -66,3 +66,13 @@ def test_json_logs_carry_the_request_id(migrated_database) -> None:
         and line["status"] == 200
         for line in lines
     )
+
+
+def test_the_similar_cache_takes_zero_or_more_seconds(monkeypatch) -> None:
+    monkeypatch.setenv("TRACKER_SIMILAR_CACHE_SECONDS", "-1")
+    with pytest.raises(config.ConfigError, match="TRACKER_SIMILAR_CACHE_SECONDS"):
+        config.load_config("development")
+    monkeypatch.setenv("TRACKER_SIMILAR_CACHE_SECONDS", "0")
+    assert config.load_config("development").SIMILAR_CACHE_SECONDS == 0
+    monkeypatch.delenv("TRACKER_SIMILAR_CACHE_SECONDS")
+    assert config.load_config("development").SIMILAR_CACHE_SECONDS == 60

@@ -120,3 +120,78 @@ def test_managers_link_a_repeat_in_one_click(browser) -> None:
     from tracker.models import Conflict
 
     assert db.session.get(Conflict, later.id).repeat_of_id == earlier.id
+
+
+def test_a_second_view_reuses_the_ranking_and_reads_the_rows_fresh(browser) -> None:
+    from tests.statements import counting_statements
+
+    user, manager = make_partner_user(), make_manager()
+    earlier = make_conflict(user, title="Pallets delivered to the wrong dock")
+    later = make_conflict(user, title="Wrong dock for pallets", now=WHEN + timedelta(days=3))
+    browser.login(manager.email)
+    url = f"/console/conflicts/{later.id}"
+    with counting_statements() as first:
+        html = browser.get(url).get_data(as_text=True)
+    assert earlier.ref in html and "triaged" not in _similar_section(html)
+    triage(earlier, manager)  # the listed conflict moves on: its row must show that
+    with counting_statements() as second:
+        html = browser.get(url).get_data(as_text=True)
+    assert earlier.ref in html and "status-triaged" in _similar_section(html)
+    ranking = [s for s in first if "search_entries" in s]
+    assert len(ranking) == 1  # the page ranks once…
+    assert not any("search_entries" in s for s in second)  # …and not again on the next view
+    assert len(second) == len(first)  # the rows by id instead of the ranking: one statement
+
+
+def _similar_section(html: str) -> str:
+    return html.split('id="similar-heading"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_kept_ranking_never_shows_a_partner_another_partners_conflict(app) -> None:
+    north = make_partner_user(partner=make_partner(name="Northwind"))
+    blue = make_partner_user(partner=make_partner(name="Bluefin"))
+    manager = make_manager()
+    ours = make_conflict(north, title="Pallets delivered to the wrong dock")
+    theirs = make_conflict(blue, title="Pallets delivered to the wrong dock again")
+    mine = make_conflict(north, title="Wrong dock for pallets", now=WHEN + timedelta(days=3))
+    staff_view = conflict_search.similar_to_conflict(manager, mine)
+    assert {c.id for c in staff_view} == {ours.id, theirs.id}
+    for _ in range(2):  # the first call ranks for the partner's scope, the second reuses it
+        assert [c.id for c in conflict_search.similar_to_conflict(north, mine)] == [ours.id]
+
+
+def test_a_conflict_raised_meanwhile_joins_when_the_entry_expires(app, monkeypatch) -> None:
+    from tracker.services import similar_cache
+
+    clock = [1_000.0]
+    monkeypatch.setattr(similar_cache.time, "monotonic", lambda: clock[0])
+    user, manager = make_partner_user(), make_manager()
+    mine = make_conflict(user, title="Invoice paid late again", now=WHEN + timedelta(days=3))
+    assert conflict_search.similar_to_conflict(manager, mine) == []
+    raised = make_conflict(user, title="Invoice paid late", now=WHEN + timedelta(days=4))
+    assert conflict_search.similar_to_conflict(manager, mine) == []  # kept: nothing, still
+    clock[0] += app.config["SIMILAR_CACHE_SECONDS"]
+    assert [c.id for c in conflict_search.similar_to_conflict(manager, mine)] == [raised.id]
+
+
+def test_a_changed_text_is_ranked_afresh_and_zero_seconds_keeps_nothing(app) -> None:
+    user, manager = make_partner_user(), make_manager()
+    dock = make_conflict(user, title="Pallets delivered to the wrong dock", description="Seen.")
+    invoice = make_conflict(user, title="Invoice paid late", description="Seen.")
+    mine = make_conflict(
+        user, title="Wrong dock for pallets", description="Seen.", now=WHEN + timedelta(days=3)
+    )
+    assert [c.id for c in conflict_search.similar_to_conflict(manager, mine)] == [dock.id]
+    mine.title = "Invoice paid late, twice"  # another text is another key
+    assert [c.id for c in conflict_search.similar_to_conflict(manager, mine)] == [invoice.id]
+    db.session.rollback()
+
+    app.extensions.pop("trustomer.similar_cache", None)
+    app.config["SIMILAR_CACHE_SECONDS"] = 0
+    assert [c.id for c in conflict_search.similar_to_conflict(manager, mine)] == [dock.id]
+    again = make_conflict(
+        user, title="Pallets at the wrong dock", description="Seen.", now=WHEN + timedelta(days=4)
+    )
+    found = conflict_search.similar_to_conflict(manager, mine)
+    assert {c.id for c in found} == {dock.id, again.id}
+    assert "trustomer.similar_cache" not in app.extensions

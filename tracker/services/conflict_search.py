@@ -21,7 +21,7 @@ from tracker.domain.clock import SLA_STATES
 from tracker.domain.text import N_
 from tracker.extensions import db
 from tracker.models import Conflict, User
-from tracker.services import paging, search_index
+from tracker.services import paging, search_index, similar_cache
 from tracker.services.errors import InvalidInput
 
 MAX_SIMILAR = 5
@@ -293,3 +293,25 @@ def similar(
         .options(joinedload(Conflict.partner))
     )
     return list(db.session.scalars(query))
+
+
+def similar_to_conflict(viewer: User, conflict: Conflict) -> list[Conflict]:
+    """similar() to a conflict's own title and description, for its page: the ranking is
+    remembered for a short while per viewer's scope (services.similar_cache), the rows are
+    read for every view. One statement either way."""
+    scope = "staff" if viewer.is_staff else f"partner {viewer.partner_id}"
+    key = (scope, conflict.id, similar_cache.text_key(conflict.title, conflict.description))
+    ids = similar_cache.get(key)
+    if ids is None:
+        found = similar(viewer, conflict.title, conflict.description, exclude_id=conflict.id)
+        similar_cache.put(key, tuple(c.id for c in found))
+        return found
+    if not ids:
+        return []
+    query = (
+        search(viewer, ConflictFilters())
+        .where(Conflict.id.in_(ids))
+        .options(joinedload(Conflict.partner))
+    )
+    rows = {c.id: c for c in db.session.scalars(query)}
+    return [rows[i] for i in ids if i in rows]

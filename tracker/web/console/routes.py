@@ -187,9 +187,7 @@ def conflict(conflict_id: int):
         ack_form=AcknowledgeForm(),
         link_form=LinkForm(),
         forecast=estimates.for_conflict(current_user, item, now),
-        similar=conflict_search.similar(
-            current_user, item.title, item.description, exclude_id=item.id
-        ),
+        similar=conflict_search.similar_to_conflict(current_user, item),
     )
 
 
