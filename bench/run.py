@@ -747,7 +747,11 @@ def main(argv: list[str] | None = None) -> int:
     if "postgresql" in engines and server is None:
         raise SystemExit("no PostgreSQL: set TRACKER_BENCH_DATABASE_URL")
     if "postgresql" not in engines:
-        log("PostgreSQL: none configured or answering on 127.0.0.1:5432; SQLite only")
+        log(
+            "PostgreSQL: not asked for (--engines); SQLite only"
+            if args.engines
+            else "PostgreSQL: none configured or answering on 127.0.0.1:5432; SQLite only"
+        )
     if shutil.which("wrk") is None:
         subprocess.run(["bash", str(ROOT / "scripts" / "ensure-wrk.sh")], check=True)
     pending = [(e, n) for n in sizes for e in engines]
