@@ -154,10 +154,22 @@ def test_the_kept_ranking_never_shows_a_partner_another_partners_conflict(app) -
     ours = make_conflict(north, title="Pallets delivered to the wrong dock")
     theirs = make_conflict(blue, title="Pallets delivered to the wrong dock again")
     mine = make_conflict(north, title="Wrong dock for pallets", now=WHEN + timedelta(days=3))
-    staff_view = conflict_search.similar_to_conflict(manager, mine)
-    assert {c.id for c in staff_view} == {ours.id, theirs.id}
     for _ in range(2):  # the first call ranks for the partner's scope, the second reuses it
         assert [c.id for c in conflict_search.similar_to_conflict(north, mine)] == [ours.id]
+    staff_view = conflict_search.similar_to_conflict(manager, mine)  # its own key: both
+    assert {c.id for c in staff_view} == {ours.id, theirs.id}
+    assert [c.id for c in conflict_search.similar_to_conflict(north, mine)] == [ours.id]
+
+
+def test_a_kept_ranking_is_read_again_under_the_viewers_scope(app) -> None:
+    north = make_partner_user(partner=make_partner(name="Northwind"))
+    blue = make_partner(name="Bluefin")
+    ours = make_conflict(north, title="Pallets delivered to the wrong dock")
+    mine = make_conflict(north, title="Wrong dock for pallets", now=WHEN + timedelta(days=3))
+    assert [c.id for c in conflict_search.similar_to_conflict(north, mine)] == [ours.id]
+    ours.partner_id = blue.id  # it is no longer the partner's: the kept id must not show it
+    db.session.commit()
+    assert conflict_search.similar_to_conflict(north, mine) == []
 
 
 def test_a_conflict_raised_meanwhile_joins_when_the_entry_expires(app, monkeypatch) -> None:

@@ -298,7 +298,7 @@ def similar(
 def similar_to_conflict(viewer: User, conflict: Conflict) -> list[Conflict]:
     """similar() to a conflict's own title and description, for its page: the ranking is
     remembered for a short while per viewer's scope (services.similar_cache), the rows are
-    read for every view. One statement either way."""
+    read for every view. At most one statement either way."""
     scope = "staff" if viewer.is_staff else f"partner {viewer.partner_id}"
     key = (scope, conflict.id, similar_cache.text_key(conflict.title, conflict.description))
     ids = similar_cache.get(key)

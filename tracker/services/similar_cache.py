@@ -5,10 +5,12 @@ titles' index, 2-3 ms at 100,000 conflicts on SQLite and growing with history), 
 answer hardly moves between two views of the same conflict. What is kept is the ranking
 only, the ids in order: every view still reads the rows, under the viewer's scope, so a
 status, a title or a resolution is never shown stale and nothing kept can reach a viewer
-who may not see it. A conflict raised meanwhile joins the list when the entry expires
-(`SIMILAR_CACHE_SECONDS`, 60 by default; 0 turns the cache off). Each worker process
-keeps its own, bounded by `MAX_ENTRIES` (least recently used go first), in the app's
-extensions, so two apps (the tests make one each) never share one.
+who may not see it. Changes to other conflicts (raised, retitled, moved, deleted) re-rank
+the list when the entry expires (`SIMILAR_CACHE_SECONDS`, 60 by default; 0 turns the cache
+off); until then one gone leaves a gap rather than letting the sixth best in. The console's
+page is staff only, so in production the scope is "staff"; a partner's is kept apart all
+the same. Each worker process keeps its own, bounded by `MAX_ENTRIES` (least recently used
+go first), in the app's extensions, so two apps (the tests make one each) never share one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class RankingCache:
         self._lock = threading.Lock()  # gthread workers share one process
 
     def get(self, key: Hashable) -> tuple[int, ...] | None:
+        """The ids kept for `key`, or None when none are or they expired."""
         now = time.monotonic()
         with self._lock:
             found = self._entries.get(key)
@@ -47,6 +50,7 @@ class RankingCache:
             return found[1]
 
     def put(self, key: Hashable, ids: tuple[int, ...]) -> None:
+        """Keep `ids` for `key` for `seconds`; the least recently used go beyond the bound."""
         with self._lock:
             self._entries[key] = (time.monotonic() + self.seconds, ids)
             self._entries.move_to_end(key)
@@ -69,17 +73,17 @@ def get(key: Hashable) -> tuple[int, ...] | None:
 
 
 def put(key: Hashable, ids: tuple[int, ...]) -> None:
+    """Keep `ids` for `key` in this app (nothing when the cache is off)."""
     cache = _cache()
     if cache is not None:
         cache.put(key, ids)
 
 
 def _cache() -> RankingCache | None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    cache = app.extensions.get(EXTENSION)
+    cache = current_app.extensions.get(EXTENSION)
     if cache is None:
-        seconds = float(app.config.get("SIMILAR_CACHE_SECONDS", 60))
+        seconds = float(current_app.config["SIMILAR_CACHE_SECONDS"])
         if seconds <= 0:
             return None
-        cache = app.extensions.setdefault(EXTENSION, RankingCache(seconds))
+        cache = current_app.extensions.setdefault(EXTENSION, RankingCache(seconds))
     return cache
